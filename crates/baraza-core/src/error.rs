@@ -1,0 +1,64 @@
+use baraza_store::StoreError;
+use baraza_types::ErrorCode;
+
+/// What a use case refuses, and why. Each variant maps to one code of the error table.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("e-mail or password is wrong")]
+    InvalidCredentials,
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
+    #[error("sign in to continue")]
+    Unauthenticated,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("the password must have at least {min} characters and differ from the e-mail address")]
+    WeakPassword { min: usize },
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("slug {slug:?} is not valid ({reason})")]
+    InvalidSlug { slug: String, reason: &'static str },
+    #[error("slug {slug:?} is already used")]
+    SlugTaken { slug: String },
+    #[error("an account with this e-mail address already exists")]
+    EmailTaken,
+    #[error("a project must keep at least one owner")]
+    LastOwner,
+    #[error("the API token is not valid")]
+    InvalidToken,
+    #[error("the API token has expired")]
+    TokenExpired,
+    #[error("the API token does not cover this project or action")]
+    TokenScope,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            CoreError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            CoreError::Unauthenticated => ErrorCode::Unauthenticated,
+            CoreError::Forbidden => ErrorCode::Forbidden,
+            CoreError::NotFound { .. } => ErrorCode::NotFound,
+            CoreError::WeakPassword { .. } => ErrorCode::WeakPassword,
+            CoreError::Invalid { .. } => ErrorCode::ValidationFailed,
+            CoreError::InvalidSlug { .. } => ErrorCode::InvalidSlug,
+            CoreError::SlugTaken { .. } => ErrorCode::SlugTaken,
+            CoreError::EmailTaken => ErrorCode::EmailTaken,
+            CoreError::LastOwner => ErrorCode::LastOwner,
+            CoreError::InvalidToken => ErrorCode::InvalidToken,
+            CoreError::TokenExpired => ErrorCode::TokenExpired,
+            CoreError::TokenScope => ErrorCode::TokenScope,
+            CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,
+            CoreError::Store(_) => ErrorCode::Internal,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Baraza's use cases, and the one place where access is decided.
+//!
+//! The web edge (and the CLI) call [`Core`]; `Core` checks who is asking through
+//! [`access`], applies the rule, and calls the store. Nothing here knows HTTP: a web handler
+//! extracts, calls one method, renders.
+//!
+//! # Invariants
+//!
+//! * **Access is decided here and only here.** Every path to a project's data goes through
+//!   [`Core::project_access`] and [`access::ProjectAccess::require`], which consult the permission
+//!   table in `baraza_types::Role::grants`.
+//! * **No secret is stored in clear.** Passwords are Argon2id hashes; session cookies and API
+//!   tokens are random secrets of which only a SHA-256 digest is stored.
+//! * **No state lives in process memory** that another instance would need: sessions, throttling
+//!   counters and tokens are all in the store, so instances behind a load balancer agree.
+//! * **Time is injected** through [`Clock`], so tests control expiry and throttling windows.
+
+pub mod access;
+pub mod auth;
+mod error;
+pub mod orgs;
+mod secret;
+pub use secret::constant_time_eq;
+
+pub use access::{Principal, ProjectAccess, Via};
+pub use error::CoreError;
+
+use baraza_store::Store;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// The source of "now", in Unix seconds.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that tests move by hand.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(start: i64) -> Self {
+        ManualClock(AtomicI64::new(start))
+    }
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Policy knobs of the core, set from configuration by the binary.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// How long a session lives without use, in seconds.
+    pub session_idle_secs: i64,
+    /// Failed sign-ins per account within the window before the account is throttled.
+    pub max_failures_per_account: i64,
+    /// Failed sign-ins per client address within the window before the address is throttled.
+    pub max_failures_per_address: i64,
+    /// The throttling window, in seconds.
+    pub failure_window_secs: i64,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            session_idle_secs: 14 * 24 * 3600,
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            failure_window_secs: 15 * 60,
+        }
+    }
+}
+
+/// The entry point of every use case. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<CoreSettings>,
+    pub(crate) dummy_hash: Arc<String>,
+}
+
+impl Core {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: CoreSettings) -> Core {
+        // Invariant: hashing a fresh random secret with default Argon2 parameters cannot fail.
+        let dummy_hash = auth::hash_password(&secret::random_secret()).unwrap_or_default();
+        Core {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            dummy_hash: Arc::new(dummy_hash),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Housekeeping that any instance may run at any time: expired sessions and old throttling
+    /// records go. Idempotent, so several instances running it at once is harmless.
+    pub async fn purge_expired(&self) -> Result<u64, CoreError> {
+        let now = self.now();
+        Ok(self
+            .store
+            .purge_expired(now, now - 2 * self.settings.failure_window_secs)
+            .await?)
+    }
+}

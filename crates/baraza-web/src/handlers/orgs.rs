@@ -1,0 +1,484 @@
+//! Home, organisations, projects and their people.
+
+use super::views::{members_view, project_url, OrgView, ProjectView, UserView};
+use super::{respond, see_other};
+use crate::ctx::{
+    Admin, CsrfForm, Ctx, ManageMembers, ManageProject, OrgOwner, ProjectGuard, ViewMembers,
+    ViewProject,
+};
+use crate::error::{WebError, WebResult};
+use crate::pages::{csrf_field, iso_date, layout, Chrome};
+use axum::extract::Path;
+use axum::response::Response;
+use baraza_core::orgs::ProjectInput;
+use baraza_types::{ErrorCode, Permission, Role, UserId, Visibility};
+use maud::{html, Markup};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+fn role_label(c: &Chrome<'_>, role: Role) -> String {
+    c.t(&format!("role.{}", role.as_str())).to_owned()
+}
+
+fn visibility_badge(c: &Chrome<'_>, v: Visibility) -> Markup {
+    html! { span class={ "badge " (v.as_str()) } { (c.t(&format!("visibility.{}", v.as_str()))) } }
+}
+
+fn project_list(c: &Chrome<'_>, projects: &[ProjectView], empty_key: &str) -> Markup {
+    html! {
+        @if projects.is_empty() {
+            p.muted { (c.t(empty_key)) }
+        } @else {
+            ul.cards {
+                @for p in projects {
+                    li {
+                        a href=(p.url) { strong { (p.name) } }
+                        " " (visibility_badge(c, p.visibility))
+                        @if let Some(r) = p.your_role { " " span.badge { (role_label(c, r)) } }
+                        br;
+                        span.muted { (p.org_name) }
+                        @if !p.description.is_empty() { p { (p.description) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HomeData {
+    signed_in_as: Option<UserView>,
+    your_projects: Vec<ProjectView>,
+    public_projects: Vec<ProjectView>,
+}
+
+/// `GET /`: what Baraza is, your projects, and the public ones.
+pub async fn home(ctx: Ctx) -> WebResult<Response> {
+    let listings = ctx
+        .state
+        .core
+        .visible_projects(&ctx.principal, None)
+        .await?;
+    let (yours, public): (Vec<_>, Vec<_>) = listings
+        .iter()
+        .map(ProjectView::from_listing)
+        .partition(|p| p.your_role.is_some());
+    let data = HomeData {
+        signed_in_as: ctx.user().map(UserView::from),
+        your_projects: yours,
+        public_projects: public,
+    };
+    Ok(respond(&ctx, &data, || {
+        let c = Chrome::from_ctx(&ctx);
+        layout(
+            &c,
+            c.t("home.title"),
+            html! {
+                h1 { (c.t("home.title")) }
+                p.lead { (c.t("home.intro")) }
+                @if ctx.user().is_some() {
+                    h2 { (c.t("home.your_projects")) }
+                    (project_list(&c, &data.your_projects, "home.no_projects"))
+                } @else {
+                    p { a.button href="/login" { (c.t("nav.login")) } }
+                }
+                h2 { (c.t("home.public_projects")) }
+                (project_list(&c, &data.public_projects, "home.no_public_projects"))
+            },
+        )
+    }))
+}
+
+#[derive(Serialize)]
+struct OrgListData {
+    organisations: Vec<OrgView>,
+    can_create: bool,
+}
+
+/// `GET /orgs`.
+pub async fn org_list(ctx: Ctx) -> WebResult<Response> {
+    let orgs = ctx.state.core.list_orgs().await?;
+    let data = OrgListData {
+        organisations: orgs.iter().map(OrgView::from).collect(),
+        can_create: ctx.principal.is_admin(),
+    };
+    Ok(respond(&ctx, &data, || {
+        let c = Chrome::from_ctx(&ctx);
+        layout(
+            &c,
+            c.t("orgs.title"),
+            html! {
+                h1 { (c.t("orgs.title")) }
+                @if data.organisations.is_empty() {
+                    p.muted { (c.t("orgs.none")) }
+                }
+                ul.cards {
+                    @for o in &data.organisations {
+                        li {
+                            a href=(o.url) { strong { (o.name) } }
+                            @if !o.description.is_empty() { p { (o.description) } }
+                        }
+                    }
+                }
+                @if data.can_create {
+                    h2 { (c.t("orgs.create")) }
+                    form.stack method="post" action="/orgs" {
+                        (csrf_field(c.csrf))
+                        label { (c.t("field.name")) input name="name" required maxlength="200"; }
+                        label { (c.t("field.slug")) span.hint { (c.t("field.slug_hint")) } input name="slug" maxlength="63" pattern="[a-z][a-z0-9-]*"; }
+                        label { (c.t("field.description")) textarea name="description" rows="3" maxlength="5000" {} }
+                        button type="submit" { (c.t("orgs.create")) }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /orgs` (site administrators).
+pub async fn create_org(
+    Admin { ctx }: Admin,
+    CsrfForm(f): CsrfForm<OrgForm>,
+) -> WebResult<Response> {
+    let org = ctx
+        .state
+        .core
+        .create_org(&ctx.principal, &f.name, &f.slug, &f.description, None)
+        .await?;
+    Ok(see_other(&format!("/orgs/{}", org.slug)))
+}
+
+#[derive(Serialize)]
+struct OrgPageData {
+    organisation: OrgView,
+    projects: Vec<ProjectView>,
+    can_create_project: bool,
+}
+
+/// `GET /orgs/{org}`.
+pub async fn org_page(ctx: Ctx, Path(org): Path<String>) -> WebResult<Response> {
+    let view = ctx.state.core.org_view(&ctx.principal, &org).await?;
+    let data = OrgPageData {
+        organisation: OrgView::from(&view.org),
+        projects: view
+            .projects
+            .iter()
+            .map(ProjectView::from_listing)
+            .collect(),
+        can_create_project: view.can_create_project,
+    };
+    Ok(respond(&ctx, &data, || {
+        let c = Chrome::from_ctx(&ctx);
+        let o = &data.organisation;
+        layout(
+            &c,
+            &o.name,
+            html! {
+                p.muted { a href="/orgs" { (c.t("orgs.title")) } }
+                h1 { (o.name) }
+                @if !o.description.is_empty() { p { (o.description) } }
+                h2 { (c.t("org.projects")) }
+                (project_list(&c, &data.projects, "org.no_projects"))
+                @if data.can_create_project {
+                    h2 { (c.t("project.create")) }
+                    form.stack method="post" action={ "/orgs/" (o.slug) "/projects" } {
+                        (csrf_field(c.csrf))
+                        label { (c.t("field.name")) input name="name" required maxlength="200"; }
+                        label { (c.t("field.slug")) span.hint { (c.t("field.slug_hint")) } input name="slug" maxlength="63" pattern="[a-z][a-z0-9-]*"; }
+                        label { (c.t("field.description")) textarea name="description" rows="3" maxlength="5000" {} }
+                        (visibility_select(&c, Visibility::Private))
+                        button type="submit" { (c.t("project.create")) }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+fn visibility_select(c: &Chrome<'_>, current: Visibility) -> Markup {
+    html! {
+        label {
+            (c.t("field.visibility"))
+            select name="visibility" {
+                @for v in [Visibility::Private, Visibility::Public] {
+                    option value=(v.as_str()) selected[v == current] { (c.t(&format!("visibility.{}", v.as_str()))) }
+                }
+            }
+            span.hint { (c.t("field.visibility_hint")) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProjectForm {
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    description: String,
+    visibility: String,
+}
+
+fn parse_visibility(s: &str) -> WebResult<Visibility> {
+    s.parse()
+        .map_err(|_| WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.visibility"))
+}
+
+/// `POST /orgs/{org}/projects` (organisation owners).
+pub async fn create_project(
+    OrgOwner { ctx, org }: OrgOwner,
+    CsrfForm(f): CsrfForm<ProjectForm>,
+) -> WebResult<Response> {
+    let input = ProjectInput {
+        name: f.name,
+        slug: f.slug,
+        description: f.description,
+        visibility: parse_visibility(&f.visibility)?,
+    };
+    let p = ctx
+        .state
+        .core
+        .create_project(&ctx.principal, &org.slug, &input)
+        .await?;
+    Ok(see_other(&project_url(&org.slug, &p.slug)))
+}
+
+#[derive(Serialize)]
+struct ProjectPageData {
+    project: ProjectView,
+    permissions: Vec<Permission>,
+    members: Option<usize>,
+}
+
+/// `GET /orgs/{org}/projects/{project}`.
+pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let a = &g.access;
+    let members = if a.can(Permission::ViewMembers) {
+        Some(ctx.state.core.members(a).await?.len())
+    } else {
+        None
+    };
+    let data = ProjectPageData {
+        project: ProjectView::from_access(a),
+        permissions: Permission::ALL.into_iter().filter(|p| a.can(*p)).collect(),
+        members,
+    };
+    Ok(respond(ctx, &data, || {
+        let c = Chrome::from_ctx(ctx);
+        let p = &data.project;
+        layout(
+            &c,
+            &p.name,
+            html! {
+                p.muted { a href={ "/orgs/" (p.org) } { (p.org_name) } }
+                h1 { (p.name) " " (visibility_badge(&c, p.visibility)) }
+                @if !p.description.is_empty() { p { (p.description) } }
+                div.card {
+                    dl {
+                        dt { (c.t("project.your_role")) }
+                        dd { @match p.your_role { Some(r) => (role_label(&c, r)), None => (c.t("project.no_role")) } }
+                        dt { (c.t("project.created")) }
+                        dd { (iso_date(a.project.created_at)) }
+                        @if let Some(n) = data.members {
+                            dt { (c.t("project.people")) }
+                            dd { a href={ (p.url) "/people" } { (c.tf("project.people_count", &[("n", &n.to_string())])) } }
+                        }
+                    }
+                }
+                p.muted { (c.t("project.coming")) }
+                @if a.can(Permission::ManageProject) {
+                    h2 { (c.t("project.settings")) }
+                    form.stack method="post" action={ (p.url) "/settings" } {
+                        (csrf_field(c.csrf))
+                        label { (c.t("field.name")) input name="name" required maxlength="200" value=(p.name); }
+                        label { (c.t("field.description")) textarea name="description" rows="3" maxlength="5000" { (p.description) } }
+                        (visibility_select(&c, p.visibility))
+                        button type="submit" { (c.t("action.save")) }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+    visibility: String,
+}
+
+/// `POST /orgs/{org}/projects/{project}/settings` (owners).
+pub async fn update_project(
+    g: ProjectGuard<ManageProject>,
+    CsrfForm(f): CsrfForm<SettingsForm>,
+) -> WebResult<Response> {
+    let visibility = parse_visibility(&f.visibility)?;
+    g.ctx
+        .state
+        .core
+        .update_project(&g.access, &f.name, &f.description, visibility)
+        .await?;
+    Ok(see_other(&project_url(
+        &g.access.org.slug,
+        &g.access.project.slug,
+    )))
+}
+
+#[derive(Serialize)]
+struct PeopleData {
+    project: ProjectView,
+    members: Vec<super::views::MemberView>,
+    can_manage: bool,
+    can_grant_owner: bool,
+}
+
+/// `GET /orgs/{org}/projects/{project}/people`.
+pub async fn people_page(g: ProjectGuard<ViewMembers>) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let a = &g.access;
+    let members = ctx.state.core.members(a).await?;
+    let data = PeopleData {
+        project: ProjectView::from_access(a),
+        members: members_view(a, &members),
+        can_manage: a.can(Permission::ManageMembers),
+        can_grant_owner: a.can(Permission::GrantOwner),
+    };
+    Ok(respond(ctx, &data, || {
+        let c = Chrome::from_ctx(ctx);
+        let p = &data.project;
+        let grantable: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| *r != Role::Owner || data.can_grant_owner)
+            .collect();
+        let base = format!("{}/people", p.url);
+        layout(
+            &c,
+            &format!("{} · {}", c.t("people.title"), p.name),
+            html! {
+                p.muted { a href=(p.url) { (p.name) } }
+                h1 { (c.t("people.title")) }
+                p.muted { (c.t("people.roles_help")) }
+                table.responsive {
+                    thead { tr {
+                        th scope="col" { (c.t("field.name")) }
+                        @if data.can_manage { th scope="col" { (c.t("field.email")) } }
+                        th scope="col" { (c.t("field.role")) }
+                        th scope="col" { (c.t("people.since")) }
+                        @if data.can_manage { th scope="col" { span.skip { (c.t("people.actions")) } } }
+                    } }
+                    tbody {
+                        @for m in &data.members {
+                            tr {
+                                td { (m.name) }
+                                @if data.can_manage { td { (m.email.as_deref().unwrap_or("")) } }
+                                td { (role_label(&c, m.role)) }
+                                td { (m.since.get(..10).unwrap_or("")) }
+                                @if data.can_manage {
+                                    td {
+                                        @if m.role != Role::Owner || data.can_grant_owner {
+                                            form method="post" action=(base) {
+                                                (csrf_field(c.csrf))
+                                                input type="hidden" name="email" value=(m.email.as_deref().unwrap_or(""));
+                                                label.skip for={ "role-" (m.user_id) } { (c.t("field.role")) }
+                                                select id={ "role-" (m.user_id) } name="role" {
+                                                    @for r in &grantable {
+                                                        option value=(r.as_str()) selected[*r == m.role] { (role_label(&c, *r)) }
+                                                    }
+                                                }
+                                                button.secondary type="submit" { (c.t("people.change")) }
+                                            }
+                                            form method="post" action={ (base) "/" (m.user_id) "/remove" } {
+                                                (csrf_field(c.csrf))
+                                                button.danger type="submit" { (c.t("people.remove")) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if data.can_manage {
+                    h2 { (c.t("people.add")) }
+                    form.stack method="post" action=(base) {
+                        (csrf_field(c.csrf))
+                        label { (c.t("field.email")) span.hint { (c.t("people.add_hint")) } input type="email" name="email" required autocomplete="off"; }
+                        label { (c.t("field.role"))
+                            select name="role" {
+                                @for r in &grantable {
+                                    option value=(r.as_str()) selected[*r == Role::Viewer] { (role_label(&c, *r)) }
+                                }
+                            }
+                        }
+                        button type="submit" { (c.t("people.add")) }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    email: String,
+    role: String,
+}
+
+pub(crate) fn parse_role(s: &str) -> WebResult<Role> {
+    s.parse()
+        .map_err(|_| WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.role"))
+}
+
+/// `POST /orgs/{org}/projects/{project}/people`: add a person or change their role.
+pub async fn set_member(
+    g: ProjectGuard<ManageMembers>,
+    CsrfForm(f): CsrfForm<MemberForm>,
+) -> WebResult<Response> {
+    let role = parse_role(&f.role)?;
+    g.ctx
+        .state
+        .core
+        .set_member(&g.access, &f.email, role)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/people",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub(crate) fn user_param(params: &HashMap<String, String>) -> WebResult<UserId> {
+    params
+        .get("user")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(UserId)
+        .ok_or_else(WebError::not_found)
+}
+
+/// `POST /orgs/{org}/projects/{project}/people/{user}/remove`.
+pub async fn remove_member(
+    g: ProjectGuard<ManageMembers>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let user = user_param(&params)?;
+    g.ctx.state.core.remove_member(&g.access, user).await?;
+    Ok(see_other(&format!(
+        "{}/people",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}

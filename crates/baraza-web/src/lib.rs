@@ -1,0 +1,258 @@
+//! Baraza's HTTP edge.
+//!
+//! # Shape
+//!
+//! * **The route table is the router.** [`routes`] lists every route with the access it needs
+//!   ([`Guard`]); [`router`] is built from that list, and the table-driven access test walks the
+//!   same list, so a route cannot be added without its access being tested.
+//! * **Handlers are thin**: an extractor checks access (`ctx.rs`), one call into `baraza-core`,
+//!   then a page (`pages.rs`) or its JSON twin. No SQL and no business rules here.
+//! * **Every page has a `.json` twin** (`/orgs` and `/orgs.json`, `/` and `/index.json`): the edge
+//!   middleware strips the suffix before routing and the handler serialises the same data it
+//!   renders.
+//! * **Errors** have one shape per format (`error.rs`), rendered in the request's language.
+//! * **No JavaScript**: pages are HTML forms and links; CSS is one small embedded file.
+
+pub mod ctx;
+pub mod error;
+mod handlers;
+pub mod i18n;
+pub mod middleware;
+mod pages;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use baraza_core::Core;
+use baraza_types::Permission;
+use i18n::{I18n, Lang};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+
+/// Settings of the web edge, from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// Trust the last `X-Forwarded-For` hop as the client address (behind a load balancer).
+    pub behind_proxy: bool,
+    /// The language for visitors whose browser asks for none we speak.
+    pub default_lang: Lang,
+    /// The largest request body accepted by forms and the JSON API.
+    pub max_body_bytes: usize,
+    /// How long a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// The program's version, shown in the footer and `/-/version`.
+    pub version: &'static str,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            secure_cookies: false,
+            behind_proxy: false,
+            default_lang: Lang::En,
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub settings: Arc<WebSettings>,
+    pub i18n: Arc<I18n>,
+}
+
+impl AppState {
+    pub fn new(core: Core, settings: WebSettings) -> Result<AppState, String> {
+        Ok(AppState {
+            core,
+            settings: Arc::new(settings),
+            i18n: Arc::new(I18n::load()?),
+        })
+    }
+}
+
+/// The access a route needs, as the table-driven tests expect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in person (session or token).
+    SignedIn,
+    /// A signed-in person through a browser session; tokens are refused.
+    Session,
+    /// A site administrator.
+    Admin,
+    /// An owner of the organisation in the path.
+    OrgOwner,
+    /// A permission in the project in the path.
+    Project(Permission),
+}
+
+/// One route: method, path, the access it needs, and its handler.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub guard: Guard,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        guard,
+        handler,
+    }
+}
+
+/// Every route of the application.
+pub fn routes() -> Vec<Route> {
+    use handlers::{account, api, orgs, system};
+    use Guard::*;
+    use Method as M;
+    use Permission as P;
+    vec![
+        r(M::GET, "/", Public, get(orgs::home)),
+        r(M::GET, "/login", Public, get(account::login_page)),
+        r(M::POST, "/login", Public, post(account::login)),
+        r(M::POST, "/logout", Public, post(account::logout)),
+        r(M::POST, "/-/lang", Public, post(account::set_lang)),
+        r(M::GET, "/account", Session, get(account::account_page)),
+        r(
+            M::POST,
+            "/account/password",
+            Session,
+            post(account::change_password),
+        ),
+        r(
+            M::GET,
+            "/account/tokens",
+            Session,
+            get(account::tokens_page),
+        ),
+        r(
+            M::POST,
+            "/account/tokens",
+            Session,
+            post(account::create_token),
+        ),
+        r(
+            M::POST,
+            "/account/tokens/{id}/revoke",
+            Session,
+            post(account::revoke_token),
+        ),
+        r(M::GET, "/orgs", Public, get(orgs::org_list)),
+        r(M::POST, "/orgs", Admin, post(orgs::create_org)),
+        r(M::GET, "/orgs/{org}", Public, get(orgs::org_page)),
+        r(
+            M::POST,
+            "/orgs/{org}/projects",
+            OrgOwner,
+            post(orgs::create_project),
+        ),
+        r(
+            M::GET,
+            "/orgs/{org}/projects/{project}",
+            Project(P::ViewProject),
+            get(orgs::project_page),
+        ),
+        r(
+            M::POST,
+            "/orgs/{org}/projects/{project}/settings",
+            Project(P::ManageProject),
+            post(orgs::update_project),
+        ),
+        r(
+            M::GET,
+            "/orgs/{org}/projects/{project}/people",
+            Project(P::ViewMembers),
+            get(orgs::people_page),
+        ),
+        r(
+            M::POST,
+            "/orgs/{org}/projects/{project}/people",
+            Project(P::ManageMembers),
+            post(orgs::set_member),
+        ),
+        r(
+            M::POST,
+            "/orgs/{org}/projects/{project}/people/{user}/remove",
+            Project(P::ManageMembers),
+            post(orgs::remove_member),
+        ),
+        r(M::GET, "/-/health", Public, get(system::health)),
+        r(M::GET, "/-/version", Public, get(system::version)),
+        r(M::GET, "/-/static/baraza.css", Public, get(system::css)),
+        r(
+            M::GET,
+            "/-/static/favicon.svg",
+            Public,
+            get(system::favicon),
+        ),
+        r(M::GET, "/favicon.ico", Public, get(system::favicon)),
+        r(M::GET, "/api/v1/me", SignedIn, get(api::me)),
+        r(M::GET, "/api/v1/projects", Public, get(api::projects)),
+        r(
+            M::GET,
+            "/api/v1/projects/{org}/{project}",
+            Project(P::ViewProject),
+            get(api::project),
+        ),
+        r(
+            M::GET,
+            "/api/v1/projects/{org}/{project}/members",
+            Project(P::ViewMembers),
+            get(api::members),
+        ),
+        r(
+            M::POST,
+            "/api/v1/projects/{org}/{project}/members",
+            Project(P::ManageMembers),
+            post(api::set_member),
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/projects/{org}/{project}/members/{user}",
+            Project(P::ManageMembers),
+            axum::routing::delete(api::remove_member),
+        ),
+    ]
+}
+
+/// The application: the routes of [`routes`] behind the layers of `middleware.rs`.
+pub fn router(state: AppState) -> Router {
+    let mut inner = Router::new();
+    for route in routes() {
+        inner = inner.route(route.path, route.handler);
+    }
+    let inner = inner
+        .fallback(handlers::system::not_found)
+        .method_not_allowed_fallback(handlers::system::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .with_state(state.clone());
+
+    Router::new().fallback_service(inner).layer(
+        ServiceBuilder::new()
+            .layer(axum::middleware::from_fn(middleware::trace))
+            .layer(axum::middleware::from_fn(middleware::security_headers))
+            .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
+            .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                middleware::edge,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                state.settings.request_timeout,
+            )),
+    )
+}

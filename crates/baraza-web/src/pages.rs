@@ -1,0 +1,177 @@
+//! Server-rendered pages (maud). No inline script or style: the CSP forbids them.
+//!
+//! Each page function takes the data its handler got from `baraza-core` and returns markup;
+//! the same data, serialised, is the page's `.json` twin (see `handlers`).
+
+use crate::ctx::{Ctx, ReqInfo, CSRF_FIELD};
+use crate::i18n::{I18n, Lang};
+use crate::AppState;
+use baraza_store::User;
+use baraza_types::ErrorCode;
+use maud::{html, Markup, DOCTYPE};
+
+/// What the page frame needs: language, who is signed in, the CSRF token for its forms.
+pub struct Chrome<'a> {
+    pub i18n: &'a I18n,
+    pub lang: Lang,
+    pub user: Option<&'a User>,
+    pub csrf: &'a str,
+    pub path: &'a str,
+    pub version: &'a str,
+}
+
+impl Chrome<'_> {
+    pub fn t<'b>(&'b self, key: &'b str) -> &'b str {
+        self.i18n.t(self.lang, key)
+    }
+
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.i18n.tf(self.lang, key, args)
+    }
+}
+
+impl<'a> Chrome<'a> {
+    pub fn from_ctx(ctx: &'a Ctx) -> Chrome<'a> {
+        Chrome {
+            i18n: &ctx.state.i18n,
+            lang: ctx.lang(),
+            user: ctx.user(),
+            csrf: ctx.csrf_token(),
+            path: &ctx.info.original_path,
+            version: ctx.state.settings.version,
+        }
+    }
+}
+
+/// The hidden CSRF field every POST form carries.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
+}
+
+/// The `.json` twin of a page path.
+pub fn json_twin(path: &str) -> String {
+    if path == "/" {
+        "/index.json".to_owned()
+    } else if path.ends_with(".json") {
+        path.to_owned()
+    } else {
+        format!("{path}.json")
+    }
+}
+
+/// The frame of every page.
+pub fn layout(c: &Chrome<'_>, title: &str, body: Markup) -> Markup {
+    let twin = json_twin(c.path);
+    html! {
+        (DOCTYPE)
+        html lang=(c.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Baraza" }
+                link rel="stylesheet" href="/-/static/baraza.css";
+                link rel="icon" href="/-/static/favicon.svg" type="image/svg+xml";
+                link rel="alternate" type="application/json" href=(twin);
+            }
+            body {
+                a.skip href="#main" { (c.t("nav.skip")) }
+                header.top {
+                    a.brand href="/" { "Baraza" }
+                    nav aria-label=(c.t("nav.label")) {
+                        a href="/orgs" { (c.t("nav.orgs")) }
+                        @if let Some(u) = c.user {
+                            a href="/account" { (u.name) }
+                            form.inline method="post" action="/logout" {
+                                (csrf_field(c.csrf))
+                                button.link type="submit" { (c.t("nav.logout")) }
+                            }
+                        } @else {
+                            a href={ "/login?next=" (crate::middleware::url_encode(c.path)) } { (c.t("nav.login")) }
+                        }
+                    }
+                    form.lang.inline method="post" action="/-/lang" {
+                        (csrf_field(c.csrf))
+                        input type="hidden" name="next" value=(c.path);
+                        @for l in Lang::ALL {
+                            @if l == c.lang {
+                                button type="submit" name="lang" value=(l.code()) aria-pressed="true" lang=(l.code()) { (l.native_name()) }
+                            } @else {
+                                button type="submit" name="lang" value=(l.code()) aria-pressed="false" lang=(l.code()) { (l.native_name()) }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+                footer {
+                    p {
+                        (c.t("footer.tagline")) " · Baraza " (c.version) " · "
+                        a href=(twin) rel="alternate" type="application/json" { "JSON" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The error page, rendered by the edge middleware from the request's facts alone.
+pub fn error_page(
+    state: &AppState,
+    info: &ReqInfo,
+    status: u16,
+    code: ErrorCode,
+    message: &str,
+) -> Markup {
+    let c = Chrome {
+        i18n: &state.i18n,
+        lang: info.lang,
+        user: None,
+        csrf: &info.pre_csrf,
+        path: &info.original_path,
+        version: state.settings.version,
+    };
+    let title_key = format!("error.title.{status}");
+    let title = c.i18n.t(c.lang, &title_key);
+    let title = if title.starts_with("error.title.") {
+        c.t("error.title.default")
+    } else {
+        title
+    };
+    layout(
+        &c,
+        title,
+        html! {
+            h1 { (title) }
+            p.error role="alert" { (message) }
+            @if status >= 500 {
+                p { (c.t("error.request_id")) " " code { (info.request_id) } }
+            }
+            p.muted { (c.t("error.code")) " " code { (code.as_str()) } " · HTTP " (status) }
+            p { a href="/" { (c.t("error.home")) } }
+        },
+    )
+}
+
+/// Formats Unix seconds as an ISO 8601 date and time in UTC.
+pub fn iso(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Formats Unix seconds as an ISO 8601 date.
+pub fn iso_date(ts: i64) -> String {
+    iso(ts).chars().take(10).collect()
+}
+
+/// A message shown at the top of a form after a failed submission.
+pub fn form_error(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Building and running the server.
+
+use crate::config::Settings;
+use anyhow::{Context, Result};
+use axum::Router;
+use baraza_core::{Clock, Core, CoreSettings, SystemClock};
+use baraza_store::{Store, StoreOptions};
+use baraza_web::{AppState, WebSettings};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A server ready to run: its listener is bound, its database migrated.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    core: Core,
+    addr: SocketAddr,
+}
+
+/// Opens (creating if needed) the data directory and the database, and applies migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let opts = StoreOptions {
+        max_connections: settings.db_max_connections,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&settings.database_url, &opts)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::config::mask(&settings.database_url)
+            )
+        })?;
+    Ok(store)
+}
+
+pub fn core_settings(settings: &Settings) -> CoreSettings {
+    CoreSettings {
+        session_idle_secs: settings.session_idle_hours * 3600,
+        max_failures_per_account: settings.login_max_failures_per_account,
+        max_failures_per_address: settings.login_max_failures_per_address,
+        failure_window_secs: settings.login_failure_window_minutes * 60,
+    }
+}
+
+pub fn web_settings(settings: &Settings) -> WebSettings {
+    WebSettings {
+        secure_cookies: settings.secure_cookies(),
+        behind_proxy: settings.behind_proxy,
+        default_lang: settings.default_language,
+        max_body_bytes: settings.max_body_bytes,
+        request_timeout: Duration::from_secs(settings.request_timeout_secs),
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+impl Application {
+    /// Builds the application with the system clock.
+    pub async fn build(settings: &Settings) -> Result<Application> {
+        Application::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the application with the given clock (tests move time by hand).
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application> {
+        let store = open_store(settings).await?;
+        let core = Core::new(store, clock, core_settings(settings));
+        let state = AppState::new(core.clone(), web_settings(settings))
+            .map_err(|e| anyhow::anyhow!("language catalogues: {e}"))?;
+        let router = baraza_web::router(state);
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        Ok(Application {
+            listener,
+            router,
+            core,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections, lets requests in
+    /// flight finish, and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let core = self.core.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match core.purge_expired().await {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sessions"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+                }
+            }
+        });
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        housekeeping.abort();
+        self.core.store().close().await;
+        tracing::info!("stopped");
+        result.context("server error")
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested: finishing requests in flight");
+}

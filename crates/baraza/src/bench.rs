@@ -1,0 +1,279 @@
+//! `baraza bench`: the figures recorded in docs/BENCHMARKS.md.
+//!
+//! * **Server time**: requests handed straight to the router in this process (no network), one
+//!   at a time, timed from request to complete response body: what the server spends on a page.
+//! * **Throughput**: a real `baraza serve` child process on 127.0.0.1, loaded over HTTP by
+//!   concurrent clients in this process (so client and server share the machine's cores).
+//! * **Memory**: the child's resident set size (VmRSS) when idle after start, and after the load.
+//!
+//! Everything runs on a fresh SQLite database seeded with the demo, in a temporary directory.
+
+use crate::config::{Overrides, Settings};
+use crate::{demo, Application};
+use anyhow::{anyhow, bail, Context, Result};
+use axum::body::Body;
+use axum::http::{header, Request};
+use baraza_core::auth::ClientInfo;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tower::ServiceExt;
+
+pub struct BenchOptions {
+    /// Requests per measurement.
+    pub requests: usize,
+    /// Concurrent HTTP clients for throughput.
+    pub concurrency: usize,
+    /// The `baraza` executable to start as the measured server.
+    pub binary: PathBuf,
+}
+
+struct Stats {
+    mean_us: f64,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+fn stats(mut v: Vec<Duration>) -> Stats {
+    v.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let n = v.len().max(1);
+    Stats {
+        mean_us: v.iter().map(|d| us(*d)).sum::<f64>() / n as f64,
+        p50_us: v.get(n / 2).map(|d| us(*d)).unwrap_or(0.0),
+        p99_us: v.get((n * 99) / 100).map(|d| us(*d)).unwrap_or(0.0),
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("baraza-bench-{tag}-{}", std::process::id()))
+}
+
+fn settings_for(dir: &Path) -> Result<Settings> {
+    Settings::load(
+        &Overrides {
+            config: None,
+            values: vec![
+                ("data_dir", dir.display().to_string()),
+                ("listen", "127.0.0.1:0".into()),
+                ("log_level", "warn".into()),
+            ],
+            defaults: vec![],
+        },
+        &|_| None,
+    )
+}
+
+const PAGE: &str = "/orgs/eau-tchad/projects/acces-eau-ndjamena-2026";
+
+/// Runs the benchmark and returns its report as Markdown.
+pub async fn run(opts: &BenchOptions) -> Result<String> {
+    let dir = temp_dir("data");
+    let _ = std::fs::remove_dir_all(&dir);
+    let settings = settings_for(&dir)?;
+    let mut report = String::new();
+
+    // 1. Server time, in process.
+    {
+        let app = Application::build(&settings).await?;
+        demo::seed(app.core()).await?;
+        let account = &demo::ACCOUNTS[1];
+        let session = app
+            .core()
+            .login(account.email, account.password, &ClientInfo::default())
+            .await
+            .map_err(|e| anyhow!("login: {e}"))?;
+        let state =
+            baraza_web::AppState::new(app.core().clone(), crate::app::web_settings(&settings))
+                .map_err(|e| anyhow!(e))?;
+        let router = baraza_web::router(state);
+        let cookie = format!("baraza_session={}", session.secret);
+        report.push_str("| measurement | mean | p50 | p99 |\n|---|---|---|---|\n");
+        for (label, path, with_cookie) in [
+            ("server time, `GET /-/health`", "/-/health", false),
+            ("server time, signed-in project page (HTML)", PAGE, true),
+            (
+                "server time, signed-in project page (`.json`)",
+                "/orgs/eau-tchad/projects/acces-eau-ndjamena-2026.json",
+                true,
+            ),
+        ] {
+            let mut times = Vec::with_capacity(opts.requests);
+            for i in 0..opts.requests + 100 {
+                let mut req = Request::get(path);
+                if with_cookie {
+                    req = req.header(header::COOKIE, &cookie);
+                }
+                let req = req.body(Body::empty())?;
+                let started = Instant::now();
+                let res = router.clone().oneshot(req).await?;
+                let status = res.status();
+                axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+                let took = started.elapsed();
+                if !status.is_success() {
+                    bail!("{path} answered {status}");
+                }
+                if i >= 100 {
+                    times.push(took);
+                }
+            }
+            let s = stats(times);
+            report.push_str(&format!(
+                "| {label} | {:.0} µs | {:.0} µs | {:.0} µs |\n",
+                s.mean_us, s.p50_us, s.p99_us
+            ));
+        }
+        app.core().store().close().await;
+    }
+
+    // 2. A real server process: idle memory, throughput, memory under load.
+    let mut child = tokio::process::Command::new(&opts.binary)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .env("BARAZA_LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", opts.binary.display()))?;
+    let pid = child.id().ok_or_else(|| anyhow!("no child pid"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("no child stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return Ok::<_, anyhow::Error>(url.trim_end_matches('/').to_owned());
+            }
+        }
+        bail!("server exited before listening")
+    })
+    .await
+    .context("server did not start within 60 s")??;
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    client
+        .get(format!("{base}/-/health"))
+        .send()
+        .await?
+        .error_for_status()?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_rss = rss_kib(pid)?;
+
+    sign_in(&client, &base, &demo::ACCOUNTS[1]).await?;
+    report.push_str(&format!(
+        "\n| measurement ({} clients, {} requests) | requests/s |\n|---|---|\n",
+        opts.concurrency, opts.requests
+    ));
+    for (label, path) in [
+        ("`GET /-/health` over HTTP", "/-/health".to_owned()),
+        ("signed-in project page over HTTP", PAGE.to_owned()),
+    ] {
+        let rps = load(
+            &client,
+            &format!("{base}{path}"),
+            opts.requests,
+            opts.concurrency,
+        )
+        .await?;
+        report.push_str(&format!("| {label} | {rps:.0} |\n"));
+    }
+    let loaded_rss = rss_kib(pid)?;
+    report.push_str(&format!(
+        "\n| memory of the server process | VmRSS |\n|---|---|\n| idle, after start | {:.1} MiB |\n| after the load above | {:.1} MiB |\n",
+        idle_rss as f64 / 1024.0,
+        loaded_rss as f64 / 1024.0
+    ));
+
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
+}
+
+async fn sign_in(client: &reqwest::Client, base: &str, a: &demo::DemoAccount) -> Result<()> {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_from(&page).ok_or_else(|| anyhow!("no CSRF token on the sign-in page"))?;
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", a.email),
+            ("password", a.password),
+            ("next", "/"),
+        ])
+        .send()
+        .await?;
+    if res.status() != reqwest::StatusCode::SEE_OTHER {
+        bail!("sign-in answered {}", res.status());
+    }
+    Ok(())
+}
+
+/// The value of the first `_csrf` hidden field of a page.
+pub fn csrf_from(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    let rest = &html[at..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    requests: usize,
+    concurrency: usize,
+) -> Result<f64> {
+    let remaining = Arc::new(std::sync::atomic::AtomicUsize::new(requests));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let client = client.clone();
+        let url = url.to_owned();
+        let remaining = remaining.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let left = remaining.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                if left == 0 || left > requests {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let res = client.get(&url).send().await?;
+                if !res.status().is_success() {
+                    bail!("{url} answered {}", res.status());
+                }
+                res.bytes().await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(requests as f64 / started.elapsed().as_secs_f64())
+}
+
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading /proc (memory figures need Linux)")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
+}

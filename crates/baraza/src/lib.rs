@@ -1,0 +1,10 @@
+//! The `baraza` program: configuration, telemetry, the command line, and
+//! [`Application::build`], which `main` and the integration tests share.
+
+pub mod app;
+pub mod bench;
+pub mod config;
+pub mod demo;
+
+pub use app::Application;
+pub use config::Settings;

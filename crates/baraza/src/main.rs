@@ -1,0 +1,303 @@
+//! The `baraza` command line.
+
+use anyhow::{bail, Context, Result};
+use baraza::app::{open_store, shutdown_signal, Application};
+use baraza::config::{LogFormat, Overrides, Settings};
+use baraza::{bench, demo};
+use baraza_core::{Core, SystemClock};
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "baraza",
+    version,
+    about = "Citizen data for accountability: collect, protect, analyse and publish, in one program."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Configuration file (TOML). See docs/config.md.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database and stored files [default: ./baraza-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Create (or reuse) a demo data directory with a demo organisation, print its accounts, and serve it.
+    Demo {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Seed the demo data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations (the server also does this at start).
+    Migrate {
+        /// Only list migrations and whether each is applied.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Show the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Measure server time, throughput and memory (see docs/BENCHMARKS.md).
+    Bench {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. The password is read from standard input with --password-stdin,
+    /// otherwise generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the account a site administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Language of the account (en or fr).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for an account and end its sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print every setting, where it came from, with secrets masked.
+    Show,
+}
+
+fn overrides(
+    g: &Global,
+    listen: Option<&String>,
+    defaults: Vec<(&'static str, String)>,
+) -> Overrides {
+    let mut values = Vec::new();
+    if let Some(d) = &g.data_dir {
+        values.push(("data_dir", d.display().to_string()));
+    }
+    if let Some(u) = &g.database_url {
+        values.push(("database_url", u.clone()));
+    }
+    if let Some(l) = listen {
+        values.push(("listen", l.clone()));
+    }
+    Overrides {
+        config: g.config.clone(),
+        values,
+        defaults,
+    }
+}
+
+fn init_tracing(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{},sqlx=warn", s.log_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match s.log_format {
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let p = line.trim_end_matches(['\r', '\n']).to_owned();
+        if p.is_empty() {
+            bail!("no password on standard input");
+        }
+        Ok((p, false))
+    } else {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rngs::OsRng;
+        let p: String = (0..20)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
+        Ok((p, true))
+    }
+}
+
+async fn cli_core(settings: &Settings) -> Result<Core> {
+    let store = open_store(settings).await?;
+    Ok(Core::new(
+        store,
+        Arc::new(SystemClock),
+        baraza::app::core_settings(settings),
+    ))
+}
+
+fn load(o: &Overrides) -> Result<Settings> {
+    Settings::load(o, &|k| std::env::var(k).ok())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Serve { listen } => {
+            let settings = load(&overrides(&cli.global, listen.as_ref(), vec![]))?;
+            init_tracing(&settings);
+            let app = Application::build(&settings).await?;
+            println!("Baraza listening on http://{}", app.addr());
+            tracing::info!(
+                addr = %app.addr(),
+                database = app.core().store().backend().as_str(),
+                "listening"
+            );
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Demo { listen, no_serve } => {
+            let defaults = vec![
+                ("data_dir", "./baraza-demo".to_owned()),
+                ("default_language", "fr".to_owned()),
+            ];
+            let settings = load(&overrides(&cli.global, listen.as_ref(), defaults))?;
+            init_tracing(&settings);
+            let app = Application::build(&settings).await?;
+            demo::seed(app.core()).await.context("seeding the demo")?;
+            let url = format!("http://{}", app.addr());
+            if *no_serve {
+                println!("Demo data ready in {}", settings.data_dir.display());
+                app.core().store().close().await;
+                return Ok(());
+            }
+            println!("{}", demo::banner(&url));
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Migrate { status } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            std::fs::create_dir_all(&settings.data_dir)?;
+            let store = baraza_store::Store::connect(
+                &settings.database_url,
+                &baraza_store::StoreOptions::default(),
+            )
+            .await?;
+            if !*status {
+                store.migrate().await?;
+            }
+            for m in store.migration_status().await? {
+                println!(
+                    "{:>4}  {:<8}  {}",
+                    m.version,
+                    if m.applied { "applied" } else { "pending" },
+                    m.description
+                );
+            }
+            store.close().await;
+        }
+        Command::Admin { command } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let core = cli_core(&settings).await?;
+            match command {
+                AdminCommand::CreateUser {
+                    email,
+                    name,
+                    admin,
+                    locale,
+                    password_stdin,
+                } => {
+                    let (password, generated) = read_password(*password_stdin)?;
+                    let u = core
+                        .create_user(email, name, &password, *admin, locale.as_deref())
+                        .await?;
+                    println!("created account {} ({})", u.email, u.id);
+                    if generated {
+                        println!("password: {password}");
+                    }
+                }
+                AdminCommand::ResetPassword {
+                    email,
+                    password_stdin,
+                } => {
+                    let (password, generated) = read_password(*password_stdin)?;
+                    let u = core.reset_password(email, &password).await?;
+                    println!(
+                        "new password set for {}; their sessions were ended",
+                        u.email
+                    );
+                    if generated {
+                        println!("password: {password}");
+                    }
+                }
+            }
+            core.store().close().await;
+        }
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            print!("{}", settings.show());
+        }
+        Command::Bench {
+            requests,
+            concurrency,
+        } => {
+            let report = bench::run(&bench::BenchOptions {
+                requests: *requests,
+                concurrency: *concurrency,
+                binary: std::env::current_exe()?,
+            })
+            .await?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
