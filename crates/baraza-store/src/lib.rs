@@ -202,7 +202,24 @@ impl Store {
     /// instances at once (PostgreSQL takes an advisory lock; SQLite has one writer).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pools {
-            Pools::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Pools::Sqlite { writer, .. } => {
+                // sqlx takes no lock on SQLite. When two processes (a server and `baraza admin`,
+                // say) migrate a new file at once, the loser's migration fails because the
+                // winner's, serialised by SQLite's write lock, already ran. Running again then
+                // finds it applied; a migration that is really broken fails every time.
+                let mut attempt = 0;
+                loop {
+                    match SQLITE_MIGRATIONS.run(writer).await {
+                        Ok(()) => break,
+                        Err(e) if attempt < 3 => {
+                            tracing::debug!(error = %e, "migration raced with another process; retrying");
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
             Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())

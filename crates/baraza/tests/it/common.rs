@@ -1,0 +1,212 @@
+//! `TestApp`: the real application on 127.0.0.1:0 with a fresh database and the demo data,
+//! spoken to over HTTP.
+
+use baraza::config::{Overrides, Settings};
+use baraza::{demo, Application};
+use baraza_core::ManualClock;
+use baraza_store::testing::{self, TestDb};
+use baraza_store::Backend;
+use reqwest::{Client, StatusCode};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use baraza_store::testing::backends;
+
+pub const T0: i64 = 1_790_000_000; // 2026-09-21, the tests' "now" at start.
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub clock: Arc<ManualClock>,
+    pub core: baraza_core::Core,
+    pub db: Option<TestDb>,
+    pub data_dir: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, &[]).await
+    }
+
+    /// Spawns with extra configuration values (`key`, `value`).
+    pub async fn spawn_with(backend: Backend, extra: &[(&'static str, &str)]) -> TestApp {
+        let db = testing::fresh(backend).await;
+        let data_dir = std::env::temp_dir().join(format!(
+            "baraza-it-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        let mut values = vec![
+            ("data_dir", data_dir.display().to_string()),
+            ("database_url", db.url.clone()),
+            ("listen", "127.0.0.1:0".to_owned()),
+        ];
+        for (k, v) in extra {
+            values.push((k, v.to_string()));
+        }
+        let settings = Settings::load(
+            &Overrides {
+                config: None,
+                values,
+                defaults: vec![],
+            },
+            &|_| None,
+        )
+        .expect("settings");
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = Application::build_with_clock(&settings, clock.clone())
+            .await
+            .expect("build app");
+        demo::seed(app.core()).await.expect("seed demo");
+        app.core()
+            .create_user(
+                "outsider@example.org",
+                "Outsider",
+                "outsider-password-1",
+                false,
+                Some("en"),
+            )
+            .await
+            .expect("outsider");
+        let base = format!("http://{}", app.addr());
+        let core = app.core().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base,
+            backend,
+            clock,
+            core,
+            db: Some(db),
+            data_dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops the server and removes its database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server result");
+        }
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+/// A browser-like client: cookies kept, redirects not followed (tests look at them).
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn csrf_from(html: &str) -> String {
+    baraza::bench::csrf_from(html).expect("a CSRF field on the page")
+}
+
+/// The CSRF token of the page at `path`, for this client.
+pub async fn csrf(app: &TestApp, c: &Client, path: &str) -> String {
+    let html = c
+        .get(app.url(path))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_from(&html)
+}
+
+/// Signs in through the form, as a person would; returns the response.
+pub async fn try_login(
+    app: &TestApp,
+    c: &Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = csrf(app, c, "/login").await;
+    c.post(app.url("/login"))
+        .header("accept-language", "en")
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A client signed in as `email`.
+pub async fn signed_in(app: &TestApp, email: &str) -> Client {
+    let c = browser();
+    let password = demo::ACCOUNTS
+        .iter()
+        .find(|a| a.email == email)
+        .map(|a| a.password)
+        .unwrap_or("outsider-password-1");
+    let res = try_login(app, &c, email, password).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in as {email}");
+    c
+}
+
+pub const AMINA: &str = "amina@eau-tchad.example";
+pub const CLAIRE: &str = "claire@eau-tchad.example";
+pub const IDRISS: &str = "idriss@eau-tchad.example";
+pub const FATIME: &str = "fatime@eau-tchad.example";
+pub const MOUSSA: &str = "moussa@eau-tchad.example";
+pub const ADMIN: &str = "admin@baraza.example";
+pub const OUTSIDER: &str = "outsider@example.org";
+
+pub fn private_project() -> String {
+    format!(
+        "/orgs/{}/projects/{}",
+        demo::ORG_SLUG,
+        demo::PRIVATE_PROJECT
+    )
+}
+
+pub fn public_project() -> String {
+    format!("/orgs/{}/projects/{}", demo::ORG_SLUG, demo::PUBLIC_PROJECT)
+}
+
+/// The JSON error envelope's code, checking the envelope's shape on the way.
+pub async fn error_code(res: reqwest::Response) -> (StatusCode, String, String) {
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.expect("a JSON error envelope");
+    assert_eq!(body["ok"], false, "{body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_owned();
+    assert!(!message.is_empty());
+    (status, code, message)
+}

@@ -1,0 +1,336 @@
+//! Pages, their `.json` twins, system pages, errors and headers.
+
+use crate::common::*;
+use axum::http::Method;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn every_page_has_a_json_twin() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let c = signed_in(&app, AMINA).await;
+        let mut n = 0;
+        for route in baraza_web::routes() {
+            if route.method != Method::GET
+                || route.path.starts_with("/-/")
+                || route.path.starts_with("/api/")
+                || route.path == "/favicon.ico"
+            {
+                continue;
+            }
+            let path = route
+                .path
+                .replace("{org}", "eau-tchad")
+                .replace("{project}", baraza::demo::PRIVATE_PROJECT);
+            // The sign-in page sends signed-in people on; look at it as a visitor.
+            let c = if path == "/login" {
+                browser()
+            } else {
+                c.clone()
+            };
+            let html = c.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(html.status(), StatusCode::OK, "{path}");
+            assert!(
+                html.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{path}"
+            );
+            let page = html.text().await.unwrap();
+            let twin = if path == "/" {
+                "/index.json".to_owned()
+            } else {
+                format!("{path}.json")
+            };
+            assert!(
+                page.contains(&format!("href=\"{twin}\"")),
+                "{path} links its twin"
+            );
+            let json = c.get(app.url(&twin)).send().await.unwrap();
+            assert_eq!(json.status(), StatusCode::OK, "{twin}");
+            assert!(
+                json.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json"),
+                "{twin}"
+            );
+            let v: serde_json::Value = json.json().await.unwrap();
+            assert!(v.is_object(), "{twin}");
+            n += 1;
+        }
+        assert!(n >= 8, "checked {n} pages");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn system_pages_and_headers() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let c = browser();
+        let res = c.get(app.url("/-/health")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers().clone();
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["database"]["backend"], app.backend.as_str());
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        let v: serde_json::Value = c
+            .get(app.url("/-/version"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline")
+                && csp.contains("frame-ancestors 'none'")
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["x-request-id"].to_str().unwrap().len(), 16);
+
+        // Pages carry no inline script or style, and stay small.
+        let page = c
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("<script") && !page.contains("style="));
+        assert!(page.len() < 50_000);
+        let css = c.get(app.url("/-/static/baraza.css")).send().await.unwrap();
+        assert!(css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_in_the_envelope() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let c = signed_in(&app, CLAIRE).await;
+        let token = csrf(&app, &c, "/").await;
+
+        // Unknown route: 404, HTML for browsers, the envelope for JSON.
+        let res = c
+            .get(app.url("/nowhere"))
+            .header("accept-language", "fr")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.text().await.unwrap().contains("Introuvable"));
+        let (status, code, _) =
+            error_code(c.get(app.url("/api/v1/nowhere")).send().await.unwrap()).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found")
+        );
+
+        // Wrong method.
+        let res = c
+            .delete(app.url("/orgs"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+        );
+        let res = c
+            .put(app.url("/login"))
+            .header("accept-language", "fr")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(res.text().await.unwrap().contains("n’accepte pas"));
+
+        // Oversized body.
+        let people = format!("{}/people", private_project());
+        let huge = "x".repeat(200 * 1024);
+        let res = c
+            .post(app.url(&people))
+            .header("accept", "application/json")
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("email", huge.as_str()),
+                ("role", "viewer"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        );
+
+        // Malformed form, wrong content type, bad JSON.
+        let res = c
+            .post(app.url(&people))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={token}&email=x"))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_form")
+        );
+        assert!(
+            message.contains("role"),
+            "names the missing field: {message}"
+        );
+        let res = c
+            .post(app.url(&people))
+            .header("accept", "application/json")
+            .header("content-type", "text/plain")
+            .body("hello")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "unsupported_media_type");
+        let api = app.url(&format!(
+            "/api/v1/projects/eau-tchad/{}/members",
+            baraza::demo::PRIVATE_PROJECT
+        ));
+        let res = c
+            .post(&api)
+            .header("x-csrf-token", &token)
+            .header("content-type", "application/json")
+            .body("{\"email\": ")
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        );
+        assert!(message.contains("line 1"), "says where: {message}");
+
+        // Validation: a bad slug says what is wrong with it.
+        let amina = signed_in(&app, AMINA).await;
+        let t = csrf(&app, &amina, "/orgs/eau-tchad").await;
+        let res = amina
+            .post(app.url("/orgs/eau-tchad/projects"))
+            .header("accept", "application/json")
+            .header("accept-language", "fr")
+            .form(&[
+                ("_csrf", t.as_str()),
+                ("name", "Enquête"),
+                ("slug", "Bad Slug"),
+                ("visibility", "private"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_slug")
+        );
+        assert!(
+            message.contains("« Bad Slug »") && message.contains("lettre minuscule"),
+            "{message}"
+        );
+        // A taken slug: 409, and nothing half-written.
+        let res = amina
+            .post(app.url("/orgs/eau-tchad/projects"))
+            .header("accept", "application/json")
+            .form(&[
+                ("_csrf", t.as_str()),
+                ("name", "Doublon"),
+                ("slug", baraza::demo::PUBLIC_PROJECT),
+                ("visibility", "public"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "slug_taken");
+        // A good one.
+        let res = amina
+            .post(app.url("/orgs/eau-tchad/projects"))
+            .form(&[
+                ("_csrf", t.as_str()),
+                ("name", "Enquête Ouaddaï 2027"),
+                ("slug", ""),
+                ("visibility", "private"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.headers()["location"],
+            "/orgs/eau-tchad/projects/enquete-ouaddai-2027"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn anonymous_visitors_see_only_what_is_public() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let c = browser();
+        let home: serde_json::Value = c
+            .get(app.url("/index.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let public: Vec<_> = home["public_projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["slug"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(public, vec![baraza::demo::PUBLIC_PROJECT]);
+        assert_eq!(
+            c.get(app.url(&public_project()))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        // A link to a members-only page sends the person to sign in, then back.
+        let res = c.get(app.url(&private_project())).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.headers()["location"].to_str().unwrap(),
+            format!("/login?next={}", private_project())
+        );
+        let org: serde_json::Value = c
+            .get(app.url("/orgs/eau-tchad.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(org["projects"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}
