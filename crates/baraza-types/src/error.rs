@@ -131,3 +131,25 @@ mod tests {
         assert_eq!(ErrorCode::from_http_status(418), ErrorCode::BadRequest);
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    #[test]
+    fn docs_list_every_code_with_its_status() {
+        let doc = include_str!("../../../docs/errors.md");
+        for c in ErrorCode::ALL {
+            let row = format!("| `{}` |", c.as_str());
+            let line = doc
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("docs/errors.md lacks {}", c.as_str()));
+            assert!(
+                line.contains(&format!("| {} |", c.http_status())),
+                "docs/errors.md: wrong status for {}",
+                c.as_str()
+            );
+        }
+    }
+}
