@@ -334,3 +334,33 @@ async fn anonymous_visitors_see_only_what_is_public() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn server_failures_show_a_request_id_and_nothing_internal() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        // The database goes away under the running server.
+        app.core.store().close().await;
+        let c = browser();
+        let res = c.get(app.url("/orgs.json")).header("accept-language", "en").send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], 503);
+        assert_eq!(body["error"]["code"], "unavailable");
+        assert_eq!(body["request_id"], id.as_str(), "the id in the body is the one in the logs");
+        let text = body.to_string().to_lowercase();
+        for leak in ["sqlx", "pool", "sqlite", "postgres", "closed"] {
+            assert!(!text.contains(leak), "{leak} leaked: {body}");
+        }
+        let res = c.get(app.url("/orgs")).header("accept-language", "fr").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let page = res.text().await.unwrap();
+        assert!(page.contains(&id) && page.contains("Temporairement indisponible"), "{page}");
+        let res = c.get(app.url("/-/health")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert_eq!((v["ok"].as_bool(), v["database"]["ok"].as_bool()), (Some(false), Some(false)));
+        app.stop().await;
+    }
+}
