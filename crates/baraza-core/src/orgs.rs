@@ -2,7 +2,9 @@
 
 use crate::access::{Principal, ProjectAccess};
 use crate::{Core, CoreError};
-use baraza_store::{Member, MemberChange, NewProject, Org, Project, ProjectListing, StoreError};
+use baraza_store::{
+    Member, MemberChange, NewProject, Org, OrgMember, Project, ProjectListing, StoreError,
+};
 use baraza_types::{check_slug, slugify, OrgRole, Permission, Role, UserId, Visibility};
 
 /// An organisation's page: the organisation and the projects the viewer may see.
@@ -98,21 +100,60 @@ impl Core {
         }
     }
 
-    /// Makes `user` a member or owner of an organisation.
+    /// The members of an organisation (its owners may see them).
+    pub async fn org_members(
+        &self,
+        principal: &Principal,
+        org: &Org,
+    ) -> Result<Vec<OrgMember>, CoreError> {
+        if !self.is_org_owner(principal, org).await? {
+            return Err(CoreError::Forbidden);
+        }
+        Ok(self.store.list_org_members(org.id).await?)
+    }
+
+    /// Makes the person with this e-mail address a member or owner of an organisation. Owners of
+    /// an organisation are owners of all its projects. An organisation keeps at least one owner.
     pub async fn set_org_role(
         &self,
         principal: &Principal,
         org: &Org,
-        user: UserId,
+        email: &str,
         role: OrgRole,
     ) -> Result<(), CoreError> {
         if !self.is_org_owner(principal, org).await? {
             return Err(CoreError::Forbidden);
         }
-        Ok(self
+        let user = self
             .store
-            .set_org_member(org.id, user, role, self.now())
-            .await?)
+            .user_by_email(email)
+            .await?
+            .ok_or(CoreError::NotFound { what: "account" })?;
+        match self
+            .store
+            .set_org_member(org.id, user.id, role, self.now())
+            .await?
+        {
+            MemberChange::LastOwner => Err(CoreError::LastOwner),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes someone from an organisation.
+    pub async fn remove_org_member(
+        &self,
+        principal: &Principal,
+        org: &Org,
+        user: UserId,
+    ) -> Result<(), CoreError> {
+        if !self.is_org_owner(principal, org).await? {
+            return Err(CoreError::Forbidden);
+        }
+        match self.store.remove_org_member(org.id, user).await? {
+            MemberChange::Done => Ok(()),
+            MemberChange::LastOwner => Err(CoreError::LastOwner),
+            MemberChange::NotMember => Err(CoreError::NotFound { what: "member" }),
+        }
     }
 
     /// An organisation's page, as `principal` may see it.

@@ -438,14 +438,20 @@ impl Store {
             .collect()
     }
 
+    /// Makes `user` a member or owner of an organisation, unless that would leave it without an
+    /// owner.
     pub async fn set_org_member(
         &self,
         org: OrgId,
         user: UserId,
         role: OrgRole,
         now: i64,
-    ) -> Result<(), StoreError> {
-        self.pools
+    ) -> Result<MemberChange, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        if role != OrgRole::Owner && would_orphan_org(&mut tx, org, user).await? {
+            return Ok(MemberChange::LastOwner);
+        }
+        tx.conn()
             .execute(
                 q("INSERT INTO org_members (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role")
@@ -455,7 +461,59 @@ impl Store {
                 .bind(now),
             )
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(MemberChange::Done)
+    }
+
+    /// The members of an organisation, owners first.
+    pub async fn list_org_members(&self, org: OrgId) -> Result<Vec<OrgMember>, StoreError> {
+        let rows = self
+            .pools
+            .fetch_all(
+                Mode::Read,
+                q("SELECT u.id, u.email, u.name, om.role, om.created_at
+                   FROM org_members om JOIN users u ON u.id = om.user_id
+                   WHERE om.org_id = $1 ORDER BY om.role DESC, u.name, u.id")
+                .bind(org.0),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrgMember {
+                    user_id: UserId(r.get("id")?),
+                    email: r.get("email")?,
+                    name: r.get("name")?,
+                    role: parse_enum(&r.get::<String>("role")?, "org_members.role")?,
+                    since: r.get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes someone from an organisation, unless they are its last owner.
+    pub async fn remove_org_member(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<MemberChange, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        if would_orphan_org(&mut tx, org, user).await? {
+            return Ok(MemberChange::LastOwner);
+        }
+        let n = tx
+            .conn()
+            .execute(
+                q("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
+                    .bind(org.0)
+                    .bind(user.0),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(if n == 0 {
+            MemberChange::NotMember
+        } else {
+            MemberChange::Done
+        })
     }
 
     pub async fn org_role(&self, org: OrgId, user: UserId) -> Result<Option<OrgRole>, StoreError> {
@@ -966,6 +1024,25 @@ async fn would_orphan(
             .bind(user.0),
         )
         .await?;
+    last_owner(&row)
+}
+
+/// Would changing `user` away from owner leave organisation `org` without one?
+async fn would_orphan_org(tx: &mut db::Tx, org: OrgId, user: UserId) -> Result<bool, StoreError> {
+    let row = tx
+        .conn()
+        .fetch_one(
+            q("SELECT COUNT(*) AS owners,
+                      COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0) AS is_owner
+               FROM org_members WHERE org_id = $1 AND role = 'owner'")
+            .bind(org.0)
+            .bind(user.0),
+        )
+        .await?;
+    last_owner(&row)
+}
+
+fn last_owner(row: &Row) -> Result<bool, StoreError> {
     let owners: i64 = row.get("owners")?;
     let is_owner: i64 = row.get("is_owner")?;
     Ok(is_owner > 0 && owners <= 1)

@@ -1,6 +1,6 @@
 //! Rows as the rest of Baraza sees them.
 
-use baraza_types::{OrgId, ProjectId, Role, TokenId, UserId, Visibility};
+use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
 
 /// An account. `password_hash` is an Argon2id PHC string, never a password.
 #[derive(Debug, Clone)]
@@ -73,6 +73,16 @@ pub struct Member {
     pub email: String,
     pub name: String,
     pub role: Role,
+    pub since: i64,
+}
+
+/// A person's standing in an organisation.
+#[derive(Debug, Clone)]
+pub struct OrgMember {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: OrgRole,
     pub since: i64,
 }
 

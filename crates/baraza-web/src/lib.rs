@@ -22,7 +22,7 @@ mod pages;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use baraza_core::Core;
 use baraza_types::Permission;
@@ -114,8 +114,9 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 }
 
 /// Every route of the application.
+#[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, api, orgs, system};
+    use handlers::{account, admin, api, orgs, system};
     use Guard::*;
     use Method as M;
     use Permission as P;
@@ -126,105 +127,35 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/logout", Public, post(account::logout)),
         r(M::POST, "/-/lang", Public, post(account::set_lang)),
         r(M::GET, "/account", Session, get(account::account_page)),
-        r(
-            M::POST,
-            "/account/password",
-            Session,
-            post(account::change_password),
-        ),
-        r(
-            M::GET,
-            "/account/tokens",
-            Session,
-            get(account::tokens_page),
-        ),
-        r(
-            M::POST,
-            "/account/tokens",
-            Session,
-            post(account::create_token),
-        ),
-        r(
-            M::POST,
-            "/account/tokens/{id}/revoke",
-            Session,
-            post(account::revoke_token),
-        ),
+        r(M::POST, "/account/password", Session, post(account::change_password)),
+        r(M::GET, "/account/tokens", Session, get(account::tokens_page)),
+        r(M::POST, "/account/tokens", Session, post(account::create_token)),
+        r(M::POST, "/account/tokens/{id}/revoke", Session, post(account::revoke_token)),
+        r(M::GET, "/admin/users", Admin, get(admin::users_page)),
+        r(M::POST, "/admin/users", Admin, post(admin::create_user)),
         r(M::GET, "/orgs", Public, get(orgs::org_list)),
         r(M::POST, "/orgs", Admin, post(orgs::create_org)),
         r(M::GET, "/orgs/{org}", Public, get(orgs::org_page)),
-        r(
-            M::POST,
-            "/orgs/{org}/projects",
-            OrgOwner,
-            post(orgs::create_project),
-        ),
-        r(
-            M::GET,
-            "/orgs/{org}/projects/{project}",
-            Project(P::ViewProject),
-            get(orgs::project_page),
-        ),
-        r(
-            M::POST,
-            "/orgs/{org}/projects/{project}/settings",
-            Project(P::ManageProject),
-            post(orgs::update_project),
-        ),
-        r(
-            M::GET,
-            "/orgs/{org}/projects/{project}/people",
-            Project(P::ViewMembers),
-            get(orgs::people_page),
-        ),
-        r(
-            M::POST,
-            "/orgs/{org}/projects/{project}/people",
-            Project(P::ManageMembers),
-            post(orgs::set_member),
-        ),
-        r(
-            M::POST,
-            "/orgs/{org}/projects/{project}/people/{user}/remove",
-            Project(P::ManageMembers),
-            post(orgs::remove_member),
-        ),
+        r(M::GET, "/orgs/{org}/people", OrgOwner, get(orgs::org_people_page)),
+        r(M::POST, "/orgs/{org}/people", OrgOwner, post(orgs::set_org_member)),
+        r(M::POST, "/orgs/{org}/people/{user}/remove", OrgOwner, post(orgs::remove_org_member)),
+        r(M::POST, "/orgs/{org}/projects", OrgOwner, post(orgs::create_project)),
+        r(M::GET, "/orgs/{org}/projects/{project}", Project(P::ViewProject), get(orgs::project_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/settings", Project(P::ManageProject), post(orgs::update_project)),
+        r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
+        r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),
-        r(
-            M::GET,
-            "/-/static/favicon.svg",
-            Public,
-            get(system::favicon),
-        ),
+        r(M::GET, "/-/static/favicon.svg", Public, get(system::favicon)),
         r(M::GET, "/favicon.ico", Public, get(system::favicon)),
         r(M::GET, "/api/v1/me", SignedIn, get(api::me)),
         r(M::GET, "/api/v1/projects", Public, get(api::projects)),
-        r(
-            M::GET,
-            "/api/v1/projects/{org}/{project}",
-            Project(P::ViewProject),
-            get(api::project),
-        ),
-        r(
-            M::GET,
-            "/api/v1/projects/{org}/{project}/members",
-            Project(P::ViewMembers),
-            get(api::members),
-        ),
-        r(
-            M::POST,
-            "/api/v1/projects/{org}/{project}/members",
-            Project(P::ManageMembers),
-            post(api::set_member),
-        ),
-        r(
-            M::DELETE,
-            "/api/v1/projects/{org}/{project}/members/{user}",
-            Project(P::ManageMembers),
-            axum::routing::delete(api::remove_member),
-        ),
+        r(M::GET, "/api/v1/projects/{org}/{project}", Project(P::ViewProject), get(api::project)),
+        r(M::GET, "/api/v1/projects/{org}/{project}/members", Project(P::ViewMembers), get(api::members)),
+        r(M::POST, "/api/v1/projects/{org}/{project}/members", Project(P::ManageMembers), post(api::set_member)),
+        r(M::DELETE, "/api/v1/projects/{org}/{project}/members/{user}", Project(P::ManageMembers), delete(api::remove_member)),
     ]
 }
 

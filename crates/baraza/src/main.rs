@@ -163,13 +163,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
         }
         Ok((p, false))
     } else {
-        use rand::Rng;
-        const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let mut rng = rand::rngs::OsRng;
-        let p: String = (0..20)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect();
-        Ok((p, true))
+        Ok((baraza_core::auth::generate_password(), true))
     }
 }
 

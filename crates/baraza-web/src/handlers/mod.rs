@@ -2,6 +2,7 @@
 //! `.json` twin.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod orgs;
 pub mod system;

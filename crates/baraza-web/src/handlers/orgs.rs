@@ -11,7 +11,7 @@ use crate::pages::{csrf_field, iso_date, layout, Chrome};
 use axum::extract::Path;
 use axum::response::Response;
 use baraza_core::orgs::ProjectInput;
-use baraza_types::{ErrorCode, Permission, Role, UserId, Visibility};
+use baraza_types::{ErrorCode, OrgRole, Permission, Role, UserId, Visibility};
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -121,6 +121,7 @@ pub async fn org_list(ctx: Ctx) -> WebResult<Response> {
                     }
                 }
                 @if data.can_create {
+                    p { a href="/admin/users" { (c.t("admin.users")) } }
                     h2 { (c.t("orgs.create")) }
                     form.stack method="post" action="/orgs" {
                         (csrf_field(c.csrf))
@@ -189,6 +190,7 @@ pub async fn org_page(ctx: Ctx, Path(org): Path<String>) -> WebResult<Response> 
                 h2 { (c.t("org.projects")) }
                 (project_list(&c, &data.projects, "org.no_projects"))
                 @if data.can_create_project {
+                    p { a href={ "/orgs/" (o.slug) "/people" } { (c.t("org_people.title")) } }
                     h2 { (c.t("project.create")) }
                     form.stack method="post" action={ "/orgs/" (o.slug) "/projects" } {
                         (csrf_field(c.csrf))
@@ -481,4 +483,136 @@ pub async fn remove_member(
         "{}/people",
         project_url(&g.access.org.slug, &g.access.project.slug)
     )))
+}
+
+#[derive(Serialize)]
+struct OrgPeopleData {
+    organisation: OrgView,
+    members: Vec<OrgMemberView>,
+}
+
+#[derive(Serialize)]
+struct OrgMemberView {
+    user_id: i64,
+    name: String,
+    email: String,
+    role: OrgRole,
+    since: String,
+}
+
+/// `GET /orgs/{org}/people` (organisation owners): who owns the organisation (and so all its
+/// projects) and who belongs to it.
+pub async fn org_people_page(OrgOwner { ctx, org }: OrgOwner) -> WebResult<Response> {
+    let members = ctx.state.core.org_members(&ctx.principal, &org).await?;
+    let data = OrgPeopleData {
+        organisation: OrgView::from(&org),
+        members: members
+            .iter()
+            .map(|m| OrgMemberView {
+                user_id: m.user_id.0,
+                name: m.name.clone(),
+                email: m.email.clone(),
+                role: m.role,
+                since: crate::pages::iso(m.since),
+            })
+            .collect(),
+    };
+    Ok(respond(&ctx, &data, || {
+        let c = Chrome::from_ctx(&ctx);
+        let o = &data.organisation;
+        let base = format!("/orgs/{}/people", o.slug);
+        let org_role = |r: OrgRole| c.t(&format!("org_role.{}", r.as_str())).to_owned();
+        layout(
+            &c,
+            &format!("{} · {}", c.t("org_people.title"), o.name),
+            html! {
+                p.muted { a href=(o.url) { (o.name) } }
+                h1 { (c.t("org_people.title")) }
+                p.muted { (c.t("org_people.help")) }
+                table.responsive {
+                    thead { tr {
+                        th scope="col" { (c.t("field.name")) }
+                        th scope="col" { (c.t("field.email")) }
+                        th scope="col" { (c.t("field.role")) }
+                        th scope="col" { span.skip { (c.t("people.actions")) } }
+                    } }
+                    tbody {
+                        @for m in &data.members {
+                            tr {
+                                td { (m.name) }
+                                td { (m.email) }
+                                td { (org_role(m.role)) }
+                                td {
+                                    form method="post" action=(base) {
+                                        (csrf_field(c.csrf))
+                                        input type="hidden" name="email" value=(m.email);
+                                        label.skip for={ "org-role-" (m.user_id) } { (c.t("field.role")) }
+                                        select id={ "org-role-" (m.user_id) } name="role" {
+                                            @for r in [OrgRole::Member, OrgRole::Owner] {
+                                                option value=(r.as_str()) selected[r == m.role] { (org_role(r)) }
+                                            }
+                                        }
+                                        button.secondary type="submit" { (c.t("people.change")) }
+                                    }
+                                    form method="post" action={ (base) "/" (m.user_id) "/remove" } {
+                                        (csrf_field(c.csrf))
+                                        button.danger type="submit" { (c.t("people.remove")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { (c.t("people.add")) }
+                form.stack method="post" action=(base) {
+                    (csrf_field(c.csrf))
+                    label { (c.t("field.email")) span.hint { (c.t("people.add_hint")) } input type="email" name="email" required autocomplete="off"; }
+                    label { (c.t("field.role"))
+                        select name="role" {
+                            @for r in [OrgRole::Member, OrgRole::Owner] {
+                                option value=(r.as_str()) { (org_role(r)) }
+                            }
+                        }
+                    }
+                    button type="submit" { (c.t("people.add")) }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct OrgMemberForm {
+    email: String,
+    role: String,
+}
+
+/// `POST /orgs/{org}/people`: add someone to the organisation or change their standing.
+pub async fn set_org_member(
+    OrgOwner { ctx, org }: OrgOwner,
+    CsrfForm(f): CsrfForm<OrgMemberForm>,
+) -> WebResult<Response> {
+    let role: OrgRole = f
+        .role
+        .parse()
+        .map_err(|_| WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.role"))?;
+    ctx.state
+        .core
+        .set_org_role(&ctx.principal, &org, &f.email, role)
+        .await?;
+    Ok(see_other(&format!("/orgs/{}/people", org.slug)))
+}
+
+/// `POST /orgs/{org}/people/{user}/remove`.
+pub async fn remove_org_member(
+    OrgOwner { ctx, org }: OrgOwner,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let user = user_param(&params)?;
+    ctx.state
+        .core
+        .remove_org_member(&ctx.principal, &org, user)
+        .await?;
+    Ok(see_other(&format!("/orgs/{}/people", org.slug)))
 }

@@ -328,3 +328,132 @@ async fn managers_cannot_make_owners_and_projects_keep_one() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn administrators_create_accounts_and_owners_appoint_owners() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        // The administrator creates an account; its password is shown once.
+        let admin = signed_in(&app, ADMIN).await;
+        let t = csrf(&app, &admin, "/admin/users").await;
+        let res = admin
+            .post(app.url("/admin/users.json"))
+            .form(&[
+                ("_csrf", t.as_str()),
+                ("name", "Ravi Shrestha"),
+                ("email", "ravi@ngo.example"),
+                ("locale", "en"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let created: serde_json::Value = res.json().await.unwrap();
+        let password = created["created"]["password"].as_str().unwrap().to_owned();
+        assert_eq!(password.len(), 20);
+        let listed: serde_json::Value = admin
+            .get(app.url("/admin/users.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            listed.get("created").is_none(),
+            "the password is not shown again"
+        );
+        assert!(listed["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "ravi@ngo.example"));
+        let ravi = browser();
+        assert_eq!(
+            try_login(&app, &ravi, "ravi@ngo.example", &password)
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        // The same address again is refused.
+        let res = admin
+            .post(app.url("/admin/users.json"))
+            .form(&[
+                ("_csrf", t.as_str()),
+                ("name", "Ravi"),
+                ("email", "RAVI@ngo.example"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "email_taken");
+
+        // Amina, owner of the organisation, makes Claire an owner too: Claire may now create
+        // projects and owns them all.
+        let amina = signed_in(&app, AMINA).await;
+        let t = csrf(&app, &amina, "/orgs/eau-tchad/people").await;
+        let res = amina
+            .post(app.url("/orgs/eau-tchad/people"))
+            .form(&[("_csrf", t.as_str()), ("email", CLAIRE), ("role", "owner")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let claire = signed_in(&app, CLAIRE).await;
+        let v: serde_json::Value = claire
+            .get(app.url(&format!("{}.json", private_project())))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["project"]["your_role"], "owner");
+        let people: serde_json::Value = claire
+            .get(app.url("/orgs/eau-tchad/people.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(people["members"].as_array().unwrap().len(), 2);
+        // Claire steps Amina down, then cannot leave the organisation without an owner.
+        let t = csrf(&app, &claire, "/orgs/eau-tchad/people").await;
+        let res = claire
+            .post(app.url("/orgs/eau-tchad/people"))
+            .form(&[("_csrf", t.as_str()), ("email", AMINA), ("role", "member")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let claire_id = app
+            .core
+            .store()
+            .user_by_email(CLAIRE)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let res = claire
+            .post(app.url(&format!("/orgs/eau-tchad/people/{claire_id}/remove")))
+            .header("accept", "application/json")
+            .form(&[("_csrf", t.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::CONFLICT, "last_owner")
+        );
+        // Amina, now a plain member, no longer manages the organisation's people.
+        let res = amina
+            .get(app.url("/orgs/eau-tchad/people.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "forbidden");
+        app.stop().await;
+    }
+}

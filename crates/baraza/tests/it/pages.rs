@@ -9,6 +9,7 @@ async fn every_page_has_a_json_twin() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let c = signed_in(&app, AMINA).await;
+        let admin = signed_in(&app, ADMIN).await;
         let mut n = 0;
         for route in baraza_web::routes() {
             if route.method != Method::GET
@@ -25,6 +26,8 @@ async fn every_page_has_a_json_twin() {
             // The sign-in page sends signed-in people on; look at it as a visitor.
             let c = if path == "/login" {
                 browser()
+            } else if route.guard == baraza_web::Guard::Admin {
+                admin.clone()
             } else {
                 c.clone()
             };
@@ -342,25 +345,45 @@ async fn server_failures_show_a_request_id_and_nothing_internal() {
         // The database goes away under the running server.
         app.core.store().close().await;
         let c = browser();
-        let res = c.get(app.url("/orgs.json")).header("accept-language", "en").send().await.unwrap();
+        let res = c
+            .get(app.url("/orgs.json"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
         let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["status"], 503);
         assert_eq!(body["error"]["code"], "unavailable");
-        assert_eq!(body["request_id"], id.as_str(), "the id in the body is the one in the logs");
+        assert_eq!(
+            body["request_id"],
+            id.as_str(),
+            "the id in the body is the one in the logs"
+        );
         let text = body.to_string().to_lowercase();
         for leak in ["sqlx", "pool", "sqlite", "postgres", "closed"] {
             assert!(!text.contains(leak), "{leak} leaked: {body}");
         }
-        let res = c.get(app.url("/orgs")).header("accept-language", "fr").send().await.unwrap();
+        let res = c
+            .get(app.url("/orgs"))
+            .header("accept-language", "fr")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
         let page = res.text().await.unwrap();
-        assert!(page.contains(&id) && page.contains("Temporairement indisponible"), "{page}");
+        assert!(
+            page.contains(&id) && page.contains("Temporairement indisponible"),
+            "{page}"
+        );
         let res = c.get(app.url("/-/health")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         let v: serde_json::Value = res.json().await.unwrap();
-        assert_eq!((v["ok"].as_bool(), v["database"]["ok"].as_bool()), (Some(false), Some(false)));
+        assert_eq!(
+            (v["ok"].as_bool(), v["database"]["ok"].as_bool()),
+            (Some(false), Some(false))
+        );
         app.stop().await;
     }
 }
