@@ -71,6 +71,16 @@ impl Principal {
         }
     }
 
+    /// A site administrator reached through a browser session, or an error.
+    pub fn require_admin(&self) -> Result<&User, CoreError> {
+        let user = self.require_session_user()?;
+        if user.is_admin {
+            Ok(user)
+        } else {
+            Err(CoreError::Forbidden)
+        }
+    }
+
     pub fn session_id_hash(&self) -> Option<&str> {
         match self {
             Principal::User {

@@ -170,9 +170,7 @@ impl Core {
 
     /// Every account, for site administrators.
     pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, CoreError> {
-        if !principal.require_session_user()?.is_admin {
-            return Err(CoreError::Forbidden);
-        }
+        principal.require_admin()?;
         Ok(self.store.list_users().await?)
     }
 
@@ -186,9 +184,7 @@ impl Core {
         is_admin: bool,
         locale: Option<&str>,
     ) -> Result<(User, String), CoreError> {
-        if !principal.require_session_user()?.is_admin {
-            return Err(CoreError::Forbidden);
-        }
+        principal.require_admin()?;
         let password = generate_password();
         let user = self
             .create_user(email, name, &password, is_admin, locale)

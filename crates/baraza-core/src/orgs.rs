@@ -77,10 +77,7 @@ impl Core {
         description: &str,
         owner: Option<UserId>,
     ) -> Result<Org, CoreError> {
-        let user = principal.require_session_user()?;
-        if !user.is_admin {
-            return Err(CoreError::Forbidden);
-        }
+        let user = principal.require_admin()?;
         let name = check_name(name)?;
         let description = check_description(description)?;
         let slug = pick_slug(slug, name)?;

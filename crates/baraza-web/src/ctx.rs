@@ -206,64 +206,41 @@ where
     }
 }
 
-/// A signed-in person, through a session or a token.
-pub struct SignedIn {
-    pub ctx: Ctx,
-}
-
-impl<S> FromRequestParts<S> for SignedIn
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = WebError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> WebResult<Self> {
-        let ctx = Ctx::from_request_parts(parts, state).await?;
-        ctx.principal.require_user()?;
-        Ok(SignedIn { ctx })
-    }
-}
-
-/// A person signed in through a browser session (API tokens are refused).
-pub struct SessionUser {
-    pub ctx: Ctx,
-}
-
-impl<S> FromRequestParts<S> for SessionUser
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = WebError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> WebResult<Self> {
-        let ctx = Ctx::from_request_parts(parts, state).await?;
-        ctx.principal.require_session_user()?;
-        Ok(SessionUser { ctx })
-    }
-}
-
-/// A site administrator, signed in through a session.
-pub struct Admin {
-    pub ctx: Ctx,
-}
-
-impl<S> FromRequestParts<S> for Admin
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = WebError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> WebResult<Self> {
-        let ctx = Ctx::from_request_parts(parts, state).await?;
-        if !ctx.principal.require_session_user()?.is_admin {
-            return Err(ErrorCode::Forbidden.into());
+macro_rules! principal_guard {
+    ($(#[$doc:meta])* $name:ident => $check:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub ctx: Ctx,
         }
-        Ok(Admin { ctx })
-    }
+
+        impl<S> FromRequestParts<S> for $name
+        where
+            AppState: FromRef<S>,
+            S: Send + Sync,
+        {
+            type Rejection = WebError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> WebResult<Self> {
+                let ctx = Ctx::from_request_parts(parts, state).await?;
+                ctx.principal.$check()?;
+                Ok($name { ctx })
+            }
+        }
+    };
 }
+
+principal_guard!(
+    /// A signed-in person, through a session or a token.
+    SignedIn => require_user
+);
+principal_guard!(
+    /// A person signed in through a browser session (API tokens are refused).
+    SessionUser => require_session_user
+);
+principal_guard!(
+    /// A site administrator, signed in through a session.
+    Admin => require_admin
+);
 
 /// An owner of the organisation named `{org}` in the path (or a site administrator).
 pub struct OrgOwner {

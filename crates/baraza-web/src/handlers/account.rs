@@ -227,9 +227,9 @@ fn account_markup(
     )
 }
 
-async fn account_data(ctx: &Ctx) -> WebResult<AccountData> {
-    let user = ctx.principal.require_session_user()?;
-    let projects = ctx
+/// The projects in which the person has a role.
+async fn my_projects(ctx: &Ctx) -> WebResult<Vec<ProjectView>> {
+    Ok(ctx
         .state
         .core
         .visible_projects(&ctx.principal, None)
@@ -237,10 +237,14 @@ async fn account_data(ctx: &Ctx) -> WebResult<AccountData> {
         .iter()
         .map(ProjectView::from_listing)
         .filter(|p| p.your_role.is_some())
-        .collect();
+        .collect())
+}
+
+async fn account_data(ctx: &Ctx) -> WebResult<AccountData> {
+    let user = ctx.principal.require_session_user()?;
     Ok(AccountData {
         user: UserView::from(user),
-        projects,
+        projects: my_projects(ctx).await?,
     })
 }
 
@@ -313,18 +317,9 @@ struct TokensData {
 async fn tokens_data(ctx: &Ctx, new_token: Option<String>) -> WebResult<TokensData> {
     let now = ctx.state.core.now();
     let tokens = ctx.state.core.list_tokens(&ctx.principal).await?;
-    let projects = ctx
-        .state
-        .core
-        .visible_projects(&ctx.principal, None)
-        .await?
-        .iter()
-        .map(ProjectView::from_listing)
-        .filter(|p| p.your_role.is_some())
-        .collect();
     Ok(TokensData {
         tokens: tokens.iter().map(|t| token_view(t, now)).collect(),
-        projects,
+        projects: my_projects(ctx).await?,
         new_token,
     })
 }
