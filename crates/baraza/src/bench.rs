@@ -21,6 +21,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tower::ServiceExt;
 
 pub struct BenchOptions {
+    /// Which parts to run: `all`, `server` or `xlsform`.
+    pub only: String,
     /// Requests per measurement.
     pub requests: usize,
     /// Concurrent HTTP clients for throughput.
@@ -67,12 +69,109 @@ fn settings_for(dir: &Path) -> Result<Settings> {
 
 const PAGE: &str = "/orgs/eau-tchad/projects/acces-eau-ndjamena-2026";
 
+/// A synthetic but realistic XLSForm in pyxform's CSV layout: `questions` questions in groups of
+/// 100, in English and French, mixing types, constraints, relevance, choice lists, calculations
+/// and labels that show earlier answers.
+pub fn big_form(questions: usize) -> String {
+    let mut s = String::from("survey,,,,,,,,\n,type,name,label::English (en),label::Français (fr),hint::English (en),hint::Français (fr),relevant,constraint,calculation\n");
+    let mut prev = String::new();
+    for i in 0..questions {
+        if i % 100 == 0 {
+            if i > 0 {
+                s.push_str(",end group,,,,,,,,\n");
+            }
+            s.push_str(&format!(",begin group,g{i},Section {i},Section {i},,,,,\n"));
+        }
+        let name = format!("q{i}");
+        let relevant = if prev.is_empty() {
+            String::new()
+        } else {
+            format!("${{{prev}}} != ''")
+        };
+        let row = match i % 7 {
+            0 => format!(",text,{name},Name {i},Nom {i},Full name,Nom complet,{relevant},,"),
+            1 => format!(",integer,{name},Age {i},Âge {i},In years,En années,{relevant},. >= 0 and . <= 120,"),
+            2 => format!(",select_one yn,{name},Water {i}?,Eau {i} ?,,,{relevant},,"),
+            3 => format!(",decimal,{name},Distance {i},Distance {i},km,km,,. > 0,"),
+            4 => format!(",select_multiple src,{name},Sources {i},Sources {i},,,{relevant},,"),
+            5 => format!(",note,{name},You said ${{{prev}}},Vous avez dit ${{{prev}}},,,,,"),
+            _ => format!(",calculate,{name},,,,,,,if(${{{prev}}} = '', 0, 1)"),
+        };
+        s.push_str(&row);
+        s.push('\n');
+        prev = name;
+    }
+    s.push_str(",end group,,,,,,,,\n");
+    s.push_str("choices,,,,\n,list_name,name,label::English (en),label::Français (fr)\n,yn,yes,Yes,Oui\n,yn,no,No,Non\n");
+    for j in 0..50 {
+        s.push_str(&format!(",src,s{j},Source {j},Source {j}\n"));
+    }
+    s.push_str("settings,,\n,form_title,form_id\n,Big form,big_form\n");
+    s
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Compiles a 10,000-question, two-language form a few times.
+fn bench_xlsform(report: &mut String) -> Result<()> {
+    let form = big_form(10_000);
+    let before = vm_hwm_kib().unwrap_or(0);
+    let mut times = Vec::new();
+    let mut xform_len = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let compiled =
+            baraza_xlsform::compile(form.as_bytes(), baraza_xlsform::Format::Csv, "big_form");
+        times.push(started.elapsed());
+        if compiled.has_errors() {
+            bail!(
+                "the benchmark form does not compile: {}",
+                compiled
+                    .errors()
+                    .next()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            );
+        }
+        xform_len = compiled.xform.map(|x| x.len()).unwrap_or(0);
+    }
+    let after = vm_hwm_kib().unwrap_or(0);
+    times.sort();
+    report.push_str(&format!(
+        "| XLSForm compile, 10,000 questions, 2 languages ({} KiB CSV -> {} KiB XForm) | best {:.0} ms, median {:.0} ms | peak memory growth {:.1} MiB |\n\n",
+        form.len() / 1024,
+        xform_len / 1024,
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        after.saturating_sub(before) as f64 / 1024.0
+    ));
+    Ok(())
+}
+
 /// Runs the benchmark and returns its report as Markdown.
 pub async fn run(opts: &BenchOptions) -> Result<String> {
+    let mut report = String::new();
+    if opts.only == "all" || opts.only == "xlsform" {
+        report.push_str("| measurement | time | memory |\n|---|---|---|\n");
+        bench_xlsform(&mut report)?;
+    }
+    if opts.only == "xlsform" {
+        return Ok(report);
+    }
+    run_server(opts, report).await
+}
+
+async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
     let dir = temp_dir("data");
     let _ = std::fs::remove_dir_all(&dir);
     let settings = settings_for(&dir)?;
-    let mut report = String::new();
 
     // 1. Server time, in process.
     {

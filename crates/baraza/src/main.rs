@@ -69,6 +69,21 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Compile an XLSForm (.xlsx, .xls, .csv, .md) into an ODK XForm, offline. Problems go to
+    /// standard error (or standard output with --json); exit status 1 when there are errors.
+    Xlsform {
+        /// The form file.
+        file: PathBuf,
+        /// Where to write the XForm [default: standard output].
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the diagnostics as JSON on standard output instead.
+        #[arg(long)]
+        json: bool,
+        /// Language of the messages: en or fr [default: from LANG].
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Measure server time, throughput and memory (see docs/BENCHMARKS.md).
     Bench {
         /// Requests per measurement.
@@ -77,6 +92,9 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// Run only part: all, server or xlsform.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform"])]
+        only: String,
     },
 }
 
@@ -174,6 +192,74 @@ async fn cli_core(settings: &Settings) -> Result<Core> {
         Arc::new(SystemClock),
         baraza::app::core_settings(settings),
     ))
+}
+
+/// `baraza xlsform`: returns the exit status.
+fn xlsform(
+    file: &std::path::Path,
+    output: Option<&std::path::Path>,
+    json: bool,
+    lang: baraza_xlsform::Lang,
+) -> Result<i32> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let bytes = baraza_xlsform::read::read_limited(f)?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("form.xlsx");
+    let compiled = baraza_xlsform::compile_file(&bytes, name);
+    let failed = compiled.has_errors();
+    if json {
+        let diags: Vec<serde_json::Value> = compiled
+            .diagnostics
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "code": d.code,
+                    "severity": d.severity,
+                    "sheet": d.sheet,
+                    "row": d.row,
+                    "column": d.column,
+                    "message": d.message(lang),
+                    "message_en": d.message(baraza_xlsform::Lang::En),
+                    "message_fr": d.message(baraza_xlsform::Lang::Fr),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "ok": !failed,
+                "file": file.display().to_string(),
+                "diagnostics": diags,
+            }))?
+        );
+    } else {
+        for d in &compiled.diagnostics {
+            let sev = match (d.severity, lang) {
+                (baraza_xlsform::Severity::Error, baraza_xlsform::Lang::Fr) => "erreur",
+                (baraza_xlsform::Severity::Error, _) => "error",
+                (_, baraza_xlsform::Lang::Fr) => "avertissement",
+                _ => "warning",
+            };
+            eprintln!(
+                "{}: {sev} [{}] {}: {}",
+                file.display(),
+                d.code,
+                d.location(lang),
+                d.message(lang)
+            );
+        }
+    }
+    if let Some(xml) = &compiled.xform {
+        match output {
+            Some(out) => std::fs::write(out, xml)
+                .with_context(|| format!("cannot write {}", out.display()))?,
+            None if !json => print!("{xml}"),
+            None => {}
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn load(o: &Overrides) -> Result<Settings> {
@@ -280,11 +366,28 @@ async fn main() -> Result<()> {
             let settings = load(&overrides(&cli.global, None, vec![]))?;
             print!("{}", settings.show());
         }
+        Command::Xlsform {
+            file,
+            output,
+            json,
+            lang,
+        } => {
+            let lang = lang
+                .clone()
+                .or_else(|| std::env::var("LANG").ok())
+                .filter(|l| l.to_ascii_lowercase().starts_with("fr"))
+                .map(|_| baraza_xlsform::Lang::Fr)
+                .unwrap_or(baraza_xlsform::Lang::En);
+            let code = xlsform(file, output.as_deref(), *json, lang)?;
+            std::process::exit(code);
+        }
         Command::Bench {
             requests,
             concurrency,
+            only,
         } => {
             let report = bench::run(&bench::BenchOptions {
+                only: only.clone(),
                 requests: *requests,
                 concurrency: *concurrency,
                 binary: std::env::current_exe()?,

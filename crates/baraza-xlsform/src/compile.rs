@@ -1,0 +1,949 @@
+//! From sheets of text to a checked [`Form`]: every problem is collected, none stops the others.
+
+use crate::diag::Diagnostic;
+use crate::model::*;
+use crate::read::{RawRow, Sheet, Workbook};
+use std::collections::{HashMap, HashSet};
+
+/// Survey columns that XLSForm defines (after aliases), besides translatable texts.
+const SURVEY_COLUMNS: &[&str] = &[
+    "type",
+    "name",
+    "label",
+    "hint",
+    "guidance_hint",
+    "required",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "default",
+    "readonly",
+    "appearance",
+    "choice_filter",
+    "parameters",
+    "trigger",
+    "image",
+    "big-image",
+    "audio",
+    "video",
+    "repeat_count",
+    "autoplay",
+    "note",
+    "intent",
+    "noappearanceerror",
+    "save_to",
+    "list_name",
+];
+
+/// Splits a header into its column and language: `label::Français (fr)` -> (`label`, `Français (fr)`).
+pub fn split_header(h: &str) -> (String, Option<String>) {
+    let h = h.trim();
+    let mut parts: Vec<&str> = h.split("::").collect();
+    let mut base = parts.remove(0).trim().to_owned();
+    // media::image::English -> image
+    if base.eq_ignore_ascii_case("media") && !parts.is_empty() {
+        base = parts.remove(0).trim().to_owned();
+    }
+    let lang = if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("::").trim().to_owned())
+    };
+    (alias(&base), lang)
+}
+
+fn alias(base: &str) -> String {
+    let b = base.trim().to_ascii_lowercase().replace(' ', "_");
+    match b.as_str() {
+        "caption" => "label".into(),
+        "relevance" => "relevant".into(),
+        "compulsory" => "required".into(),
+        "constraint_msg" | "jr:constraintmsg" => "constraint_message".into(),
+        "required_msg" | "jr:requiredmsg" => "required_message".into(),
+        "calculate" | "bind::calculate" => "calculation".into(),
+        "default_value" => "default".into(),
+        "read_only" => "readonly".into(),
+        "choice-filter" | "choice_filters" => "choice_filter".into(),
+        "jr:count" | "repeat-count" => "repeat_count".into(),
+        "guidance-hint" => "guidance_hint".into(),
+        "listname" => "list_name".into(),
+        "value" => "name".into(),
+        "params" => "parameters".into(),
+        "big_image" => "big-image".into(),
+        _ => b,
+    }
+}
+
+/// A sheet with its header parsed: (column, language) per position.
+struct Table<'a> {
+    columns: Vec<(String, Option<String>, String)>,
+    rows: &'a [RawRow],
+}
+
+impl<'a> Table<'a> {
+    fn new(sheet: &'a Sheet, diags: &mut Vec<Diagnostic>) -> Option<Table<'a>> {
+        let header_at = sheet
+            .rows
+            .iter()
+            .position(|r| r.cells.iter().any(|c| !c.is_empty()))?;
+        let header = &sheet.rows[header_at];
+        let mut seen = HashSet::new();
+        let mut columns = Vec::new();
+        for raw in &header.cells {
+            let (base, lang) = split_header(raw);
+            if !raw.trim().is_empty() && !seen.insert((base.clone(), lang.clone())) {
+                diags.push(
+                    Diagnostic::error("header_duplicate", &sheet.name)
+                        .at(header.number)
+                        .col(raw)
+                        .arg("name", raw.trim()),
+                );
+            }
+            columns.push((base, lang, raw.trim().to_owned()));
+        }
+        Some(Table {
+            columns,
+            rows: &sheet.rows[header_at + 1..],
+        })
+    }
+
+    fn has(&self, col: &str) -> bool {
+        self.columns.iter().any(|(b, _, _)| b == col)
+    }
+}
+
+/// One data row as a map from (column, language) to value.
+struct Row<'a> {
+    number: usize,
+    cells: Vec<(&'a str, Option<&'a str>, &'a str, &'a str)>,
+}
+
+impl<'a> Row<'a> {
+    fn of(table: &'a Table<'a>, raw: &'a RawRow) -> Row<'a> {
+        let mut cells = Vec::new();
+        for (i, (base, lang, header)) in table.columns.iter().enumerate() {
+            if let Some(v) = raw.cells.get(i) {
+                if !v.is_empty() && !header.is_empty() {
+                    cells.push((base.as_str(), lang.as_deref(), header.as_str(), v.as_str()));
+                }
+            }
+        }
+        Row {
+            number: raw.number,
+            cells,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    fn get(&self, col: &str) -> Option<&'a str> {
+        self.cells
+            .iter()
+            .find(|(b, l, _, _)| *b == col && l.is_none())
+            .or_else(|| self.cells.iter().find(|(b, _, _, _)| *b == col))
+            .map(|(_, _, _, v)| *v)
+    }
+
+    fn header_of(&self, col: &str) -> String {
+        self.cells
+            .iter()
+            .find(|(b, _, _, _)| *b == col)
+            .map(|(_, _, h, _)| h.to_string())
+            .unwrap_or_else(|| col.to_owned())
+    }
+
+    fn texts(&self, langs: &mut Vec<String>) -> Texts {
+        let mut t = Texts::default();
+        for (base, lang, _, v) in &self.cells {
+            let slot = match *base {
+                "label" => &mut t.label,
+                "hint" => &mut t.hint,
+                "guidance_hint" => &mut t.guidance_hint,
+                "image" => &mut t.image,
+                "big-image" => &mut t.big_image,
+                "audio" => &mut t.audio,
+                "video" => &mut t.video,
+                "constraint_message" => &mut t.constraint_message,
+                "required_message" => &mut t.required_message,
+                _ => continue,
+            };
+            let l = lang.unwrap_or("default");
+            if !langs.iter().any(|x| x == l) {
+                langs.push(l.to_owned());
+            }
+            slot.set(l, (*v).to_owned());
+        }
+        t
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.to_ascii_lowercase().starts_with("xml")
+}
+
+/// A yes/no column as pyxform writes it: `true()`, `false()`, or the expression as given.
+fn truthy(v: &str) -> Option<String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" | "true()" => Some("true()".into()),
+        "no" | "false" | "false()" => Some("false()".into()),
+        "" => None,
+        _ => Some(v.trim().to_owned()),
+    }
+}
+
+fn parse_type(t: &str) -> Option<(QType, Option<String>, bool)> {
+    let normalised = normalise_type(t);
+    let t = normalised.as_str();
+    let mut words = t.split_whitespace();
+    let head = words.next()?.to_ascii_lowercase();
+    let rest: Vec<&str> = words.collect();
+    let (list, or_other) = match rest.as_slice() {
+        [] => (None, false),
+        [l] => (Some((*l).to_owned()), false),
+        [l, o] if o.eq_ignore_ascii_case("or_other") => (Some((*l).to_owned()), true),
+        _ => (Some(rest.join(" ")), false),
+    };
+    use QType::*;
+    let q = match head.as_str() {
+        "text" | "string" => Text,
+        "integer" | "int" => Integer,
+        "decimal" => Decimal,
+        "range" => Range,
+        "select_one" | "select1" | "select_one_external" => SelectOne,
+        "select_multiple" | "select_all_that_apply" => SelectMultiple,
+        "select_one_from_file" => SelectOneFromFile,
+        "select_multiple_from_file" => SelectMultipleFromFile,
+        "rank" => Rank,
+        "note" => Note,
+        "geopoint" | "gps" | "location" => Geopoint,
+        "geotrace" => Geotrace,
+        "geoshape" => Geoshape,
+        "date" => Date,
+        "time" => Time,
+        "datetime" => DateTime,
+        "image" | "photo" => Image,
+        "audio" => Audio,
+        "video" => Video,
+        "file" => File,
+        "barcode" => Barcode,
+        "calculate" | "calculation" => Calculate,
+        "acknowledge" | "trigger" => Acknowledge,
+        "hidden" => Hidden,
+        "start" => Start,
+        "end" => End,
+        "today" => Today,
+        "deviceid" | "imei" => DeviceId,
+        "username" => Username,
+        "phonenumber" => PhoneNumber,
+        "email" => Email,
+        "simserial" => SimSerial,
+        "subscriberid" => SubscriberId,
+        "audit" => Audit,
+        "start-geopoint" => StartGeopoint,
+        "background-audio" => BackgroundAudio,
+        _ => return None,
+    };
+    if !q.is_select() && (list.is_some() && !matches!(q, Calculate)) {
+        return None;
+    }
+    Some((q, list, or_other))
+}
+
+/// pyxform's spelled-out aliases: `select one x`, `select all that apply x`, `select multiple x`.
+fn normalise_type(t: &str) -> String {
+    let t = t.trim();
+    let lower = t.to_ascii_lowercase();
+    for (alias, canonical) in [
+        ("select all that apply ", "select_multiple "),
+        ("select multiple ", "select_multiple "),
+        ("select one ", "select_one "),
+    ] {
+        if lower.starts_with(alias) {
+            return format!("{canonical}{}", &t[alias.len()..]);
+        }
+    }
+    t.to_owned()
+}
+
+fn parse_parameters(p: &str) -> Vec<(String, String)> {
+    p.split([' ', ';', ','])
+        .filter(|s| !s.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.trim().to_ascii_lowercase(), v.trim().to_owned()),
+            None => (kv.trim().to_ascii_lowercase(), String::new()),
+        })
+        .collect()
+}
+
+enum Frame {
+    Root(Vec<Node>),
+    Group(Box<Group>),
+}
+
+/// Compiles a workbook into a form, with every diagnostic found.
+pub fn compile_workbook(
+    book: &Workbook,
+    form_name: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Form> {
+    let Some(survey_sheet) = book.sheet("survey") else {
+        diags.push(Diagnostic::error("sheet_survey_missing", "survey"));
+        return None;
+    };
+    let mut langs: Vec<String> = Vec::new();
+    let lists = book
+        .sheet("choices")
+        .map(|s| read_choices(s, &mut langs, diags))
+        .unwrap_or_default();
+    let settings = book
+        .sheet("settings")
+        .map(|s| read_settings(s, diags))
+        .unwrap_or_default();
+
+    let Some(table) = Table::new(survey_sheet, diags) else {
+        diags.push(Diagnostic::error("survey_empty", "survey"));
+        return None;
+    };
+    for (base, _, header) in &table.columns {
+        if !header.is_empty()
+            && !SURVEY_COLUMNS.contains(&base.as_str())
+            && !base.starts_with("instance::")
+            && !base.starts_with("bind::")
+            && !base.starts_with("body::")
+        {
+            diags.push(
+                Diagnostic::warning("column_unknown", "survey")
+                    .at(survey_sheet.rows.first().map(|r| r.number).unwrap_or(1))
+                    .col(header)
+                    .arg("name", header.as_str()),
+            );
+        }
+    }
+
+    let mut stack: Vec<Frame> = vec![Frame::Root(Vec::new())];
+    let mut count = 0usize;
+    for raw in table.rows {
+        let row = Row::of(&table, raw);
+        if row.is_empty() {
+            continue;
+        }
+        let n = row.number;
+        let Some(type_text) = row.get("type") else {
+            diags.push(
+                Diagnostic::error("type_missing", "survey")
+                    .at(n)
+                    .col("type"),
+            );
+            continue;
+        };
+        let lower = type_text.trim().to_ascii_lowercase().replace('_', " ");
+        let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+        match lower.as_str() {
+            "begin group" | "begin repeat" => {
+                let repeat = lower == "begin repeat";
+                let name = row.get("name").unwrap_or("").trim().to_owned();
+                check_name(&name, n, diags);
+                let texts = row.texts(&mut langs);
+                stack.push(Frame::Group(Box::new(Group {
+                    name,
+                    row: n,
+                    repeat,
+                    texts,
+                    relevant: row.get("relevant").map(str::to_owned),
+                    appearance: row.get("appearance").map(str::to_owned),
+                    repeat_count: if repeat {
+                        row.get("repeat_count").map(str::to_owned)
+                    } else {
+                        None
+                    },
+                    children: Vec::new(),
+                })));
+                continue;
+            }
+            "end group" | "end repeat" => {
+                let repeat = lower == "end repeat";
+                match stack.last() {
+                    Some(Frame::Group(g)) if g.repeat == repeat => {
+                        if let Some(Frame::Group(g)) = stack.pop() {
+                            push_node(&mut stack, Node::Group(*g), diags);
+                        }
+                    }
+                    _ => diags.push(
+                        Diagnostic::error(
+                            if repeat {
+                                "repeat_unmatched_end"
+                            } else {
+                                "group_unmatched_end"
+                            },
+                            "survey",
+                        )
+                        .at(n)
+                        .col("type"),
+                    ),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let Some((qtype, list, or_other)) = parse_type(type_text) else {
+            let head = type_text
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if matches!(
+                head.as_str(),
+                "select_one"
+                    | "select_multiple"
+                    | "rank"
+                    | "select_one_from_file"
+                    | "select_multiple_from_file"
+            ) {
+                diags.push(
+                    Diagnostic::error("choices_list_name_missing", "survey")
+                        .at(n)
+                        .col("type")
+                        .arg("type", head),
+                );
+            } else {
+                diags.push(
+                    Diagnostic::error("type_unknown", "survey")
+                        .at(n)
+                        .col("type")
+                        .arg("type", type_text.trim()),
+                );
+            }
+            continue;
+        };
+        if qtype.is_select() && list.is_none() {
+            diags.push(
+                Diagnostic::error("choices_list_name_missing", "survey")
+                    .at(n)
+                    .col("type")
+                    .arg("type", type_text.trim()),
+            );
+            continue;
+        }
+        let name = match row.get("name") {
+            Some(nm) => nm.trim().to_owned(),
+            None if qtype.is_metadata() => type_text.trim().to_ascii_lowercase(),
+            None => {
+                diags.push(
+                    Diagnostic::error("name_missing", "survey")
+                        .at(n)
+                        .col("name"),
+                );
+                continue;
+            }
+        };
+        check_name(&name, n, diags);
+        let texts = row.texts(&mut langs);
+        if qtype.has_control()
+            && row.get("calculation").is_none()
+            && row.get("trigger").is_none()
+            && texts.label.is_empty()
+            && texts.hint.is_empty()
+            && texts.guidance_hint.is_empty()
+            && !texts.has_media()
+        {
+            diags.push(
+                Diagnostic::error("label_missing", "survey")
+                    .at(n)
+                    .col("label")
+                    .arg("name", name.clone()),
+            );
+        }
+        let calculation = row.get("calculation").map(str::to_owned);
+        if qtype == QType::Calculate && calculation.is_none() && row.get("default").is_none() {
+            diags.push(
+                Diagnostic::error("calculation_missing", "survey")
+                    .at(n)
+                    .col("calculation"),
+            );
+        }
+        if let Some(l) = &list {
+            if matches!(
+                qtype,
+                QType::SelectOne | QType::SelectMultiple | QType::Rank
+            ) && !lists.iter().any(|x| &x.name == l)
+            {
+                diags.push(
+                    Diagnostic::error("choices_list_missing", "survey")
+                        .at(n)
+                        .col("type")
+                        .arg("list", l.clone()),
+                );
+            }
+        }
+        let choice_filter = row.get("choice_filter").map(str::to_owned);
+        if or_other && choice_filter.is_some() {
+            diags.push(
+                Diagnostic::error("or_other_with_choice_filter", "survey")
+                    .at(n)
+                    .col("choice_filter"),
+            );
+        }
+        let parameters = row
+            .get("parameters")
+            .map(parse_parameters)
+            .unwrap_or_default();
+        check_parameters(qtype, &parameters, type_text, n, diags);
+        count += 1;
+        let q = Question {
+            name,
+            row: n,
+            qtype,
+            type_text: type_text.trim().to_owned(),
+            list,
+            or_other,
+            texts,
+            required: row.get("required").and_then(truthy),
+            relevant: row.get("relevant").map(str::to_owned),
+            constraint: row.get("constraint").map(str::to_owned),
+            calculation,
+            default: row.get("default").map(str::to_owned),
+            readonly: row.get("readonly").and_then(truthy),
+            appearance: row.get("appearance").map(str::to_owned),
+            choice_filter,
+            parameters,
+            trigger: row.get("trigger").map(str::to_owned),
+        };
+        let _ = row.header_of("type");
+        push_node(&mut stack, Node::Question(q), diags);
+    }
+    while stack.len() > 1 {
+        if let Some(Frame::Group(g)) = stack.pop() {
+            diags.push(
+                Diagnostic::error(
+                    if g.repeat {
+                        "repeat_unclosed"
+                    } else {
+                        "group_unclosed"
+                    },
+                    "survey",
+                )
+                .at(g.row)
+                .col("type")
+                .arg("name", g.name.clone()),
+            );
+            push_node(&mut stack, Node::Group(*g), diags);
+        }
+    }
+    let Some(Frame::Root(children)) = stack.pop() else {
+        return None;
+    };
+    if count == 0 {
+        diags.push(Diagnostic::error("survey_empty", "survey"));
+    }
+
+    let id = settings
+        .get("form_id")
+        .cloned()
+        .unwrap_or_else(|| form_name.to_owned());
+    if !valid_name(&id) {
+        diags.push(
+            Diagnostic::error("settings_form_id_invalid", "settings")
+                .col("form_id")
+                .arg("value", id.clone()),
+        );
+    }
+    let default_language = settings.get("default_language").cloned();
+    // Languages: "default" only counts when it is the only one or mixed with real ones.
+    if let Some(dl) = &default_language {
+        for l in langs.iter_mut() {
+            if l == "default" {
+                *l = dl.clone();
+            }
+        }
+    }
+    let root = settings
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "data".to_owned());
+    if !valid_name(&root) {
+        diags.push(
+            Diagnostic::error("name_invalid", "settings")
+                .col("name")
+                .arg("name", root.clone()),
+        );
+    }
+    let mut form = Form {
+        title: settings
+            .get("form_title")
+            .cloned()
+            .unwrap_or_else(|| id.clone()),
+        id,
+        version: settings.get("version").cloned(),
+        root,
+        omit_instance_id: settings
+            .get("omit_instanceid")
+            .and_then(|v| truthy(v))
+            .is_some_and(|v| v == "true()"),
+        auto_send: settings.get("auto_send").cloned(),
+        auto_delete: settings.get("auto_delete").cloned(),
+        instance_name: settings.get("instance_name").cloned(),
+        default_language,
+        public_key: settings.get("public_key").cloned(),
+        submission_url: settings.get("submission_url").cloned(),
+        style: settings.get("style").cloned(),
+        languages: langs,
+        children,
+        lists,
+    };
+    if let Some(dl) = form.default_language.clone() {
+        rename_default(&mut form, &dl);
+    }
+    check_choices_allowed_duplicates(&form, &settings, diags);
+    check_translations(&form, diags);
+    crate::refs::check(&form, diags);
+    Some(form)
+}
+
+fn rename_default(form: &mut Form, to: &str) {
+    fn fix(t: &mut Texts, to: &str) {
+        for lt in [
+            &mut t.label,
+            &mut t.hint,
+            &mut t.guidance_hint,
+            &mut t.image,
+            &mut t.big_image,
+            &mut t.audio,
+            &mut t.video,
+            &mut t.constraint_message,
+            &mut t.required_message,
+        ] {
+            for (l, _) in lt.0.iter_mut() {
+                if l == "default" {
+                    *l = to.to_owned();
+                }
+            }
+        }
+    }
+    fn walk(nodes: &mut [Node], to: &str) {
+        for n in nodes {
+            match n {
+                Node::Question(q) => fix(&mut q.texts, to),
+                Node::Group(g) => {
+                    fix(&mut g.texts, to);
+                    walk(&mut g.children, to);
+                }
+            }
+        }
+    }
+    walk(&mut form.children, to);
+    for l in &mut form.lists {
+        for c in &mut l.choices {
+            fix(&mut c.texts, to);
+        }
+    }
+}
+
+fn check_choices_allowed_duplicates(
+    form: &Form,
+    settings: &HashMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let allow = settings
+        .get("allow_choice_duplicates")
+        .is_some_and(|v| truthy(v).as_deref() == Some("true()"));
+    if allow {
+        return;
+    }
+    for list in &form.lists {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for c in &list.choices {
+            if seen.insert(c.name.as_str(), c.row).is_some() {
+                diags.push(
+                    Diagnostic::error("choice_duplicate", "choices")
+                        .at(c.row)
+                        .col("name")
+                        .arg("name", c.name.clone())
+                        .arg("list", list.name.clone()),
+                );
+            }
+        }
+    }
+}
+
+/// Warns about labels given in some of the form's languages but not in others.
+fn check_translations(form: &Form, diags: &mut Vec<Diagnostic>) {
+    let langs: Vec<&String> = form.languages.iter().filter(|l| *l != "default").collect();
+    if langs.len() < 2 {
+        return;
+    }
+    for q in form.questions() {
+        if q.texts.label.is_empty() {
+            continue;
+        }
+        for l in &langs {
+            if q.texts.label.get(l).is_none_or(str::is_empty) {
+                diags.push(
+                    Diagnostic::warning("translation_missing", "survey")
+                        .at(q.row)
+                        .col(&format!("label::{l}"))
+                        .arg("column", "label")
+                        .arg("lang", l.as_str()),
+                );
+            }
+        }
+    }
+}
+
+fn check_name(name: &str, row: usize, diags: &mut Vec<Diagnostic>) {
+    if name.is_empty() {
+        diags.push(
+            Diagnostic::error("name_missing", "survey")
+                .at(row)
+                .col("name"),
+        );
+    } else if !valid_name(name) {
+        diags.push(
+            Diagnostic::error("name_invalid", "survey")
+                .at(row)
+                .col("name")
+                .arg("name", name),
+        );
+    }
+}
+
+fn check_parameters(
+    q: QType,
+    params: &[(String, String)],
+    type_text: &str,
+    row: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let allowed: &[&str] = match q {
+        QType::Range => &[
+            "start",
+            "end",
+            "step",
+            "tick_interval",
+            "placeholder",
+            "tick_labelset",
+        ],
+        QType::Image => &["max-pixels", "app"],
+        QType::SelectOne
+        | QType::SelectMultiple
+        | QType::SelectOneFromFile
+        | QType::SelectMultipleFromFile
+        | QType::Rank => &["randomize", "seed", "value", "label"],
+        QType::Geopoint | QType::Geotrace | QType::Geoshape => &[
+            "capture-accuracy",
+            "warning-accuracy",
+            "allow-mock-accuracy",
+            "incremental",
+        ],
+        QType::Audio => &["quality"],
+        QType::Text | QType::Integer | QType::Decimal => &["rows"],
+        QType::Audit => &[
+            "location-priority",
+            "location-min-interval",
+            "location-max-age",
+            "track-changes",
+            "identify-user",
+            "track-changes-reasons",
+        ],
+        _ => &[],
+    };
+    for (k, v) in params {
+        if !allowed.contains(&k.as_str()) {
+            diags.push(
+                Diagnostic::error("parameters_invalid", "survey")
+                    .at(row)
+                    .col("parameters")
+                    .arg("detail", format!("{k}={v}"))
+                    .arg("type", type_text.split_whitespace().next().unwrap_or("")),
+            );
+        }
+    }
+    let value = |k: &str| params.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+    let mut bad = |detail: String| {
+        diags.push(
+            Diagnostic::error("parameters_invalid", "survey")
+                .at(row)
+                .col("parameters")
+                .arg("detail", detail)
+                .arg("type", type_text.split_whitespace().next().unwrap_or("")),
+        )
+    };
+    for (k, v) in params {
+        if v.is_empty() && allowed.contains(&k.as_str()) {
+            bad(format!("{k} (no value)"));
+        }
+    }
+    if let Some(v) = value("max-pixels").filter(|v| !v.is_empty()) {
+        if v.parse::<u32>().is_err() {
+            bad(format!("max-pixels={v}"));
+        }
+    }
+    if let Some(v) = value("randomize").filter(|v| !v.is_empty()) {
+        if !v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false") {
+            bad(format!("randomize={v}"));
+        }
+    }
+    if value("seed").is_some() && value("randomize").is_none() {
+        bad("seed without randomize".to_owned());
+    }
+    for k in ["capture-accuracy", "warning-accuracy"] {
+        if let Some(v) = value(k).filter(|v| !v.is_empty()) {
+            if v.parse::<f64>().is_err() {
+                bad(format!("{k}={v}"));
+            }
+        }
+    }
+    if q == QType::Range {
+        let num = |k: &str| {
+            params
+                .iter()
+                .find(|(x, _)| x == k)
+                .map(|(_, v)| v.parse::<f64>())
+        };
+        let bad = [num("start"), num("end"), num("step")]
+            .iter()
+            .any(|r| matches!(r, Some(Err(_))))
+            || matches!(num("step"), Some(Ok(s)) if s == 0.0);
+        if bad {
+            diags.push(
+                Diagnostic::error("range_parameters_invalid", "survey")
+                    .at(row)
+                    .col("parameters")
+                    .arg(
+                        "detail",
+                        params
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+            );
+        }
+    }
+}
+
+fn push_node(stack: &mut [Frame], node: Node, diags: &mut Vec<Diagnostic>) {
+    let Some(top) = stack.last_mut() else { return };
+    let siblings = match top {
+        Frame::Root(v) => v,
+        Frame::Group(g) => &mut g.children,
+    };
+    let name = node.name();
+    if !name.is_empty() {
+        let generated = siblings.iter().find(
+            |s| matches!(s, Node::Question(q) if q.or_other && format!("{}_other", q.name) == name),
+        );
+        if let Some(other) = siblings.iter().find(|s| s.name() == name).or(generated) {
+            let other_row = match other {
+                Node::Question(q) => q.row,
+                Node::Group(g) => g.row,
+            };
+            let row = match &node {
+                Node::Question(q) => q.row,
+                Node::Group(g) => g.row,
+            };
+            diags.push(
+                Diagnostic::error("name_duplicate", "survey")
+                    .at(row)
+                    .col("name")
+                    .arg("name", name)
+                    .arg("other", other_row.to_string()),
+            );
+        }
+    }
+    siblings.push(node);
+}
+
+fn read_choices(
+    sheet: &Sheet,
+    langs: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ChoiceList> {
+    let Some(table) = Table::new(sheet, diags) else {
+        return Vec::new();
+    };
+    let mut lists: Vec<ChoiceList> = Vec::new();
+    let has_name = table.has("name");
+    for raw in table.rows {
+        let row = Row::of(&table, raw);
+        if row.is_empty() {
+            continue;
+        }
+        let Some(list) = row.get("list_name") else {
+            continue;
+        };
+        let name = match row.get("name") {
+            Some(n) => n.to_owned(),
+            None => {
+                diags.push(
+                    Diagnostic::error("choice_name_missing", "choices")
+                        .at(row.number)
+                        .col(if has_name { "name" } else { "list_name" }),
+                );
+                continue;
+            }
+        };
+        let texts = row.texts(langs);
+        if texts.label.is_empty() && !texts.has_media() {
+            diags.push(
+                Diagnostic::error("choice_label_missing", "choices")
+                    .at(row.number)
+                    .col("label")
+                    .arg("name", name.clone()),
+            );
+        }
+        let extra = row
+            .cells
+            .iter()
+            .filter(|(b, l, _, _)| {
+                l.is_none()
+                    && !matches!(
+                        *b,
+                        "list_name" | "name" | "label" | "image" | "audio" | "video" | "big-image"
+                    )
+            })
+            .map(|(b, _, _, v)| ((*b).to_owned(), (*v).to_owned()))
+            .collect();
+        let choice = Choice {
+            name,
+            row: row.number,
+            texts,
+            extra,
+        };
+        match lists.iter_mut().find(|l| l.name == list) {
+            Some(l) => l.choices.push(choice),
+            None => lists.push(ChoiceList {
+                name: list.to_owned(),
+                choices: vec![choice],
+            }),
+        }
+    }
+    lists
+}
+
+fn read_settings(sheet: &Sheet, diags: &mut Vec<Diagnostic>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Some(table) = Table::new(sheet, diags) else {
+        return out;
+    };
+    if let Some(raw) = table
+        .rows
+        .iter()
+        .find(|r| r.cells.iter().any(|c| !c.is_empty()))
+    {
+        let row = Row::of(&table, raw);
+        for (b, _, _, v) in row.cells {
+            out.insert(b.to_ascii_lowercase(), v.to_owned());
+        }
+    }
+    out
+}
