@@ -117,6 +117,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("file_unreadable", "the file cannot be read as a spreadsheet ({detail}); save it again as .xlsx", "le fichier ne peut pas être lu comme un classeur ({detail}) ; enregistrez-le à nouveau en .xlsx"),
     ("file_too_large", "the file is too large or expands to too much data ({detail}); split the form or remove unused sheets", "le fichier est trop volumineux ou se décompresse en trop de données ({detail}) ; divisez le formulaire ou supprimez les feuilles inutiles"),
     ("file_encoding", "the CSV file is not UTF-8; it was read as Windows-1252: check accented letters, or save it as CSV UTF-8", "le fichier CSV n’est pas en UTF-8 ; il a été lu en Windows-1252 : vérifiez les lettres accentuées, ou enregistrez-le en CSV UTF-8"),
+    ("merged_cells", "the cells {range} are merged: only the first one holds a value; unmerge them and fill each cell", "les cellules {range} sont fusionnées : seule la première a une valeur ; défusionnez-les et remplissez chaque cellule"),
     ("sheet_too_large", "the sheet has {count} rows or columns, more than the {max} allowed", "la feuille a {count} lignes ou colonnes, plus que les {max} permises"),
     ("sheet_survey_missing", "there is no sheet named survey; the questions must be on a sheet called survey", "il n’y a pas de feuille nommée survey ; les questions doivent être sur une feuille appelée survey"),
     ("survey_empty", "the survey sheet has no question", "la feuille survey ne contient aucune question"),
@@ -200,6 +201,20 @@ mod tests {
         for (c, en, fr) in CODES {
             assert!(seen.insert(*c), "{c}");
             assert!(!en.is_empty() && !fr.is_empty());
+        }
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn docs_list_every_code() {
+        let doc = include_str!("../../../docs/xlsform.md");
+        for (code, _, _) in super::CODES {
+            assert!(
+                doc.contains(&format!("| `{code}` |")),
+                "docs/xlsform.md lacks {code}"
+            );
         }
     }
 }

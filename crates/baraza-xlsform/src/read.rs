@@ -199,6 +199,25 @@ fn read_calamine(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Workbook> 
             continue;
         }
         let start = range.start().unwrap_or((0, 0));
+        if let calamine::Sheets::Xlsx(x) = &mut book {
+            for m in x.merge_cells_by_sheet_name(&name).unwrap_or_default() {
+                diags.push(
+                    Diagnostic::warning("merged_cells", &name)
+                        .at(m.start.0 as usize + 1)
+                        .col(&column_letter(m.start.1 as usize))
+                        .arg(
+                            "range",
+                            format!(
+                                "{}{}:{}{}",
+                                column_letter(m.start.1 as usize),
+                                m.start.0 + 1,
+                                column_letter(m.end.1 as usize),
+                                m.end.0 + 1
+                            ),
+                        ),
+                );
+            }
+        }
         let formulas = book.worksheet_formula(&name).ok();
         let mut rows = Vec::with_capacity(height);
         for (i, row) in range.rows().enumerate() {
@@ -337,9 +356,12 @@ fn markdown_rows(text: &str) -> Vec<Vec<String>> {
         if !line.starts_with('|') {
             continue;
         }
-        let inner = line.trim_start_matches('|');
-        let inner = inner.strip_suffix('|').unwrap_or(inner);
-        let cells: Vec<String> = inner.split('|').map(|c| c.trim().to_owned()).collect();
+        let inner = line.strip_prefix('|').unwrap_or(line);
+        let inner = match inner.strip_suffix('|') {
+            Some(rest) if !rest.ends_with('\\') => rest,
+            _ => inner,
+        };
+        let cells = split_unescaped(inner);
         if cells
             .iter()
             .all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':'))
@@ -349,6 +371,25 @@ fn markdown_rows(text: &str) -> Vec<Vec<String>> {
         rows.push(cells);
     }
     rows
+}
+
+/// Splits a Markdown table row on `|`, keeping `\|` as a literal bar.
+fn split_unescaped(row: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cell.push('|');
+                chars.next();
+            }
+            '|' => cells.push(std::mem::take(&mut cell).trim().to_owned()),
+            _ => cell.push(c),
+        }
+    }
+    cells.push(cell.trim().to_owned());
+    cells
 }
 
 /// Splits pyxform's one-table layout into sheets: a first cell names a sheet, the rows after it
@@ -413,6 +454,17 @@ mod tests {
             }
         );
         assert_eq!(s.rows[1].cells, vec!["text", "q1"]);
+    }
+
+    #[test]
+    fn escaped_bars_stay_in_their_cell() {
+        let md = "| survey | | |\n| | type | name | constraint |\n| | text | a | . = 'x\\|y' |\n";
+        let mut d = Vec::new();
+        let wb = read(md.as_bytes(), Format::Markdown, &mut d).unwrap();
+        assert_eq!(
+            wb.sheet("survey").unwrap().rows[1].cells,
+            vec!["text", "a", ". = 'x|y'"]
+        );
     }
 
     #[test]

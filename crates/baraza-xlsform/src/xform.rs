@@ -3,6 +3,7 @@
 
 use crate::model::*;
 use crate::refs::{substitute, Paths};
+use std::collections::HashMap;
 
 /// A small XML writer: indented, escaped.
 struct Xml {
@@ -85,6 +86,8 @@ impl Xml {
 struct Ctx<'a> {
     form: &'a Form,
     paths: Paths,
+    /// For each question name, the questions whose `trigger` names it.
+    triggered: HashMap<&'a str, Vec<&'a Question>>,
 }
 
 impl Ctx<'_> {
@@ -189,9 +192,21 @@ fn hint_itext(t: &Texts) -> bool {
 
 /// Writes the XForm of a checked form.
 pub fn write(form: &Form) -> String {
+    let questions = form.questions();
+    let mut triggered: HashMap<&str, Vec<&Question>> = HashMap::new();
+    for t in &questions {
+        if let Some(trigger) = &t.trigger {
+            for name in crate::refs::names_in(trigger) {
+                if let Some(source) = questions.iter().find(|q| q.name == name) {
+                    triggered.entry(source.name.as_str()).or_default().push(t);
+                }
+            }
+        }
+    }
     let cx = Ctx {
         form,
         paths: Paths::of(form),
+        triggered,
     };
     let mut x = Xml {
         out: String::from("<?xml version=\"1.0\"?>\n"),
@@ -977,24 +992,21 @@ fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question) {
         x.empty("label", &[("ref", label)]);
         x.close("itemset");
     }
-    for t in cx.form.questions() {
-        let Some(trigger) = &t.trigger else { continue };
-        if crate::refs::names_in(trigger).contains(&q.name) {
-            x.empty(
-                "setvalue",
-                &[
-                    ("ref", cx.path(&t.name)),
-                    ("event", "xforms-value-changed".into()),
-                    (
-                        "value",
-                        t.calculation
-                            .as_deref()
-                            .map(|c| cx.expr(Some(&t.name), c))
-                            .unwrap_or_default(),
-                    ),
-                ],
-            );
-        }
+    for t in cx.triggered.get(q.name.as_str()).into_iter().flatten() {
+        x.empty(
+            "setvalue",
+            &[
+                ("ref", cx.path(&t.name)),
+                ("event", "xforms-value-changed".into()),
+                (
+                    "value",
+                    t.calculation
+                        .as_deref()
+                        .map(|c| cx.expr(Some(&t.name), c))
+                        .unwrap_or_default(),
+                ),
+            ],
+        );
     }
     x.close(tag);
     if q.or_other {

@@ -95,7 +95,7 @@ pub fn big_form(questions: usize) -> String {
             3 => format!(",decimal,{name},Distance {i},Distance {i},km,km,,. > 0,"),
             4 => format!(",select_multiple src,{name},Sources {i},Sources {i},,,{relevant},,"),
             5 => format!(",note,{name},You said ${{{prev}}},Vous avez dit ${{{prev}}},,,,,"),
-            _ => format!(",calculate,{name},,,,,,,if(${{{prev}}} = '', 0, 1)"),
+            _ => format!(",calculate,{name},,,,,,,\"if(${{{prev}}} = '', 0, 1)\""),
         };
         s.push_str(&row);
         s.push('\n');
@@ -375,4 +375,15 @@ fn rss_kib(pid: u32) -> Result<u64> {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_benchmark_form_compiles() {
+        let form = super::big_form(300);
+        let c = baraza_xlsform::compile(form.as_bytes(), baraza_xlsform::Format::Csv, "big");
+        assert!(!c.has_errors(), "{:?}", c.diagnostics.first());
+        assert_eq!(c.form.unwrap().questions().len(), 300);
+    }
 }

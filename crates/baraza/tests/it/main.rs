@@ -8,3 +8,4 @@ mod fuzz;
 mod pages;
 mod processes;
 mod tokens;
+mod xlsform;
