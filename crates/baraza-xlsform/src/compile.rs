@@ -219,7 +219,8 @@ fn parse_type(t: &str) -> Option<(QType, Option<String>, bool)> {
         "integer" | "int" => Integer,
         "decimal" => Decimal,
         "range" => Range,
-        "select_one" | "select1" | "select_one_external" => SelectOne,
+        "select_one" | "select1" => SelectOne,
+        "select_one_external" => SelectOneExternal,
         "select_multiple" | "select_all_that_apply" => SelectMultiple,
         "select_one_from_file" => SelectOneFromFile,
         "select_multiple_from_file" => SelectMultipleFromFile,
@@ -253,7 +254,7 @@ fn parse_type(t: &str) -> Option<(QType, Option<String>, bool)> {
         "background-audio" => BackgroundAudio,
         _ => return None,
     };
-    if !q.is_select() && (list.is_some() && !matches!(q, Calculate)) {
+    if !q.is_select() && q != SelectOneExternal && (list.is_some() && !matches!(q, Calculate)) {
         return None;
     }
     Some((q, list, or_other))
@@ -304,6 +305,16 @@ pub fn compile_workbook(
     let lists = book
         .sheet("choices")
         .map(|s| read_choices(s, &mut langs, diags))
+        .unwrap_or_default();
+    let external: Vec<String> = book
+        .sheet("external_choices")
+        .map(|s| {
+            let mut ignored = Vec::new();
+            read_choices(s, &mut Vec::new(), &mut ignored)
+                .into_iter()
+                .map(|l| l.name)
+                .collect()
+        })
         .unwrap_or_default();
     let settings = book
         .sheet("settings")
@@ -425,7 +436,7 @@ pub fn compile_workbook(
             }
             continue;
         };
-        if qtype.is_select() && list.is_none() {
+        if (qtype.is_select() || qtype == QType::SelectOneExternal) && list.is_none() {
             diags.push(
                 Diagnostic::error("choices_list_name_missing", "survey")
                     .at(n)
@@ -472,11 +483,14 @@ pub fn compile_workbook(
             );
         }
         if let Some(l) = &list {
-            if matches!(
-                qtype,
-                QType::SelectOne | QType::SelectMultiple | QType::Rank
-            ) && !lists.iter().any(|x| &x.name == l)
-            {
+            let missing = match qtype {
+                QType::SelectOne | QType::SelectMultiple | QType::Rank => {
+                    !lists.iter().any(|x| &x.name == l)
+                }
+                QType::SelectOneExternal => !external.iter().any(|x| x == l),
+                _ => false,
+            };
+            if missing {
                 diags.push(
                     Diagnostic::error("choices_list_missing", "survey")
                         .at(n)
@@ -539,9 +553,10 @@ pub fn compile_workbook(
             push_node(&mut stack, Node::Group(*g), diags);
         }
     }
-    let Some(Frame::Root(children)) = stack.pop() else {
+    let Some(Frame::Root(mut children)) = stack.pop() else {
         return None;
     };
+    expand_table_lists(&mut children);
     if count == 0 {
         diags.push(Diagnostic::error("survey_empty", "survey"));
     }
@@ -599,6 +614,7 @@ pub fn compile_workbook(
         languages: langs,
         children,
         lists,
+        external_lists: external,
     };
     if let Some(dl) = form.default_language.clone() {
         rename_default(&mut form, &dl);
@@ -607,6 +623,76 @@ pub fn compile_workbook(
     check_translations(&form, diags);
     crate::refs::check(&form, diags);
     Some(form)
+}
+
+/// A `table-list` group is a `field-list` whose first row shows the choices once, as column
+/// headings, and whose selects hide their choice labels — pyxform writes it with two generated
+/// questions, and so do we.
+fn expand_table_lists(nodes: &mut [Node]) {
+    for n in nodes.iter_mut() {
+        let Node::Group(g) = n else { continue };
+        expand_table_lists(&mut g.children);
+        if g.repeat || g.appearance.as_deref().map(str::trim) != Some("table-list") {
+            continue;
+        }
+        let list = g.children.iter().find_map(|c| match c {
+            Node::Question(q) if q.qtype.is_select() => q.list.clone(),
+            _ => None,
+        });
+        g.appearance = Some("field-list".into());
+        for c in g.children.iter_mut() {
+            if let Node::Question(q) = c {
+                if q.qtype.is_select() {
+                    q.appearance = Some("list-nolabel".into());
+                }
+            }
+        }
+        let generated = |name: String,
+                         qtype: QType,
+                         texts: Texts,
+                         list: Option<String>,
+                         appearance: Option<String>| Question {
+            name,
+            row: g.row,
+            qtype,
+            type_text: String::new(),
+            list,
+            or_other: false,
+            texts,
+            required: None,
+            relevant: None,
+            constraint: None,
+            calculation: None,
+            default: None,
+            readonly: None,
+            appearance,
+            choice_filter: None,
+            parameters: Vec::new(),
+            trigger: None,
+        };
+        let label_texts = Texts {
+            label: std::mem::take(&mut g.texts.label),
+            ..Texts::default()
+        };
+        let mut header = Texts::default();
+        header.label.set("default", " ".into());
+        let note = generated(
+            format!("generated_table_list_label_{}", g.row),
+            QType::Note,
+            label_texts,
+            None,
+            None,
+        );
+        let heads = generated(
+            format!("reserved_name_for_field_list_labels_{}", g.row + 1),
+            QType::SelectOne,
+            header,
+            list,
+            Some("label".into()),
+        );
+        g.children.insert(0, Node::Question(heads));
+        g.children.insert(0, Node::Question(note));
+    }
 }
 
 fn rename_default(form: &mut Form, to: &str) {

@@ -76,6 +76,8 @@ pub enum QType {
     SelectMultiple,
     SelectOneFromFile,
     SelectMultipleFromFile,
+    /// `select_one_external`: choices from the `external_choices` sheet, shipped as itemsets.csv.
+    SelectOneExternal,
     Rank,
     Note,
     Geopoint,
@@ -250,6 +252,8 @@ pub struct Form {
     pub languages: Vec<String>,
     pub children: Vec<Node>,
     pub lists: Vec<ChoiceList>,
+    /// Lists of the `external_choices` sheet (their choices travel in itemsets.csv).
+    pub external_lists: Vec<String>,
 }
 
 impl Form {

@@ -105,6 +105,10 @@ impl Ctx<'_> {
     /// An expression of element `source` with its references resolved.
     fn expr(&self, source: Option<&str>, src: &str) -> String {
         substitute(src, &|n| match self.paths.from(self.root(), source, n) {
+            _ if n.starts_with("last-saved#") => {
+                let target = &n["last-saved#".len()..];
+                format!(" instance('__last-saved'){} ", self.path(target))
+            }
             Some((p, _)) => format!(" {p} "),
             None => format!("${{{n}}}"),
         })
@@ -254,7 +258,7 @@ pub fn write(form: &Form) -> String {
     x.close(root);
     x.close("instance");
     write_secondary(&mut x, form);
-    write_binds(&mut x, &cx, &form.children);
+    write_binds(&mut x, &cx, &form.children, &format!("/{root}"));
     for q in form.questions() {
         if q.qtype == QType::Audit {
             let mut attrs = vec![
@@ -295,7 +299,13 @@ pub fn write(form: &Form) -> String {
         body_attrs.push(("class", style.clone()));
     }
     x.open("h:body", &body_attrs);
-    write_body(&mut x, &cx, &form.children, false);
+    write_body(
+        &mut x,
+        &cx,
+        &form.children,
+        false,
+        &format!("/{}", form.root),
+    );
     x.close("h:body");
     x.close("h:html");
     x.out
@@ -475,6 +485,31 @@ fn write_secondary(x: &mut Xml, form: &Form) {
             }
         }
     }
+    let texts: Vec<&str> = form
+        .questions()
+        .iter()
+        .flat_map(|q| {
+            [
+                &q.calculation,
+                &q.relevant,
+                &q.constraint,
+                &q.default,
+                &q.choice_filter,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+        })
+        .collect();
+    if texts.iter().any(|t| t.contains("${last-saved#")) {
+        x.empty(
+            "instance",
+            &[
+                ("id", "__last-saved".into()),
+                ("src", "jr://instance/last-saved".into()),
+            ],
+        );
+    }
     for f in files {
         let (stem, ext) = f.rsplit_once('.').unwrap_or((&f, "csv"));
         let src = match ext {
@@ -482,6 +517,32 @@ fn write_secondary(x: &mut Xml, form: &Form) {
             _ => format!("jr://file/{f}"),
         };
         x.empty("instance", &[("id", stem.to_owned()), ("src", src)]);
+    }
+    // pulldata('name', …) reads name.csv, which must be declared as an instance.
+    let mut pulled: Vec<String> = Vec::new();
+    for t in &texts {
+        let mut rest = *t;
+        while let Some(at) = rest.find("pulldata(") {
+            rest = &rest[at + "pulldata(".len()..];
+            let arg = rest.trim_start();
+            if let Some(q) = arg.chars().next().filter(|c| *c == '\'' || *c == '"') {
+                if let Some(end) = arg[1..].find(q) {
+                    let name = arg[1..1 + end].to_owned();
+                    if !pulled.contains(&name) {
+                        pulled.push(name);
+                    }
+                }
+            }
+        }
+    }
+    for name in pulled {
+        x.empty(
+            "instance",
+            &[
+                ("id", name.clone()),
+                ("src", format!("jr://file-csv/{name}.csv")),
+            ],
+        );
     }
 }
 
@@ -516,13 +577,13 @@ fn write_itext(x: &mut Xml, cx: &Ctx<'_>) {
             });
         }
     }
-    fn walk(nodes: &[Node], cx: &Ctx<'_>, entries: &mut Vec<ItextEntry>) {
+    fn walk(nodes: &[Node], entries: &mut Vec<ItextEntry>, parent: &str) {
         for n in nodes {
             let (name, t) = match n {
                 Node::Question(q) => (q.name.as_str(), &q.texts),
                 Node::Group(g) => (g.name.as_str(), &g.texts),
             };
-            let path = cx.path(name);
+            let path = format!("{parent}/{name}");
             if label_itext(t) {
                 let mut texts = vec![(None, t.label.clone())];
                 texts.extend(media(t));
@@ -561,11 +622,11 @@ fn write_itext(x: &mut Xml, cx: &Ctx<'_>) {
                 });
             }
             if let Node::Group(g) = n {
-                walk(&g.children, cx, entries);
+                walk(&g.children, entries, &path);
             }
         }
     }
-    walk(&form.children, cx, &mut entries);
+    walk(&form.children, &mut entries, &format!("/{}", form.root));
     if entries.is_empty() {
         return;
     }
@@ -636,7 +697,7 @@ fn preload(q: QType) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
+fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], parent: &str) {
     for n in nodes {
         match n {
             Node::Question(q) => {
@@ -644,8 +705,9 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     continue;
                 }
                 let name = q.name.as_str();
+                let qpath = format!("{parent}/{name}");
                 let src = Some(name);
-                let mut attrs: Vec<(&str, String)> = vec![("nodeset", cx.path(name))];
+                let mut attrs: Vec<(&str, String)> = vec![("nodeset", qpath.clone())];
                 if let Some((kind, params)) = preload(q.qtype) {
                     attrs.push(("jr:preload", kind.into()));
                     attrs.push(("jr:preloadParams", params.into()));
@@ -674,7 +736,7 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     if !q.texts.required_message.is_empty() {
                         attrs.push((
                             "jr:requiredMsg",
-                            message(cx, name, &q.texts.required_message, "jr:requiredMsg"),
+                            message(&qpath, &q.texts.required_message, "jr:requiredMsg"),
                         ));
                     }
                 }
@@ -686,7 +748,7 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     if !q.texts.constraint_message.is_empty() {
                         attrs.push((
                             "jr:constraintMsg",
-                            message(cx, name, &q.texts.constraint_message, "jr:constraintMsg"),
+                            message(&qpath, &q.texts.constraint_message, "jr:constraintMsg"),
                         ));
                     }
                 }
@@ -720,14 +782,14 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     QType::StartGeopoint => x.empty(
                         "odk:setgeopoint",
                         &[
-                            ("ref", cx.path(name)),
+                            ("ref", qpath.clone()),
                             ("event", "odk-instance-first-load".into()),
                         ],
                     ),
                     QType::BackgroundAudio => x.empty(
                         "odk:recordaudio",
                         &[
-                            ("ref", cx.path(name)),
+                            ("ref", qpath.clone()),
                             ("event", "odk-instance-load".into()),
                         ],
                     ),
@@ -737,7 +799,7 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     x.empty(
                         "setvalue",
                         &[
-                            ("ref", cx.path(name)),
+                            ("ref", qpath.clone()),
                             ("event", "odk-instance-first-load".into()),
                             ("value", cx.expr(src, d)),
                         ],
@@ -747,7 +809,7 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     x.empty(
                         "bind",
                         &[
-                            ("nodeset", format!("{}_other", cx.path(name))),
+                            ("nodeset", format!("{}_other", qpath.clone())),
                             ("type", "string".into()),
                             ("relevant", format!("selected(../{name}, 'other')")),
                         ],
@@ -755,9 +817,10 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                 }
             }
             Node::Group(g) => {
+                let gpath = format!("{parent}/{}", g.name);
                 if g.repeat && count_node(g) {
                     if let Some(c) = &g.repeat_count {
-                        let path = cx.path(&g.name);
+                        let path = gpath.clone();
                         let (parent, _) = path.rsplit_once('/').unwrap_or(("", ""));
                         x.empty(
                             "bind",
@@ -774,12 +837,12 @@ fn write_binds(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node]) {
                     x.empty(
                         "bind",
                         &[
-                            ("nodeset", cx.path(&g.name)),
+                            ("nodeset", gpath.clone()),
                             ("relevant", cx.expr(Some(&g.name), r)),
                         ],
                     );
                 }
-                write_binds(x, cx, &g.children);
+                write_binds(x, cx, &g.children, &gpath);
             }
         }
     }
@@ -791,16 +854,22 @@ fn message_itext(t: &LangText) -> bool {
 }
 
 /// A constraint or required message: inline, or a reference to its itext entry.
-fn message(cx: &Ctx<'_>, name: &str, t: &LangText, kind: &str) -> String {
+fn message(path: &str, t: &LangText, kind: &str) -> String {
     if message_itext(t) {
-        format!("jr:itext('{}:{kind}')", cx.path(name))
+        format!("jr:itext('{path}:{kind}')")
     } else {
         t.any().unwrap_or("").to_owned()
     }
 }
 
-fn write_label_hint(x: &mut Xml, cx: &Ctx<'_>, name: &str, t: &Texts, always_label: bool) {
-    let path = cx.path(name);
+fn write_label_hint(
+    x: &mut Xml,
+    cx: &Ctx<'_>,
+    path: &str,
+    name: &str,
+    t: &Texts,
+    always_label: bool,
+) {
     if label_itext(t) {
         x.empty("label", &[("ref", format!("jr:itext('{path}:label')"))]);
     } else if let Some(l) = t.label.any() {
@@ -815,12 +884,14 @@ fn write_label_hint(x: &mut Xml, cx: &Ctx<'_>, name: &str, t: &Texts, always_lab
     }
 }
 
-fn write_body(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], in_repeat: bool) {
+fn write_body(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], in_repeat: bool, parent: &str) {
     for n in nodes {
         match n {
-            Node::Question(q) => write_control(x, cx, q, in_repeat),
+            Node::Question(q) => {
+                write_control(x, cx, q, in_repeat, &format!("{parent}/{}", q.name))
+            }
             Node::Group(g) => {
-                let path = cx.path(&g.name);
+                let path = format!("{parent}/{}", g.name);
                 let mut attrs = vec![("ref", path.clone())];
                 if !g.repeat {
                     if let Some(a) = &g.appearance {
@@ -828,7 +899,7 @@ fn write_body(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], in_repeat: bool) {
                     }
                 }
                 x.open("group", &attrs);
-                write_label_hint(x, cx, &g.name, &g.texts, g.repeat);
+                write_label_hint(x, cx, &path, &g.name, &g.texts, g.repeat);
                 if g.repeat {
                     let mut rattrs = vec![("nodeset", path.clone())];
                     if let Some(a) = &g.appearance {
@@ -844,10 +915,10 @@ fn write_body(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], in_repeat: bool) {
                         rattrs.push(("jr:count", count));
                     }
                     x.open("repeat", &rattrs);
-                    write_body(x, cx, &g.children, true);
+                    write_body(x, cx, &g.children, true, &path);
                     x.close("repeat");
                 } else {
-                    write_body(x, cx, &g.children, in_repeat);
+                    write_body(x, cx, &g.children, in_repeat, &path);
                 }
                 x.close("group");
             }
@@ -855,15 +926,15 @@ fn write_body(x: &mut Xml, cx: &Ctx<'_>, nodes: &[Node], in_repeat: bool) {
     }
 }
 
-fn write_control(x: &mut Xml, cx: &Ctx<'_>, q: &Question, in_repeat: bool) {
+fn write_control(x: &mut Xml, cx: &Ctx<'_>, q: &Question, in_repeat: bool, path: &str) {
     use QType::*;
-    write_control_only(x, cx, q);
+    write_control_only(x, cx, q, path);
     if in_repeat {
         if let Some(d) = q.default.as_deref().filter(|d| dynamic_default(d)) {
             x.empty(
                 "setvalue",
                 &[
-                    ("ref", cx.path(&q.name)),
+                    ("ref", path.to_owned()),
                     ("event", "odk-new-repeat".into()),
                     ("value", cx.expr(Some(&q.name), d)),
                 ],
@@ -873,7 +944,7 @@ fn write_control(x: &mut Xml, cx: &Ctx<'_>, q: &Question, in_repeat: bool) {
     let _ = Text;
 }
 
-fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question) {
+fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question, path: &str) {
     use QType::*;
     if !q.qtype.has_control() {
         return;
@@ -886,7 +957,7 @@ fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question) {
     if silent && (q.calculation.is_some() || q.trigger.is_some()) {
         return;
     }
-    let path = cx.path(&q.name);
+    let path = path.to_owned();
     let mut attrs: Vec<(&str, String)> = vec![("ref", path.clone())];
     let tag = match q.qtype {
         SelectOne | SelectOneFromFile => "select1",
@@ -919,6 +990,15 @@ fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question) {
             "range"
         }
         Acknowledge => "trigger",
+        SelectOneExternal => {
+            let list = q.list.clone().unwrap_or_default();
+            let mut query = format!("instance('{list}')/root/item");
+            if let Some(f) = &q.choice_filter {
+                query.push_str(&format!("[{}]", cx.filter(&q.name, f)));
+            }
+            attrs.push(("query", query));
+            "input"
+        }
         _ => "input",
     };
     if let Some(a) = &q.appearance {
@@ -936,7 +1016,7 @@ fn write_control_only(x: &mut Xml, cx: &Ctx<'_>, q: &Question) {
         attrs.push((attr, v.clone()));
     }
     x.open(tag, &attrs);
-    write_label_hint(x, cx, &q.name, &q.texts, true);
+    write_label_hint(x, cx, &path, &q.name, &q.texts, true);
     if q.qtype.is_select() {
         let (instance, value, label) = match q.qtype {
             SelectOneFromFile | SelectMultipleFromFile => {
