@@ -565,7 +565,8 @@ pub fn compile_workbook(
         .get("form_id")
         .cloned()
         .unwrap_or_else(|| form_name.to_owned());
-    if !valid_name(&id) {
+    // Only an id the author typed is checked; one made from the file name is used as it is.
+    if settings.contains_key("form_id") && !valid_name(&id) {
         diags.push(
             Diagnostic::error("settings_form_id_invalid", "settings")
                 .col("form_id")
