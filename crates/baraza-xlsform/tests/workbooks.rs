@@ -201,3 +201,32 @@ proptest! {
         let _ = compile(&bytes, Format::Xlsx, "data");
     }
 }
+
+#[test]
+fn oversized_sheets_and_expressions_are_refused_with_a_reason() {
+    // 1,001 columns.
+    let wide = format!("survey{}\n", ",x".repeat(1001));
+    let c = compile(wide.as_bytes(), Format::Csv, "data");
+    assert!(
+        c.errors().any(|d| d.code == "sheet_too_large"),
+        "{:?}",
+        c.diagnostics
+    );
+    // An expression nested 100 levels deep, and one of 100,001 characters.
+    let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+    let long = format!(". = '{}'", "x".repeat(100_001));
+    for (expr, code) in [
+        (deep.as_str(), "expr_too_deep"),
+        (long.as_str(), "expr_too_long"),
+    ] {
+        let md = format!("| survey | | | | |\n| | type | name | label | constraint |\n| | integer | a | A | {expr} |\n");
+        let c = compile(md.as_bytes(), Format::Markdown, "data");
+        let d = c.errors().find(|d| d.code == code).unwrap_or_else(|| {
+            panic!(
+                "{code}: {:?}",
+                c.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>()
+            )
+        });
+        assert_eq!((d.row, d.column.as_deref()), (Some(2), Some("constraint")));
+    }
+}
