@@ -19,6 +19,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = sys.argv[1]
 SHOTS = os.environ.get("E2E_SCREENSHOTS")
@@ -32,6 +34,14 @@ def check(cond, what):
     else:
         checks["failed"] += 1
         print(f"FAIL {what}")
+
+
+def navigate(driver, element):
+    """Clicks a link or button that loads a new page, and waits until the new page is there."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 20).until(EC.staleness_of(page))
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
 
 
 def shot(driver, name):
@@ -76,22 +86,22 @@ def main():
         check("Projets publics" in driver.page_source, "public projects listed")
         shot(driver, "1-home-fr")
 
-        driver.find_element(By.LINK_TEXT, "Se connecter").click()
+        navigate(driver, driver.find_element(By.LINK_TEXT, "Se connecter"))
         driver.find_element(By.NAME, "email").send_keys(email)
         driver.find_element(By.NAME, "password").send_keys(password)
         shot(driver, "2-login")
-        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         check("Amina Mahamat" in driver.page_source, "signed in as the printed demo account")
 
-        driver.find_element(By.LINK_TEXT, "Organisations").click()
-        driver.find_element(By.PARTIAL_LINK_TEXT, "Eau et Assainissement").click()
+        navigate(driver, driver.find_element(By.LINK_TEXT, "Organisations"))
+        navigate(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Eau et Assainissement"))
         check("Accès à l’eau potable" in driver.page_source, "the organisation shows its private project")
         shot(driver, "3-org")
-        driver.find_element(By.PARTIAL_LINK_TEXT, "Accès à l’eau potable").click()
+        navigate(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Accès à l’eau potable"))
         check("Propriétaire" in driver.page_source, "the project page shows the role, in French")
         shot(driver, "4-project-fr")
 
-        driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
         check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the switch turns the page to English")
         check("Your role" in driver.page_source and "Owner" in driver.page_source, "the project page in English")
         shot(driver, "5-project-en")
@@ -99,12 +109,13 @@ def main():
         check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the choice sticks on the next page")
 
         driver.back()
-        driver.find_element(By.PARTIAL_LINK_TEXT, "people").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.PARTIAL_LINK_TEXT, "people"))
+        navigate(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "people"))
         rows = driver.find_elements(By.CSS_SELECTOR, "main table tbody tr")
         check(len(rows) == 5, f"the people page lists the 5 members ({len(rows)})")
         shot(driver, "6-people")
 
-        driver.find_element(By.CSS_SELECTOR, "header form.inline button.link").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "header form.inline button.link"))
         shot(driver, "7-signed-out")
         header = driver.find_element(By.CSS_SELECTOR, "header").text
         check("Sign in" in header and "Amina Mahamat" not in header, f"signed out ({header!r})")
