@@ -35,6 +35,18 @@ pub enum CoreError {
     TokenExpired,
     #[error("the API token does not cover this project or action")]
     TokenScope,
+    #[error("the form has {} problem(s)", diagnostics.len())]
+    FormRefused {
+        diagnostics: Vec<baraza_xlsform::Diagnostic>,
+    },
+    #[error("this form already has a version {version}")]
+    FormVersionExists { version: String },
+    #[error("the form does not accept submissions")]
+    FormNotOpen,
+    #[error("submission refused ({code}): {detail}")]
+    SubmissionInvalid { code: &'static str, detail: String },
+    #[error("another submission with this instanceID was already received")]
+    SubmissionConflict,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,6 +68,11 @@ impl CoreError {
             CoreError::InvalidToken => ErrorCode::InvalidToken,
             CoreError::TokenExpired => ErrorCode::TokenExpired,
             CoreError::TokenScope => ErrorCode::TokenScope,
+            CoreError::FormRefused { .. } => ErrorCode::FormInvalid,
+            CoreError::FormVersionExists { .. } => ErrorCode::FormVersionExists,
+            CoreError::FormNotOpen => ErrorCode::FormNotOpen,
+            CoreError::SubmissionInvalid { .. } => ErrorCode::SubmissionInvalid,
+            CoreError::SubmissionConflict => ErrorCode::SubmissionConflict,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,
             CoreError::Store(_) => ErrorCode::Internal,

@@ -18,6 +18,7 @@
 pub mod access;
 pub mod auth;
 mod error;
+pub mod forms;
 pub mod orgs;
 mod secret;
 pub use secret::constant_time_eq;
@@ -25,7 +26,7 @@ pub use secret::constant_time_eq;
 pub use access::{Principal, ProjectAccess, Via};
 pub use error::CoreError;
 
-use baraza_store::Store;
+use baraza_store::{BlobStore, Store};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -94,17 +95,24 @@ impl Default for CoreSettings {
 #[derive(Clone)]
 pub struct Core {
     pub(crate) store: Store,
+    pub(crate) blobs: BlobStore,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Arc<CoreSettings>,
     pub(crate) dummy_hash: Arc<String>,
 }
 
 impl Core {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: CoreSettings) -> Core {
+    pub fn new(
+        store: Store,
+        blobs: BlobStore,
+        clock: Arc<dyn Clock>,
+        settings: CoreSettings,
+    ) -> Core {
         // Invariant: hashing a fresh random secret with default Argon2 parameters cannot fail.
         let dummy_hash = auth::hash_password(&secret::random_secret()).unwrap_or_default();
         Core {
             store,
+            blobs,
             clock,
             settings: Arc::new(settings),
             dummy_hash: Arc::new(dummy_hash),
@@ -113,6 +121,10 @@ impl Core {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
     }
 
     pub fn settings(&self) -> &CoreSettings {

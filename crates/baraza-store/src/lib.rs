@@ -14,9 +14,13 @@
 //! * **The store knows no rules.** It stores and finds; who may do what, password hashing and token
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
+pub mod blobs;
 mod db;
+mod forms;
 mod models;
 
+pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
+pub use forms::*;
 pub use models::*;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};

@@ -49,8 +49,10 @@ impl Role {
     pub fn grants(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            ViewProject | ViewMembers => true,
-            ManageMembers => self >= Role::Manager,
+            ViewProject | ViewMembers | ViewForms => true,
+            SubmitData => self >= Role::Collector,
+            ViewData => self >= Role::Analyst,
+            ManageMembers | ManageForms | ManageAppUsers => self >= Role::Manager,
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -83,15 +85,30 @@ pub enum Permission {
     GrantOwner,
     /// Change the project's name, description and visibility.
     ManageProject,
+    /// See the project's forms and download them.
+    ViewForms,
+    /// Fill in forms and submit data.
+    SubmitData,
+    /// Read the project's submissions (personal fields masked below manager).
+    ViewData,
+    /// Upload forms and new versions, publish and close them.
+    ManageForms,
+    /// Create and revoke the app users that ODK Collect signs in as.
+    ManageAppUsers,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
         Permission::GrantOwner,
         Permission::ManageProject,
+        Permission::ViewForms,
+        Permission::SubmitData,
+        Permission::ViewData,
+        Permission::ManageForms,
+        Permission::ManageAppUsers,
     ];
 
     /// The least role that holds this permission.

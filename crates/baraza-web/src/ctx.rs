@@ -298,6 +298,9 @@ needs! {
     ViewMembers => ViewMembers,
     ManageMembers => ManageMembers,
     ManageProject => ManageProject,
+    ViewForms => ViewForms,
+    ManageForms => ManageForms,
+    ManageAppUsers => ManageAppUsers,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.
@@ -331,6 +334,17 @@ where
             access,
             _need: PhantomData,
         })
+    }
+}
+
+impl<N: Need> ProjectGuard<N> {
+    /// A guard for an access already checked (to render a page of a lesser permission).
+    pub fn from_parts(ctx: Ctx, access: ProjectAccess) -> Self {
+        ProjectGuard {
+            ctx,
+            access,
+            _need: PhantomData,
+        }
     }
 }
 

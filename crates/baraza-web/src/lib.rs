@@ -15,14 +15,14 @@
 
 pub mod ctx;
 pub mod error;
-mod handlers;
+pub mod handlers;
 pub mod i18n;
 pub mod middleware;
 mod pages;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{delete, get, head, post, MethodRouter};
 use axum::Router;
 use baraza_core::Core;
 use baraza_types::Permission;
@@ -46,6 +46,8 @@ pub struct WebSettings {
     pub request_timeout: Duration,
     /// The program's version, shown in the footer and `/-/version`.
     pub version: &'static str,
+    /// The URL people reach Baraza by (for links given to ODK Collect), if configured.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -57,6 +59,7 @@ impl Default for WebSettings {
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             version: env!("CARGO_PKG_VERSION"),
+            public_url: None,
         }
     }
 }
@@ -94,6 +97,8 @@ pub enum Guard {
     OrgOwner,
     /// A permission in the project in the path.
     Project(Permission),
+    /// An ODK Collect app user, by the token in the path.
+    AppUser,
 }
 
 /// One route: method, path, the access it needs, and its handler.
@@ -116,7 +121,9 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 /// Every route of the application.
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, admin, api, orgs, system};
+    use handlers::{account, admin, api, forms, openrosa, orgs, system};
+    let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
+    let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
     use Guard::*;
     use Method as M;
     use Permission as P;
@@ -145,6 +152,19 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms", Project(P::ViewForms), get(forms::forms_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms", Project(P::ManageForms), post(forms::upload).layer(upload_limit)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}", Project(P::ViewForms), get(forms::form_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/xform", Project(P::ViewForms), get(forms::xform)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
+        r(M::GET, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), get(forms::app_users_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), post(forms::create_app_user)),
+        r(M::POST, "/orgs/{org}/projects/{project}/app-users/{id}/revoke", Project(P::ManageAppUsers), post(forms::revoke_app_user)),
+        r(M::GET, "/v1/key/{token}/projects/{pid}/formList", AppUser, get(openrosa::form_list)),
+        r(M::GET, "/v1/key/{token}/projects/{pid}/forms/{form}", AppUser, get(openrosa::form_xml)),
+        r(M::GET, "/v1/key/{token}/projects/{pid}/forms/{form}/manifest", AppUser, get(openrosa::manifest)),
+        r(M::HEAD, "/v1/key/{token}/projects/{pid}/submission", AppUser, head(openrosa::submission_head)),
+        r(M::POST, "/v1/key/{token}/projects/{pid}/submission", AppUser, post(openrosa::submission_post).layer(submission_limit)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),

@@ -99,6 +99,7 @@ fn pick_lang(req: &Request, default: Lang) -> Lang {
 
 fn wants_json(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
+        || req.uri().path().starts_with("/v1/")
         || req
             .headers()
             .get(header::ACCEPT)
@@ -110,7 +111,7 @@ fn wants_json(req: &Request) -> bool {
 fn strip_json(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
     let stem = path.strip_suffix(".json")?;
-    if path.starts_with("/-/static/") || path.starts_with("/api/") {
+    if path.starts_with("/-/static/") || path.starts_with("/api/") || path.starts_with("/v1/") {
         return None;
     }
     // `/index.json` is the home page's twin.

@@ -1,10 +1,10 @@
 //! Baraza's form model: what an XLSForm says, checked, independent of any file format.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Texts of one kind (label, hint…) per language. The key `default` is the column without a
 /// language suffix.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LangText(pub Vec<(String, String)>);
 
 impl LangText {
@@ -42,7 +42,7 @@ impl LangText {
 }
 
 /// The text-bearing columns of an element.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Texts {
     pub label: LangText,
     pub hint: LangText,
@@ -65,7 +65,7 @@ impl Texts {
 }
 
 /// Question types, as XLSForm names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QType {
     Text,
@@ -163,7 +163,7 @@ impl QType {
 }
 
 /// A question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     pub name: String,
     pub row: usize,
@@ -187,7 +187,7 @@ pub struct Question {
 }
 
 /// A group or a repeat.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
     pub row: usize,
@@ -199,7 +199,7 @@ pub struct Group {
     pub children: Vec<Node>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Node {
     Question(Question),
@@ -216,7 +216,7 @@ impl Node {
 }
 
 /// One choice of a list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     pub name: String,
     pub row: usize,
@@ -225,14 +225,14 @@ pub struct Choice {
     pub extra: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceList {
     pub name: String,
     pub choices: Vec<Choice>,
 }
 
 /// A whole form.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Form {
     pub title: String,
     pub id: String,

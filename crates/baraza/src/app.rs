@@ -43,6 +43,13 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
     Ok(store)
 }
 
+/// The content-addressed files under `<data_dir>/blobs`.
+pub fn open_blobs(settings: &Settings) -> Result<baraza_store::BlobStore> {
+    let dir = settings.data_dir.join("blobs");
+    baraza_store::BlobStore::open(&dir)
+        .with_context(|| format!("cannot create the blob directory {}", dir.display()))
+}
+
 pub fn core_settings(settings: &Settings) -> CoreSettings {
     CoreSettings {
         session_idle_secs: settings.session_idle_hours * 3600,
@@ -60,6 +67,7 @@ pub fn web_settings(settings: &Settings) -> WebSettings {
         max_body_bytes: settings.max_body_bytes,
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
         version: env!("CARGO_PKG_VERSION"),
+        public_url: settings.public_url.clone(),
     }
 }
 
@@ -75,7 +83,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Application> {
         let store = open_store(settings).await?;
-        let core = Core::new(store, clock, core_settings(settings));
+        let core = Core::new(store, open_blobs(settings)?, clock, core_settings(settings));
         let state = AppState::new(core.clone(), web_settings(settings))
             .map_err(|e| anyhow::anyhow!("language catalogues: {e}"))?;
         let router = baraza_web::router(state);

@@ -2,10 +2,15 @@
 //! working in French, with a person in every role. Seeding is idempotent: running the demo again
 //! reuses what is there. Later features add their part here (forms, submissions, indicators…).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use baraza_core::forms::Submitter;
 use baraza_core::orgs::ProjectInput;
 use baraza_core::Core;
+use baraza_store::FormState;
 use baraza_types::{Role, Visibility};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
 
 /// A demo account, printed for the newcomer.
 pub struct DemoAccount {
@@ -76,8 +81,19 @@ async fn ensure_user(core: &Core, a: &DemoAccount, admin: bool) -> Result<baraza
         .await?)
 }
 
-/// Creates the demo organisation, projects and people if they are not there yet.
+/// The demo survey: water points and sanitation in N'Djamena and Ouaddaï, in French and English.
+pub const SURVEY: &str = include_str!("../demo/points-eau.md");
+/// How many submissions the demo survey receives.
+pub const SUBMISSIONS: usize = 300;
+
+/// Creates the demo organisation, projects, people, survey and submissions if they are not there
+/// yet. `data_dir` keeps the demo app user's Collect address (its token is shown only once).
 pub async fn seed(core: &Core) -> Result<()> {
+    seed_in(core, None).await
+}
+
+/// [`seed`], remembering the demo app user's Collect address in `data_dir`.
+pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     let admin = ensure_user(core, &ACCOUNTS[0], true).await?;
     let mut people = Vec::new();
     for a in &ACCOUNTS[1..] {
@@ -128,11 +144,174 @@ pub async fn seed(core: &Core) -> Result<()> {
             core.set_member(&access, &person.email, role).await?;
         }
     }
+
+    // The survey, published, a phone for Fatimé, and what the field teams sent.
+    let access = core
+        .project_access(&amina_p, ORG_SLUG, &private.slug)
+        .await?;
+    let uploaded = core
+        .upload_form(&access, &amina_p, "points-eau.md", SURVEY.as_bytes())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo survey: {e}"))?;
+    core.set_form_state(&access, &uploaded.form.xml_form_id, FormState::Published)
+        .await?;
+    let (phone, token) = core
+        .create_app_user(&access, &amina_p, "Fatimé Haroun — téléphone 1")
+        .await?;
+    if let Some(dir) = data_dir {
+        std::fs::write(
+            dir.join("demo-collect.txt"),
+            format!("/v1/key/{token}/projects/{}\n", private.id.0),
+        )
+        .context("writing the demo's Collect address")?;
+    }
+    let mut rng = StdRng::seed_from_u64(2026);
+    for i in 0..SUBMISSIONS {
+        let xml = submission(i, &mut rng, &uploaded.version.version);
+        let blob = core.blobs().put(xml.as_bytes()).await?;
+        core.ingest_submission(
+            private.id,
+            Submitter::AppUser(phone.id),
+            xml.as_bytes(),
+            &blob,
+            &[],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo submission {i}: {e}"))?;
+    }
     Ok(())
 }
 
+/// The demo app user's Collect address (path part), if the demo kept it.
+pub fn collect_path(data_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(data_dir.join("demo-collect.txt"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+const PLACES: &[(&str, &str, &[&str], f64, f64)] = &[
+    (
+        "ndjamena",
+        "arr1",
+        &["Farcha", "Milezi", "Madjorio"],
+        12.142,
+        15.005,
+    ),
+    (
+        "ndjamena",
+        "arr7",
+        &["Chagoua", "Dembé", "Amtoukoui"],
+        12.093,
+        15.078,
+    ),
+    (
+        "ndjamena",
+        "arr9",
+        &["Walia", "Ngueli", "Toukra"],
+        12.051,
+        15.043,
+    ),
+    (
+        "ouaddai",
+        "abeche",
+        &["Abéché Centre", "Amsiguett", "Bitchotchi"],
+        13.829,
+        20.832,
+    ),
+    (
+        "ouaddai",
+        "adre",
+        &["Adré", "Hilé Houdjaj", "Goungour"],
+        13.466,
+        22.201,
+    ),
+];
+
+/// One realistic submission of the demo survey, as ODK Collect would send it.
+fn submission(i: usize, rng: &mut StdRng, version: &str) -> String {
+    let (province, commune, quartiers, lat, lon) = PLACES[rng.gen_range(0..PLACES.len())];
+    let quartier = quartiers[rng.gen_range(0..quartiers.len())];
+    let gps = format!(
+        "{:.6} {:.6} {:.1} {:.1}",
+        lat + rng.gen_range(-0.02..0.02),
+        lon + rng.gen_range(-0.02..0.02),
+        rng.gen_range(290.0..320.0),
+        rng.gen_range(3.0..12.0)
+    );
+    let type_point = ["forage", "forage", "puits", "borne", "vendeur"][rng.gen_range(0..5)];
+    let works = rng.gen_bool(if province == "ouaddai" { 0.55 } else { 0.7 });
+    let pannes: Vec<&str> = if works {
+        Vec::new()
+    } else {
+        let all = ["pompe", "tuyau", "robinet", "qualite", "tarie"];
+        let mut p: Vec<&str> = all.iter().copied().filter(|_| rng.gen_bool(0.3)).collect();
+        if p.is_empty() {
+            p.push(all[rng.gen_range(0..all.len())]);
+        }
+        p
+    };
+    let minutes: u32 = if province == "ouaddai" {
+        rng.gen_range(10..120)
+    } else {
+        rng.gen_range(2..60)
+    };
+    let price: u32 = [0, 25, 50, 50, 100, 150][rng.gen_range(0..6)];
+    let sexe = if rng.gen_bool(0.34) { "femme" } else { "homme" };
+    let size: u32 = rng.gen_range(2..13);
+    let children: u32 = rng.gen_range(0..=3.min(size - 1));
+    let day = 1 + (i % 30);
+    let month = if i.is_multiple_of(2) { 10 } else { 11 };
+    let hour = 7 + (i % 10);
+    let start = format!(
+        "2026-{month:02}-{day:02}T{hour:02}:{:02}:00.000+01:00",
+        i % 60
+    );
+    let end = format!(
+        "2026-{month:02}-{day:02}T{hour:02}:{:02}:00.000+01:00",
+        (i % 45) + 12
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("demo-{i}").bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let id = format!(
+        "uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 20) & 0xfff,
+        h.rotate_left(17) & 0xffff_ffff_ffff
+    );
+    let mut enfants = String::new();
+    for _ in 0..children {
+        enfants.push_str(&format!(
+            "<enfant><age_mois>{}</age_mois><diarrhee>{}</diarrhee></enfant>",
+            rng.gen_range(0..60),
+            if rng.gen_bool(0.2) { "oui" } else { "non" }
+        ));
+    }
+    let jours = if works {
+        String::new()
+    } else {
+        rng.gen_range(1..200).to_string()
+    };
+    format!(
+        "<?xml version='1.0' ?><data id=\"points_eau\" version=\"{version}\" xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">\
+<start>{start}</start><end>{end}</end><today>2026-{month:02}-{day:02}</today><deviceid>collect:demo{:04}</deviceid>\
+<localisation><province>{province}</province><commune>{commune}</commune><quartier>{quartier}</quartier><gps>{gps}</gps></localisation>\
+<point><type_point>{type_point}</type_point><fonctionnel>{}</fonctionnel><pannes>{}</pannes><jours_panne>{jours}</jours_panne><temps_trajet>{minutes}</temps_trajet><prix>{price}</prix></point>\
+<menage><sexe_chef>{sexe}</sexe_chef><taille_menage>{size}</taille_menage><nb_enfants>{children}</nb_enfants>{enfants}</menage>\
+<acces_30min>{}</acces_30min><fin/>\
+<meta><instanceID>{id}</instanceID><instanceName>{quartier} — {type_point}</instanceName></meta></data>",
+        i % 7,
+        if works { "oui" } else { "non" },
+        pannes.join(" "),
+        u32::from(minutes <= 30),
+    )
+}
+
 /// The text printed when the demo starts.
-pub fn banner(url: &str) -> String {
+pub fn banner(url: &str, collect: Option<&str>) -> String {
     let mut s = format!(
         "\nBaraza demo is running at {url}\n\nDemo accounts (demo data only — never use these on a real server):\n"
     );
@@ -142,8 +321,12 @@ pub fn banner(url: &str) -> String {
             a.email, a.password, a.role
         ));
     }
-    s.push_str(&format!(
-        "\nOrganisation: {url}/orgs/{ORG_SLUG}\nPress Ctrl-C to stop.\n"
-    ));
+    s.push_str(&format!("\nOrganisation: {url}/orgs/{ORG_SLUG}\n"));
+    if let Some(path) = collect {
+        s.push_str(&format!(
+            "ODK Collect (app user of Fatimé's phone): {url}{path}\n  or scan a QR code from {url}/orgs/{ORG_SLUG}/projects/{PRIVATE_PROJECT}/app-users\n"
+        ));
+    }
+    s.push_str("Press Ctrl-C to stop.\n");
     s
 }

@@ -189,6 +189,7 @@ async fn cli_core(settings: &Settings) -> Result<Core> {
     let store = open_store(settings).await?;
     Ok(Core::new(
         store,
+        baraza::app::open_blobs(settings)?,
         Arc::new(SystemClock),
         baraza::app::core_settings(settings),
     ))
@@ -290,14 +291,19 @@ async fn main() -> Result<()> {
             let settings = load(&overrides(&cli.global, listen.as_ref(), defaults))?;
             init_tracing(&settings);
             let app = Application::build(&settings).await?;
-            demo::seed(app.core()).await.context("seeding the demo")?;
+            demo::seed_in(app.core(), Some(&settings.data_dir))
+                .await
+                .context("seeding the demo")?;
             let url = format!("http://{}", app.addr());
             if *no_serve {
                 println!("Demo data ready in {}", settings.data_dir.display());
                 app.core().store().close().await;
                 return Ok(());
             }
-            println!("{}", demo::banner(&url));
+            println!(
+                "{}",
+                demo::banner(&url, demo::collect_path(&settings.data_dir).as_deref())
+            );
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate { status } => {

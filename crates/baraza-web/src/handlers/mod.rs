@@ -4,6 +4,8 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod forms;
+pub mod openrosa;
 pub mod orgs;
 pub mod system;
 mod views;

@@ -63,12 +63,15 @@ enum Expect {
     Unauthenticated,
     Forbidden,
     Hidden,
+    /// Refused for a bad app-user token (whoever is signed in in the browser).
+    BadToken,
 }
 
 fn expect(guard: Guard, who: Who, public: bool) -> Expect {
     use Expect::*;
     match (guard, who) {
         (Guard::Public, _) => Allowed,
+        (Guard::AppUser, _) => BadToken,
         (_, Who::Anonymous) => {
             if guard == Guard::Project(Permission::ViewProject) && public {
                 Allowed
@@ -106,6 +109,9 @@ fn concrete(path: &str, project: &str) -> String {
         // Ids that do not exist: a write that gets through the guard touches nothing.
         .replace("{user}", "999999")
         .replace("{id}", "999999")
+        .replace("{form}", "no_such_form")
+        .replace("{token}", "not-a-token")
+        .replace("{pid}", "1")
 }
 
 /// Whether a 404's message says the project is unknown or private (people whose account is in
@@ -157,6 +163,7 @@ async fn every_route_enforces_its_guard() {
                         .body("{}"),
                     Method::POST => client.post(&url).form(&[("_csrf", token.as_str())]),
                     Method::DELETE => client.delete(&url).header("x-csrf-token", &token),
+                    Method::HEAD => client.head(&url),
                     ref m => panic!("no request for method {m}"),
                 };
                 let res = req
@@ -196,6 +203,10 @@ async fn every_route_enforces_its_guard() {
                         );
                     }
                     Expect::Unauthenticated => assert_eq!(code, "unauthenticated", "{ctx}"),
+                    Expect::BadToken if route.method == Method::HEAD => {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{ctx}")
+                    }
+                    Expect::BadToken => assert_eq!(code, "invalid_token", "{ctx}"),
                     Expect::Forbidden => assert_eq!(code, "forbidden", "{ctx}"),
                     Expect::Hidden => {
                         assert_eq!(code, "not_found", "{ctx}");

@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod collect;
 mod common;
 mod fuzz;
 mod pages;

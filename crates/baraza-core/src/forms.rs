@@ -1,0 +1,428 @@
+//! Forms (upload, versions, publish, close), app users for ODK Collect, and the ingestion of
+//! submissions that never loses nor duplicates a record.
+//!
+//! Ingestion is acknowledged only once durable: the XML and every attachment are flushed to
+//! content-addressed blobs first, then one transaction records the submission. A replay of the
+//! same bytes under the same `instanceID` finds the record and adds only attachments that arrive
+//! late (ODK Collect splits large uploads); other bytes under the same `instanceID` are a
+//! conflict; a `deprecatedID` makes a new version of a record and keeps the old one.
+
+use crate::access::{Principal, ProjectAccess};
+use crate::secret::{digest, random_secret};
+use crate::{Core, CoreError};
+use baraza_store::{
+    AppUser, BlobRef, FormListing, FormRow, FormState, FormVersionRow, IngestOutcome,
+    NewFormVersion, NewSubmission, StoreError,
+};
+use baraza_types::{Permission, ProjectId};
+use baraza_xlsform::{Diagnostic, Severity};
+
+/// The outcome of an upload: the stored version and its warnings.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub form: FormRow,
+    pub version: FormVersionRow,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// An attachment received with a submission, already stored as a blob.
+#[derive(Debug, Clone)]
+pub struct IncomingFile {
+    pub name: String,
+    pub blob: BlobRef,
+}
+
+/// Who submits.
+#[derive(Debug, Clone, Copy)]
+pub enum Submitter {
+    AppUser(i64),
+    User(baraza_types::UserId),
+}
+
+/// A diagnostic as stored with a form version: its place and its message in both languages.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredDiagnostic {
+    pub code: String,
+    pub severity: Severity,
+    pub sheet: String,
+    pub row: Option<usize>,
+    pub column: Option<String>,
+    pub message_en: String,
+    pub message_fr: String,
+}
+
+impl From<&Diagnostic> for StoredDiagnostic {
+    fn from(d: &Diagnostic) -> Self {
+        StoredDiagnostic {
+            code: d.code.to_owned(),
+            severity: d.severity,
+            sheet: d.sheet.clone(),
+            row: d.row,
+            column: d.column.clone(),
+            message_en: d.message(baraza_xlsform::Lang::En),
+            message_fr: d.message(baraza_xlsform::Lang::Fr),
+        }
+    }
+}
+
+/// What happened to a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// A new record, or a new version of one.
+    Created,
+    /// Already stored; late attachments were added.
+    Duplicate,
+}
+
+/// A form version stamp from the upload time, when the XLSForm gives none: `YYYYMMDDhhmmss` (UTC).
+fn version_stamp(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn md5_hex(text: &str) -> String {
+    baraza_openrosa::md5_hash(text.as_bytes())
+}
+
+impl Core {
+    /// Compiles an uploaded XLSForm and stores it as a new version of its form (a draft on first
+    /// upload). A form with errors is refused with all of them; nothing is stored.
+    pub async fn upload_form(
+        &self,
+        access: &ProjectAccess,
+        principal: &Principal,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Uploaded, CoreError> {
+        access.require(Permission::ManageForms)?;
+        let compiled = baraza_xlsform::compile_file(bytes, file_name);
+        if compiled.has_errors() {
+            return Err(CoreError::FormRefused {
+                diagnostics: compiled.diagnostics,
+            });
+        }
+        let Some(mut form) = compiled.form else {
+            return Err(CoreError::FormRefused {
+                diagnostics: compiled.diagnostics,
+            });
+        };
+        let now = self.now();
+        if form.version.as_deref().is_none_or(str::is_empty) {
+            form.version = Some(version_stamp(now));
+        }
+        let version = form.version.clone().unwrap_or_default();
+        let xform = baraza_xlsform::xform::write(&form);
+        let model_json =
+            serde_json::to_string(&form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let warnings: Vec<Diagnostic> = compiled
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .collect();
+        let stored: Vec<StoredDiagnostic> = warnings.iter().map(StoredDiagnostic::from).collect();
+        let warnings_json =
+            serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let source = self.blobs.put(bytes).await.map_err(blob_error)?;
+        match self
+            .store
+            .add_form_version(&NewFormVersion {
+                project: access.project.id,
+                xml_form_id: &form.id,
+                version: &version,
+                title: &form.title,
+                xform: &xform,
+                xform_md5: &md5_hex(&xform),
+                model_json: &model_json,
+                warnings_json: &warnings_json,
+                source_name: file_name,
+                source_sha256: &source.sha256,
+                created_by: principal.user().map(|u| u.id),
+                created_at: now,
+            })
+            .await
+        {
+            Ok((form, version)) => Ok(Uploaded {
+                form,
+                version,
+                warnings,
+            }),
+            Err(StoreError::Conflict { .. }) => Err(CoreError::FormVersionExists { version }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The project's forms.
+    pub async fn forms(&self, access: &ProjectAccess) -> Result<Vec<FormListing>, CoreError> {
+        access.require(Permission::ViewForms)?;
+        Ok(self.store.list_forms(access.project.id).await?)
+    }
+
+    /// A form and its current version.
+    pub async fn form(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+    ) -> Result<(FormRow, FormVersionRow), CoreError> {
+        access.require(Permission::ViewForms)?;
+        self.form_in(access.project.id, xml_form_id).await
+    }
+
+    async fn form_in(
+        &self,
+        project: ProjectId,
+        xml_form_id: &str,
+    ) -> Result<(FormRow, FormVersionRow), CoreError> {
+        let form = self
+            .store
+            .form_by_xml_id(project, xml_form_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "form" })?;
+        let version = match form.current_version_id {
+            Some(id) => self.store.form_version(id).await?,
+            None => None,
+        }
+        .ok_or(CoreError::NotFound { what: "form" })?;
+        Ok((form, version))
+    }
+
+    /// Publishes, closes or reopens a form as a draft.
+    pub async fn set_form_state(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        state: FormState,
+    ) -> Result<(), CoreError> {
+        access.require(Permission::ManageForms)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        Ok(self
+            .store
+            .set_form_state(form.id, state, self.now())
+            .await?)
+    }
+
+    /// Creates an app user and returns its token, shown once.
+    pub async fn create_app_user(
+        &self,
+        access: &ProjectAccess,
+        principal: &Principal,
+        name: &str,
+    ) -> Result<(AppUser, String), CoreError> {
+        access.require(Permission::ManageAppUsers)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(CoreError::Invalid {
+                field: "name",
+                reason: "name_length",
+            });
+        }
+        let token = random_secret();
+        let user = self
+            .store
+            .create_app_user(
+                access.project.id,
+                name,
+                &digest(&token),
+                principal.user().map(|u| u.id),
+                self.now(),
+            )
+            .await?;
+        Ok((user, token))
+    }
+
+    pub async fn app_users(&self, access: &ProjectAccess) -> Result<Vec<AppUser>, CoreError> {
+        access.require(Permission::ManageAppUsers)?;
+        Ok(self.store.list_app_users(access.project.id).await?)
+    }
+
+    pub async fn revoke_app_user(&self, access: &ProjectAccess, id: i64) -> Result<(), CoreError> {
+        access.require(Permission::ManageAppUsers)?;
+        if self
+            .store
+            .revoke_app_user(access.project.id, id, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound { what: "app_user" })
+        }
+    }
+
+    /// The live app user of a token in a project, or `InvalidToken`.
+    pub async fn app_user(&self, token: &str, project: ProjectId) -> Result<AppUser, CoreError> {
+        if token.is_empty() || token.len() > 100 {
+            return Err(CoreError::InvalidToken);
+        }
+        match self.store.app_user_by_token(&digest(token)).await? {
+            Some(u) if u.project_id == project => Ok(u),
+            _ => Err(CoreError::InvalidToken),
+        }
+    }
+
+    /// The published forms that ODK Collect may download, with their current versions.
+    pub async fn open_forms(
+        &self,
+        project: ProjectId,
+    ) -> Result<Vec<(FormRow, FormVersionRow)>, CoreError> {
+        let mut out = Vec::new();
+        for l in self.store.list_forms(project).await? {
+            if l.form.state != FormState::Published {
+                continue;
+            }
+            if let Some(id) = l.form.current_version_id {
+                if let Some(v) = self.store.form_version(id).await? {
+                    out.push((l.form, v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A published form of the project, for download.
+    pub async fn open_form(
+        &self,
+        project: ProjectId,
+        xml_form_id: &str,
+    ) -> Result<(FormRow, FormVersionRow), CoreError> {
+        let (form, version) = self.form_in(project, xml_form_id).await?;
+        if form.state != FormState::Published {
+            return Err(CoreError::NotFound { what: "form" });
+        }
+        Ok((form, version))
+    }
+
+    /// Stores a submission whose XML and attachments are already durable blobs.
+    pub async fn ingest_submission(
+        &self,
+        project: ProjectId,
+        submitter: Submitter,
+        xml: &[u8],
+        xml_blob: &BlobRef,
+        files: &[IncomingFile],
+    ) -> Result<Ingested, CoreError> {
+        let sub = baraza_openrosa::parse_submission(xml, &baraza_openrosa::Limits::default())
+            .map_err(|e| CoreError::SubmissionInvalid {
+                code: e.code(),
+                detail: e.to_string(),
+            })?;
+        let form = self
+            .store
+            .form_by_xml_id(project, &sub.form_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "form" })?;
+        if form.state != FormState::Published {
+            return Err(CoreError::FormNotOpen);
+        }
+        let version = self
+            .store
+            .form_version_by_number(form.id, sub.version.as_deref().unwrap_or(""))
+            .await?
+            .ok_or_else(|| CoreError::SubmissionInvalid {
+                code: "submission_wrong_version",
+                detail: format!(
+                    "this form has no version {:?}: update the form on the device",
+                    sub.version.as_deref().unwrap_or("")
+                ),
+            })?;
+        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
+            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+        let values = baraza_openrosa::type_values(&model, &sub).map_err(|errs| {
+            let first = errs.first();
+            CoreError::SubmissionInvalid {
+                code: first.map(|e| e.code()).unwrap_or("submission_bad_value"),
+                detail: errs
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })?;
+        let names = baraza_openrosa::attachment_names(&values);
+        if let Some(bad) = names
+            .iter()
+            .chain(files.iter().map(|f| &f.name))
+            .find(|n| !baraza_openrosa::safe_attachment_name(n))
+        {
+            return Err(CoreError::SubmissionInvalid {
+                code: "submission_bad_attachment_name",
+                detail: format!("attachment name {bad:?} is not allowed"),
+            });
+        }
+        let values_json =
+            serde_json::to_string(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (app_user_id, user_id) = match submitter {
+            Submitter::AppUser(id) => (Some(id), None),
+            Submitter::User(u) => (None, Some(u)),
+        };
+        let outcome = self
+            .store
+            .insert_submission(&NewSubmission {
+                form_id: form.id,
+                form_version_id: version.id,
+                instance_id: &sub.instance_id,
+                deprecated_id: sub.deprecated_id.as_deref(),
+                xml_sha256: &xml_blob.sha256,
+                xml_size: xml_blob.size as i64,
+                values_json: &values_json,
+                app_user_id,
+                user_id,
+                received_at: self.now(),
+                attachments: &names,
+            })
+            .await?;
+        let (id, result) = match outcome {
+            IngestOutcome::Created(id) => (id, Ingested::Created),
+            IngestOutcome::Replay(id) => (id, Ingested::Duplicate),
+            IngestOutcome::Conflict => return Err(CoreError::SubmissionConflict),
+            IngestOutcome::DeprecatedUnknown => {
+                return Err(CoreError::SubmissionInvalid {
+                    code: "submission_deprecated_unknown",
+                    detail: "deprecatedID names no submission of this form".into(),
+                })
+            }
+            IngestOutcome::DeprecatedNotCurrent => return Err(CoreError::SubmissionConflict),
+        };
+        for f in files {
+            // Files the submission does not name are ignored, as ODK Central does.
+            self.store
+                .attach(id, &f.name, &f.blob.sha256, f.blob.size as i64)
+                .await?;
+        }
+        Ok(result)
+    }
+}
+
+fn blob_error(e: baraza_store::BlobError) -> CoreError {
+    match e {
+        baraza_store::BlobError::TooLarge { .. } => CoreError::Invalid {
+            field: "file",
+            reason: "file_too_large",
+        },
+        baraza_store::BlobError::Io(io) => {
+            CoreError::Store(StoreError::Unavailable(format!("blob storage: {io}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_stamps() {
+        assert_eq!(super::version_stamp(1_790_000_000), "20260921141320");
+        assert_eq!(super::version_stamp(0), "19700101000000");
+    }
+}

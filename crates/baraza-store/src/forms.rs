@@ -1,0 +1,700 @@
+//! Forms and their versions, app users, submissions and their attachments.
+
+use crate::db::{q, Mode, Row};
+use crate::{parse_enum, Store, StoreError};
+use baraza_types::{ProjectId, UserId};
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a form is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormState {
+    /// Uploaded, testable by the project's people, not served to app users.
+    Draft,
+    /// Served to ODK Collect and open to submissions.
+    Published,
+    /// Kept with its data, no longer served nor open to submissions.
+    Closed,
+}
+
+impl FormState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormState::Draft => "draft",
+            FormState::Published => "published",
+            FormState::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for FormState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FormState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "draft" => Ok(FormState::Draft),
+            "published" => Ok(FormState::Published),
+            "closed" => Ok(FormState::Closed),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FormRow {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub xml_form_id: String,
+    pub title: String,
+    pub state: FormState,
+    pub current_version_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormVersionRow {
+    pub id: i64,
+    pub form_id: i64,
+    pub version: String,
+    pub title: String,
+    pub xform: String,
+    pub xform_md5: String,
+    pub model_json: String,
+    pub warnings_json: String,
+    pub source_name: String,
+    pub source_sha256: String,
+    pub created_by: Option<UserId>,
+    pub created_at: i64,
+}
+
+/// What a new version carries.
+#[derive(Debug, Clone)]
+pub struct NewFormVersion<'a> {
+    pub project: ProjectId,
+    pub xml_form_id: &'a str,
+    pub version: &'a str,
+    pub title: &'a str,
+    pub xform: &'a str,
+    pub xform_md5: &'a str,
+    pub model_json: &'a str,
+    pub warnings_json: &'a str,
+    pub source_name: &'a str,
+    pub source_sha256: &'a str,
+    pub created_by: Option<UserId>,
+    pub created_at: i64,
+}
+
+/// A form in a list, with its current version's number and its number of current submissions.
+#[derive(Debug, Clone)]
+pub struct FormListing {
+    pub form: FormRow,
+    pub version: Option<String>,
+    pub submissions: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppUser {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A submission to store.
+#[derive(Debug, Clone)]
+pub struct NewSubmission<'a> {
+    pub form_id: i64,
+    pub form_version_id: i64,
+    pub instance_id: &'a str,
+    pub deprecated_id: Option<&'a str>,
+    pub xml_sha256: &'a str,
+    pub xml_size: i64,
+    pub values_json: &'a str,
+    pub app_user_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub received_at: i64,
+    /// The attachments the submission names (their files may come later).
+    pub attachments: &'a [String],
+}
+
+/// What storing a submission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new record (or a new version of one, through `deprecatedID`).
+    Created(i64),
+    /// The same instanceID with the same bytes: nothing new, the existing record.
+    Replay(i64),
+    /// The same instanceID with other bytes.
+    Conflict,
+    /// `deprecatedID` names no record of this form.
+    DeprecatedUnknown,
+    /// `deprecatedID` names a record that was already replaced.
+    DeprecatedNotCurrent,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub form_id: i64,
+    pub form_version_id: i64,
+    pub instance_id: String,
+    pub root_instance_id: String,
+    pub deprecated_id: Option<String>,
+    pub is_current: bool,
+    pub xml_sha256: String,
+    pub values_json: String,
+    pub review_state: String,
+    pub received_at: i64,
+}
+
+const FORM_COLS: &str =
+    "id, project_id, xml_form_id, title, state, current_version_id, created_at, updated_at";
+const VERSION_COLS: &str = "id, form_id, version, title, xform, xform_md5, model_json, warnings_json, source_name, source_sha256, created_by, created_at";
+const SUB_COLS: &str = "id, form_id, form_version_id, instance_id, root_instance_id, deprecated_id, is_current, xml_sha256, values_json, review_state, received_at";
+
+fn form_from(r: &Row) -> Result<FormRow, StoreError> {
+    Ok(FormRow {
+        id: r.get("id")?,
+        project_id: ProjectId(r.get("project_id")?),
+        xml_form_id: r.get("xml_form_id")?,
+        title: r.get("title")?,
+        state: parse_enum(&r.get::<String>("state")?, "forms.state")?,
+        current_version_id: r.get("current_version_id")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+fn version_from(r: &Row) -> Result<FormVersionRow, StoreError> {
+    Ok(FormVersionRow {
+        id: r.get("id")?,
+        form_id: r.get("form_id")?,
+        version: r.get("version")?,
+        title: r.get("title")?,
+        xform: r.get("xform")?,
+        xform_md5: r.get("xform_md5")?,
+        model_json: r.get("model_json")?,
+        warnings_json: r.get("warnings_json")?,
+        source_name: r.get("source_name")?,
+        source_sha256: r.get("source_sha256")?,
+        created_by: r.get::<Option<i64>>("created_by")?.map(UserId),
+        created_at: r.get("created_at")?,
+    })
+}
+
+fn submission_from(r: &Row) -> Result<SubmissionRow, StoreError> {
+    Ok(SubmissionRow {
+        id: r.get("id")?,
+        form_id: r.get("form_id")?,
+        form_version_id: r.get("form_version_id")?,
+        instance_id: r.get("instance_id")?,
+        root_instance_id: r.get("root_instance_id")?,
+        deprecated_id: r.get("deprecated_id")?,
+        is_current: r.get("is_current")?,
+        xml_sha256: r.get("xml_sha256")?,
+        values_json: r.get("values_json")?,
+        review_state: r.get("review_state")?,
+        received_at: r.get("received_at")?,
+    })
+}
+
+/// The SQL texts are built once from the column lists above (each query is still one text shared
+/// by both backends).
+macro_rules! sql {
+    ($($part:expr),+ $(,)?) => {{
+        static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TEXT.get_or_init(|| [$($part),+].concat()).as_str()
+    }};
+}
+
+impl Store {
+    /// Stores a new version of a form, creating the form (as a draft) on its first upload. The new
+    /// version becomes the current one. A version number already used is a conflict.
+    pub async fn add_form_version(
+        &self,
+        v: &NewFormVersion<'_>,
+    ) -> Result<(FormRow, FormVersionRow), StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let existing = tx
+            .conn()
+            .fetch_optional(
+                q(sql!(
+                    "SELECT ",
+                    FORM_COLS,
+                    " FROM forms WHERE project_id = $1 AND xml_form_id = $2"
+                ))
+                .bind(v.project.0)
+                .bind(v.xml_form_id),
+            )
+            .await?;
+        let form_id = match existing {
+            Some(r) => form_from(&r)?.id,
+            None => tx
+                .conn()
+                .fetch_one(
+                    q("INSERT INTO forms (project_id, xml_form_id, title, state, created_at, updated_at)
+                       VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING id")
+                    .bind(v.project.0)
+                    .bind(v.xml_form_id)
+                    .bind(v.title)
+                    .bind(v.created_at),
+                )
+                .await?
+                .get("id")?,
+        };
+        let row = tx
+            .conn()
+            .fetch_one(
+                q(sql!(
+                    "INSERT INTO form_versions (form_id, version, title, xform, xform_md5, model_json, warnings_json, source_name, source_sha256, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
+                    VERSION_COLS
+                ))
+                .bind(form_id)
+                .bind(v.version)
+                .bind(v.title)
+                .bind(v.xform)
+                .bind(v.xform_md5)
+                .bind(v.model_json)
+                .bind(v.warnings_json)
+                .bind(v.source_name)
+                .bind(v.source_sha256)
+                .bind(v.created_by.map(|u| u.0))
+                .bind(v.created_at),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => StoreError::Conflict {
+                    what: "form_versions.version",
+                },
+                other => other,
+            })?;
+        let version = version_from(&row)?;
+        let form = tx
+            .conn()
+            .fetch_one(
+                q(sql!(
+                    "UPDATE forms SET current_version_id = $1, title = $2, updated_at = $3 WHERE id = $4 RETURNING ",
+                    FORM_COLS
+                ))
+                .bind(version.id)
+                .bind(v.title)
+                .bind(v.created_at)
+                .bind(form_id),
+            )
+            .await?;
+        let form = form_from(&form)?;
+        tx.commit().await?;
+        Ok((form, version))
+    }
+
+    pub async fn list_forms(&self, project: ProjectId) -> Result<Vec<FormListing>, StoreError> {
+        let rows = self
+            .pools
+            .fetch_all(
+                Mode::Read,
+                q("SELECT f.id, f.project_id, f.xml_form_id, f.title, f.state, f.current_version_id, f.created_at, f.updated_at,
+                          v.version AS version,
+                          (SELECT COUNT(*) FROM submissions s WHERE s.form_id = f.id AND s.is_current) AS n
+                   FROM forms f LEFT JOIN form_versions v ON v.id = f.current_version_id
+                   WHERE f.project_id = $1 ORDER BY f.title, f.id")
+                .bind(project.0),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FormListing {
+                    form: form_from(r)?,
+                    version: r.get("version")?,
+                    submissions: r.get("n")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn form_by_xml_id(
+        &self,
+        project: ProjectId,
+        xml_form_id: &str,
+    ) -> Result<Option<FormRow>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ",
+                    FORM_COLS,
+                    " FROM forms WHERE project_id = $1 AND xml_form_id = $2"
+                ))
+                .bind(project.0)
+                .bind(xml_form_id),
+            )
+            .await?
+            .map(|r| form_from(&r))
+            .transpose()
+    }
+
+    pub async fn form_version(&self, id: i64) -> Result<Option<FormVersionRow>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ",
+                    VERSION_COLS,
+                    " FROM form_versions WHERE id = $1"
+                ))
+                .bind(id),
+            )
+            .await?
+            .map(|r| version_from(&r))
+            .transpose()
+    }
+
+    pub async fn form_version_by_number(
+        &self,
+        form_id: i64,
+        version: &str,
+    ) -> Result<Option<FormVersionRow>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ",
+                    VERSION_COLS,
+                    " FROM form_versions WHERE form_id = $1 AND version = $2"
+                ))
+                .bind(form_id)
+                .bind(version),
+            )
+            .await?
+            .map(|r| version_from(&r))
+            .transpose()
+    }
+
+    pub async fn set_form_state(
+        &self,
+        form_id: i64,
+        state: FormState,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.pools
+            .execute(
+                q("UPDATE forms SET state = $1, updated_at = $2 WHERE id = $3")
+                    .bind(state.as_str())
+                    .bind(now)
+                    .bind(form_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    // ----- app users -------------------------------------------------------------------------
+
+    pub async fn create_app_user(
+        &self,
+        project: ProjectId,
+        name: &str,
+        token_hash: &str,
+        created_by: Option<UserId>,
+        now: i64,
+    ) -> Result<AppUser, StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Write,
+                q("INSERT INTO app_users (project_id, name, token_hash, created_by, created_at)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id, project_id, name, created_at, revoked_at")
+                .bind(project.0)
+                .bind(name)
+                .bind(token_hash)
+                .bind(created_by.map(|u| u.0))
+                .bind(now),
+            )
+            .await?;
+        app_user_from(&r)
+    }
+
+    pub async fn list_app_users(&self, project: ProjectId) -> Result<Vec<AppUser>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(
+                    "SELECT id, project_id, name, created_at, revoked_at FROM app_users
+                   WHERE project_id = $1 ORDER BY revoked_at IS NOT NULL, name, id",
+                )
+                .bind(project.0),
+            )
+            .await?
+            .iter()
+            .map(app_user_from)
+            .collect()
+    }
+
+    /// The live app user whose token has this digest.
+    pub async fn app_user_by_token(&self, token_hash: &str) -> Result<Option<AppUser>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(
+                    "SELECT id, project_id, name, created_at, revoked_at FROM app_users
+                   WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash),
+            )
+            .await?
+            .map(|r| app_user_from(&r))
+            .transpose()
+    }
+
+    pub async fn revoke_app_user(
+        &self,
+        project: ProjectId,
+        id: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .pools
+            .execute(
+                q("UPDATE app_users SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .bind(project.0),
+            )
+            .await?
+            == 1)
+    }
+
+    // ----- submissions -----------------------------------------------------------------------
+
+    /// Stores a submission in one transaction, or recognises a replay or a conflict. A
+    /// `deprecatedID` makes the new record the current version of the one it replaces.
+    pub async fn insert_submission(
+        &self,
+        s: &NewSubmission<'_>,
+    ) -> Result<IngestOutcome, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let existing = tx
+            .conn()
+            .fetch_optional(
+                q("SELECT id, xml_sha256 FROM submissions WHERE form_id = $1 AND instance_id = $2")
+                    .bind(s.form_id)
+                    .bind(s.instance_id),
+            )
+            .await?;
+        if let Some(r) = existing {
+            let same = r.get::<String>("xml_sha256")? == s.xml_sha256;
+            let id: i64 = r.get("id")?;
+            return Ok(if same {
+                IngestOutcome::Replay(id)
+            } else {
+                IngestOutcome::Conflict
+            });
+        }
+        let mut root = s.instance_id.to_owned();
+        if let Some(dep) = s.deprecated_id {
+            let prev = tx
+                .conn()
+                .fetch_optional(
+                    q("SELECT id, root_instance_id, is_current FROM submissions WHERE form_id = $1 AND instance_id = $2")
+                        .bind(s.form_id)
+                        .bind(dep),
+                )
+                .await?;
+            let Some(prev) = prev else {
+                return Ok(IngestOutcome::DeprecatedUnknown);
+            };
+            if !prev.get::<bool>("is_current")? {
+                return Ok(IngestOutcome::DeprecatedNotCurrent);
+            }
+            root = prev.get("root_instance_id")?;
+            tx.conn()
+                .execute(
+                    q("UPDATE submissions SET is_current = FALSE WHERE id = $1")
+                        .bind(prev.get::<i64>("id")?),
+                )
+                .await?;
+        }
+        let inserted = tx
+            .conn()
+            .fetch_one(
+                q("INSERT INTO submissions (form_id, form_version_id, instance_id, root_instance_id, deprecated_id, is_current,
+                                            xml_sha256, xml_size, values_json, app_user_id, user_id, received_at)
+                   VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11) RETURNING id")
+                .bind(s.form_id)
+                .bind(s.form_version_id)
+                .bind(s.instance_id)
+                .bind(root)
+                .bind(s.deprecated_id)
+                .bind(s.xml_sha256)
+                .bind(s.xml_size)
+                .bind(s.values_json)
+                .bind(s.app_user_id)
+                .bind(s.user_id.map(|u| u.0))
+                .bind(s.received_at),
+            )
+            .await;
+        let id: i64 = match inserted {
+            Ok(r) => r.get("id")?,
+            // Another instance stored the same instanceID a moment ago: look again.
+            Err(StoreError::Conflict { .. }) => {
+                drop(tx);
+                return self.recheck_submission(s).await;
+            }
+            Err(e) => return Err(e),
+        };
+        for name in s.attachments {
+            tx.conn()
+                .execute(
+                    q(
+                        "INSERT INTO submission_attachments (submission_id, name) VALUES ($1, $2)
+                       ON CONFLICT (submission_id, name) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(name.as_str()),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(IngestOutcome::Created(id))
+    }
+
+    async fn recheck_submission(&self, s: &NewSubmission<'_>) -> Result<IngestOutcome, StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Write,
+                q("SELECT id, xml_sha256 FROM submissions WHERE form_id = $1 AND instance_id = $2")
+                    .bind(s.form_id)
+                    .bind(s.instance_id),
+            )
+            .await?;
+        Ok(if r.get::<String>("xml_sha256")? == s.xml_sha256 {
+            IngestOutcome::Replay(r.get("id")?)
+        } else {
+            IngestOutcome::Conflict
+        })
+    }
+
+    /// Records the file of an attachment the submission names. Returns false when the submission
+    /// names no such attachment.
+    pub async fn attach(
+        &self,
+        submission_id: i64,
+        name: &str,
+        sha256: &str,
+        size: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .pools
+            .execute(
+                q("UPDATE submission_attachments SET sha256 = $1, size = $2 WHERE submission_id = $3 AND name = $4")
+                    .bind(sha256)
+                    .bind(size)
+                    .bind(submission_id)
+                    .bind(name),
+            )
+            .await?
+            == 1)
+    }
+
+    /// The attachments a submission names, with the digest of those received.
+    pub async fn submission_attachments(
+        &self,
+        submission_id: i64,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q("SELECT name, sha256 FROM submission_attachments WHERE submission_id = $1 ORDER BY name")
+                    .bind(submission_id),
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get("name")?, r.get("sha256")?)))
+            .collect()
+    }
+
+    pub async fn submission(
+        &self,
+        form_id: i64,
+        instance_id: &str,
+    ) -> Result<Option<SubmissionRow>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ",
+                    SUB_COLS,
+                    " FROM submissions WHERE form_id = $1 AND instance_id = $2"
+                ))
+                .bind(form_id)
+                .bind(instance_id),
+            )
+            .await?
+            .map(|r| submission_from(&r))
+            .transpose()
+    }
+
+    /// Current submissions of a form after `after_id`, oldest first (keyset paging).
+    pub async fn list_submissions(
+        &self,
+        form_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<SubmissionRow>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ", SUB_COLS,
+                    " FROM submissions WHERE form_id = $1 AND is_current AND id > $2 ORDER BY id LIMIT $3"
+                ))
+                .bind(form_id)
+                .bind(after_id)
+                .bind(limit),
+            )
+            .await?
+            .iter()
+            .map(submission_from)
+            .collect()
+    }
+
+    /// Every version of a record, oldest first.
+    pub async fn submission_history(
+        &self,
+        form_id: i64,
+        root_instance_id: &str,
+    ) -> Result<Vec<SubmissionRow>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(sql!(
+                    "SELECT ",
+                    SUB_COLS,
+                    " FROM submissions WHERE form_id = $1 AND root_instance_id = $2 ORDER BY id"
+                ))
+                .bind(form_id)
+                .bind(root_instance_id),
+            )
+            .await?
+            .iter()
+            .map(submission_from)
+            .collect()
+    }
+}
+
+fn app_user_from(r: &Row) -> Result<AppUser, StoreError> {
+    Ok(AppUser {
+        id: r.get("id")?,
+        project_id: ProjectId(r.get("project_id")?),
+        name: r.get("name")?,
+        created_at: r.get("created_at")?,
+        revoked_at: r.get("revoked_at")?,
+    })
+}

@@ -1,0 +1,635 @@
+//! A project's forms: upload (with every problem shown where it is), versions, publish and close;
+//! and the app users that ODK Collect signs in as, with their QR code.
+
+use super::views::{project_url, ProjectView};
+use super::{form_again, respond, see_other};
+use crate::ctx::{CsrfForm, Ctx, ManageAppUsers, ManageForms, ProjectGuard, ViewForms, CSRF_FIELD};
+use crate::error::{WebError, WebResult};
+use crate::pages::{csrf_field, iso, layout, Chrome};
+use axum::extract::{FromRequest, Multipart, Path, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use baraza_core::{constant_time_eq, CoreError};
+use baraza_store::FormState;
+use baraza_types::{ErrorCode, Permission};
+use baraza_xlsform::{Diagnostic, Lang as XLang, Severity};
+use maud::{html, Markup, PreEscaped};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The largest XLSForm accepted (the reader refuses larger ones too).
+pub const MAX_XLSFORM_BYTES: usize = baraza_xlsform::read::MAX_FILE_BYTES;
+
+fn xlang(ctx: &Ctx) -> XLang {
+    match ctx.lang() {
+        crate::i18n::Lang::Fr => XLang::Fr,
+        crate::i18n::Lang::En => XLang::En,
+    }
+}
+
+#[derive(Serialize)]
+struct DiagnosticView {
+    code: String,
+    severity: Severity,
+    sheet: String,
+    row: Option<usize>,
+    column: Option<String>,
+    message: String,
+}
+
+fn diagnostic_views(ctx: &Ctx, diags: &[Diagnostic]) -> Vec<DiagnosticView> {
+    diags
+        .iter()
+        .map(|d| DiagnosticView {
+            code: d.code.to_owned(),
+            severity: d.severity,
+            sheet: d.sheet.clone(),
+            row: d.row,
+            column: d.column.clone(),
+            message: d.message(xlang(ctx)),
+        })
+        .collect()
+}
+
+fn diagnostics_table(c: &Chrome<'_>, diags: &[DiagnosticView]) -> Markup {
+    html! {
+        table.responsive {
+            thead { tr {
+                th scope="col" { (c.t("forms.sheet")) }
+                th scope="col" { (c.t("forms.row")) }
+                th scope="col" { (c.t("forms.column")) }
+                th scope="col" { (c.t("forms.problem")) }
+            } }
+            tbody {
+                @for d in diags {
+                    tr {
+                        td { (d.sheet) }
+                        td { @if let Some(r) = d.row { (r) } }
+                        td { @if let Some(col) = &d.column { code { (col) } } }
+                        td {
+                            @if d.severity == Severity::Error { strong { (c.t("forms.error")) } } @else { (c.t("forms.warning")) }
+                            " — " (d.message) " " span.muted { "(" code { (d.code) } ")" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FormView {
+    xml_form_id: String,
+    title: String,
+    state: String,
+    version: Option<String>,
+    submissions: i64,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct FormsData {
+    project: ProjectView,
+    forms: Vec<FormView>,
+    can_manage: bool,
+}
+
+fn forms_url(p: &ProjectView) -> String {
+    format!("{}/forms", p.url)
+}
+
+fn state_label(c: &Chrome<'_>, state: &str) -> String {
+    c.t(&format!("forms.state_{state}")).to_owned()
+}
+
+fn forms_markup(ctx: &Ctx, data: &FormsData, refused: Option<&[DiagnosticView]>) -> Markup {
+    let c = Chrome::from_ctx(ctx);
+    let p = &data.project;
+    layout(
+        &c,
+        &format!("{} · {}", c.t("forms.title"), p.name),
+        html! {
+            p.muted { a href=(p.url) { (p.name) } }
+            h1 { (c.t("forms.title")) }
+            @if let Some(diags) = refused {
+                div.card role="alert" {
+                    p.error { (c.t("forms.refused")) }
+                    (diagnostics_table(&c, diags))
+                }
+            }
+            @if data.forms.is_empty() {
+                p.muted { (c.t("forms.none")) }
+            } @else {
+                table.responsive {
+                    thead { tr {
+                        th scope="col" { (c.t("field.name")) }
+                        th scope="col" { (c.t("forms.version")) }
+                        th scope="col" { (c.t("forms.state")) }
+                        th scope="col" { (c.t("forms.submissions")) }
+                    } }
+                    tbody {
+                        @for f in &data.forms {
+                            tr {
+                                td { a href=(f.url) { (f.title) } br; code { (f.xml_form_id) } }
+                                td { (f.version.as_deref().unwrap_or("")) }
+                                td { span class={ "badge " (f.state) } { (state_label(&c, &f.state)) } }
+                                td { (f.submissions) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if data.can_manage {
+                h2 { (c.t("forms.upload")) }
+                form.stack method="post" action=(forms_url(p)) enctype="multipart/form-data" {
+                    (csrf_field(c.csrf))
+                    label {
+                        (c.t("forms.file"))
+                        span.hint { (c.t("forms.file_hint")) }
+                        input type="file" name="file" required accept=".xlsx,.xls,.csv,.md";
+                    }
+                    button type="submit" { (c.t("forms.upload")) }
+                }
+                p { a href={ (p.url) "/app-users" } { (c.t("app_users.title")) } }
+            }
+        },
+    )
+}
+
+async fn forms_data(g: &ProjectGuard<ViewForms>) -> WebResult<FormsData> {
+    let project = ProjectView::from_access(&g.access);
+    let forms = g.ctx.state.core.forms(&g.access).await?;
+    let base = forms_url(&project);
+    Ok(FormsData {
+        forms: forms
+            .iter()
+            .map(|l| FormView {
+                xml_form_id: l.form.xml_form_id.clone(),
+                title: l.form.title.clone(),
+                state: l.form.state.as_str().to_owned(),
+                version: l.version.clone(),
+                submissions: l.submissions,
+                url: format!("{base}/{}", l.form.xml_form_id),
+            })
+            .collect(),
+        can_manage: g.access.can(Permission::ManageForms),
+        project,
+    })
+}
+
+/// `GET /orgs/{org}/projects/{project}/forms`.
+pub async fn forms_page(g: ProjectGuard<ViewForms>) -> WebResult<Response> {
+    let data = forms_data(&g).await?;
+    Ok(respond(&g.ctx, &data, || forms_markup(&g.ctx, &data, None)))
+}
+
+/// A multipart upload from one of our pages: the `_csrf` field must match, as in `CsrfForm`.
+pub struct CsrfUpload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl FromRequest<crate::AppState> for CsrfUpload {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &crate::AppState) -> WebResult<Self> {
+        let (mut parts, body) = req.into_parts();
+        let ctx = <Ctx as axum::extract::FromRequestParts<crate::AppState>>::from_request_parts(
+            &mut parts, state,
+        )
+        .await?;
+        let req = Request::from_parts(parts, body);
+        let mut mp = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| WebError::code(ErrorCode::UnsupportedMediaType))?;
+        let mut csrf = String::new();
+        let mut file: Option<(String, Vec<u8>)> = None;
+        while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some(CSRF_FIELD) => csrf = field.text().await.map_err(multipart_error)?,
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("form.xlsx").to_owned();
+                    let bytes = field.bytes().await.map_err(multipart_error)?;
+                    file = Some((name, bytes.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        let expected = ctx.csrf_token();
+        if !matches!(
+            ctx.principal,
+            baraza_core::Principal::User {
+                via: baraza_core::Via::Token { .. },
+                ..
+            }
+        ) && (expected.is_empty() || !constant_time_eq(expected, &csrf))
+        {
+            return Err(ErrorCode::CsrfFailed.into());
+        }
+        let (file_name, bytes) = file.ok_or_else(|| {
+            WebError::code(ErrorCode::InvalidForm).with_detail("raw:missing field `file`")
+        })?;
+        Ok(CsrfUpload { file_name, bytes })
+    }
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::code(ErrorCode::PayloadTooLarge)
+    } else {
+        WebError::code(ErrorCode::InvalidForm).with_detail(format!("raw:{e}"))
+    }
+}
+
+#[derive(Serialize)]
+struct RefusedData {
+    ok: bool,
+    error: &'static str,
+    diagnostics: Vec<DiagnosticView>,
+}
+
+/// `POST /orgs/{org}/projects/{project}/forms`: upload a form or a new version of one.
+pub async fn upload(g: ProjectGuard<ManageForms>, upload: CsrfUpload) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    match ctx
+        .state
+        .core
+        .upload_form(&g.access, &ctx.principal, &upload.file_name, &upload.bytes)
+        .await
+    {
+        Ok(u) => Ok(see_other(&format!(
+            "{}/forms/{}",
+            project_url(&g.access.org.slug, &g.access.project.slug),
+            u.form.xml_form_id
+        ))),
+        Err(CoreError::FormRefused { diagnostics }) => {
+            let views = diagnostic_views(ctx, &diagnostics);
+            if ctx.format() == crate::ctx::Format::Json {
+                let mut res = (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(RefusedData {
+                        ok: false,
+                        error: "form_invalid",
+                        diagnostics: views,
+                    }),
+                )
+                    .into_response();
+                res.extensions_mut().insert(crate::middleware::Rendered);
+                return Ok(res);
+            }
+            let view_guard = ProjectGuard::<ViewForms>::from_parts(g.ctx.clone(), g.access.clone());
+            let data = forms_data(&view_guard).await?;
+            Ok(form_again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                forms_markup(ctx, &data, Some(&views)),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct FormPageData {
+    project: ProjectView,
+    xml_form_id: String,
+    title: String,
+    state: String,
+    version: String,
+    uploaded: String,
+    source_name: String,
+    xform_url: String,
+    warnings: Vec<DiagnosticView>,
+    can_manage: bool,
+}
+
+fn form_param(params: &HashMap<String, String>) -> WebResult<String> {
+    params.get("form").cloned().ok_or_else(WebError::not_found)
+}
+
+/// `GET /orgs/{org}/projects/{project}/forms/{form}`.
+pub async fn form_page(
+    g: ProjectGuard<ViewForms>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let id = form_param(&params)?;
+    let (form, version) = ctx.state.core.form(&g.access, &id).await?;
+    let warnings: Vec<baraza_core::forms::StoredDiagnostic> =
+        serde_json::from_str(&version.warnings_json).unwrap_or_default();
+    let fr = ctx.lang() == crate::i18n::Lang::Fr;
+    let project = ProjectView::from_access(&g.access);
+    let url = format!("{}/{}", forms_url(&project), form.xml_form_id);
+    let data = FormPageData {
+        xml_form_id: form.xml_form_id.clone(),
+        title: version.title.clone(),
+        state: form.state.as_str().to_owned(),
+        version: version.version.clone(),
+        uploaded: iso(version.created_at),
+        source_name: version.source_name.clone(),
+        xform_url: format!("{url}/xform"),
+        warnings: warnings
+            .into_iter()
+            .map(|d| DiagnosticView {
+                message: if fr { d.message_fr } else { d.message_en },
+                code: d.code,
+                severity: d.severity,
+                sheet: d.sheet,
+                row: d.row,
+                column: d.column,
+            })
+            .collect(),
+        can_manage: g.access.can(Permission::ManageForms),
+        project,
+    };
+    Ok(respond(ctx, &data, || {
+        let c = Chrome::from_ctx(ctx);
+        layout(
+            &c,
+            &data.title,
+            html! {
+                p.muted { a href=(data.project.url) { (data.project.name) } " › " a href=(forms_url(&data.project)) { (c.t("forms.title")) } }
+                h1 { (data.title) " " span class={ "badge " (data.state) } { (state_label(&c, &data.state)) } }
+                div.card {
+                    dl {
+                        dt { "form_id" } dd { code { (data.xml_form_id) } }
+                        dt { (c.t("forms.version")) } dd { (data.version) }
+                        dt { (c.t("forms.uploaded")) } dd { (data.uploaded.get(..10).unwrap_or("")) " · " (data.source_name) }
+                        dt { "XForm" } dd { a href=(data.xform_url) { (c.t("forms.download_xform")) } }
+                    }
+                }
+                @if !data.warnings.is_empty() {
+                    h2 { (c.t("forms.warnings")) }
+                    (diagnostics_table(&c, &data.warnings))
+                }
+                @if data.can_manage {
+                    h2 { (c.t("forms.lifecycle")) }
+                    p.muted { (c.t("forms.lifecycle_help")) }
+                    form.inline method="post" action={ (url) "/state" } {
+                        (csrf_field(c.csrf))
+                        @for s in ["draft", "published", "closed"] {
+                            @if s != data.state {
+                                button.secondary type="submit" name="state" value=(s) { (c.t(&format!("forms.to_{s}"))) } " "
+                            }
+                        }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+/// `GET /orgs/{org}/projects/{project}/forms/{form}/xform`: the XForm, as ODK Collect gets it.
+pub async fn xform(
+    g: ProjectGuard<ViewForms>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let (form, version) = g.ctx.state.core.form(&g.access, &id).await?;
+    let mut res = version.xform.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}.xml\"",
+        form.xml_form_id
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    state: String,
+}
+
+/// `POST /orgs/{org}/projects/{project}/forms/{form}/state`.
+pub async fn set_state(
+    g: ProjectGuard<ManageForms>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<StateForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let state: FormState = f.state.parse().map_err(|_| {
+        WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.form_state")
+    })?;
+    g.ctx
+        .state
+        .core
+        .set_form_state(&g.access, &id, state)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/forms/{id}",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+// ----- app users ------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct AppUserView {
+    id: i64,
+    name: String,
+    created: String,
+    revoked: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AppUsersData {
+    project: ProjectView,
+    app_users: Vec<AppUserView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_token: Option<NewToken>,
+}
+
+#[derive(Serialize)]
+struct NewToken {
+    name: String,
+    token: String,
+    server_url: String,
+    #[serde(skip)]
+    qr_svg: String,
+}
+
+/// The URL people reach this server by: the configured public URL, or the request's host.
+pub fn base_url(ctx: &Ctx, headers: &HeaderMap) -> String {
+    if let Some(u) = &ctx.state.settings.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+/// ODK Collect's settings QR code: JSON, zlib-compressed, base64 — as ODK Central makes it.
+fn collect_qr(server_url: &str, project_name: &str) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let settings = serde_json::json!({
+        "general": { "server_url": server_url, "form_update_mode": "match_exactly", "autosend": "wifi_and_cellular" },
+        "admin": {},
+        "project": { "name": project_name },
+    });
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = z.write_all(settings.to_string().as_bytes());
+    let payload = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap_or_default());
+    match qrcode::QrCode::new(payload.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+fn app_users_markup(ctx: &Ctx, data: &AppUsersData) -> Markup {
+    let c = Chrome::from_ctx(ctx);
+    let p = &data.project;
+    let base = format!("{}/app-users", p.url);
+    layout(
+        &c,
+        &format!("{} · {}", c.t("app_users.title"), p.name),
+        html! {
+            p.muted { a href=(p.url) { (p.name) } " › " a href=(forms_url(p)) { (c.t("forms.title")) } }
+            h1 { (c.t("app_users.title")) }
+            p { (c.t("app_users.intro")) }
+            @if let Some(t) = &data.new_token {
+                div.card role="status" {
+                    p.notice { (c.tf("app_users.created", &[("name", &t.name)])) }
+                    div.qr { (PreEscaped(&t.qr_svg)) }
+                    p { (c.t("app_users.server_url")) br; span.secret { (t.server_url) } }
+                }
+            }
+            @if data.app_users.is_empty() {
+                p.muted { (c.t("app_users.none")) }
+            } @else {
+                table.responsive {
+                    thead { tr { th scope="col" { (c.t("field.name")) } th scope="col" { (c.t("app_users.since")) } th scope="col" { span.skip { (c.t("people.actions")) } } } }
+                    tbody {
+                        @for u in &data.app_users {
+                            tr {
+                                td { (u.name) }
+                                td { (u.created.get(..10).unwrap_or("")) }
+                                td {
+                                    @if u.revoked.is_some() { (c.t("tokens.revoked")) } @else {
+                                        form method="post" action={ (base) "/" (u.id) "/revoke" } {
+                                            (csrf_field(c.csrf))
+                                            button.danger type="submit" { (c.t("tokens.revoke")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (c.t("app_users.create")) }
+            form.stack method="post" action=(base) {
+                (csrf_field(c.csrf))
+                label { (c.t("field.name")) span.hint { (c.t("app_users.name_hint")) } input name="name" required maxlength="200"; }
+                button type="submit" { (c.t("app_users.create")) }
+            }
+        },
+    )
+}
+
+async fn app_users_data(
+    g: &ProjectGuard<ManageAppUsers>,
+    new_token: Option<NewToken>,
+) -> WebResult<AppUsersData> {
+    let users = g.ctx.state.core.app_users(&g.access).await?;
+    Ok(AppUsersData {
+        project: ProjectView::from_access(&g.access),
+        app_users: users
+            .iter()
+            .map(|u| AppUserView {
+                id: u.id,
+                name: u.name.clone(),
+                created: iso(u.created_at),
+                revoked: u.revoked_at.map(iso),
+            })
+            .collect(),
+        new_token,
+    })
+}
+
+/// `GET /orgs/{org}/projects/{project}/app-users`.
+pub async fn app_users_page(g: ProjectGuard<ManageAppUsers>) -> WebResult<Response> {
+    let data = app_users_data(&g, None).await?;
+    Ok(respond(&g.ctx, &data, || app_users_markup(&g.ctx, &data)))
+}
+
+#[derive(Deserialize)]
+pub struct AppUserForm {
+    name: String,
+}
+
+/// `POST /orgs/{org}/projects/{project}/app-users`: a new app user, its token and QR code shown once.
+pub async fn create_app_user(
+    g: ProjectGuard<ManageAppUsers>,
+    headers: HeaderMap,
+    CsrfForm(f): CsrfForm<AppUserForm>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let (user, token) = ctx
+        .state
+        .core
+        .create_app_user(&g.access, &ctx.principal, &f.name)
+        .await?;
+    let server_url = format!(
+        "{}/v1/key/{token}/projects/{}",
+        base_url(ctx, &headers),
+        g.access.project.id.0
+    );
+    let qr_svg = collect_qr(&server_url, &g.access.project.name);
+    let data = app_users_data(
+        &g,
+        Some(NewToken {
+            name: user.name,
+            token,
+            server_url,
+            qr_svg,
+        }),
+    )
+    .await?;
+    let mut res = respond(ctx, &data, || app_users_markup(ctx, &data));
+    *res.status_mut() = StatusCode::CREATED;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `POST /orgs/{org}/projects/{project}/app-users/{id}/revoke`.
+pub async fn revoke_app_user(
+    g: ProjectGuard<ManageAppUsers>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(_): CsrfForm<super::orgs::Empty>,
+) -> WebResult<Response> {
+    let id: i64 = params
+        .get("id")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(WebError::not_found)?;
+    g.ctx.state.core.revoke_app_user(&g.access, id).await?;
+    Ok(see_other(&format!(
+        "{}/app-users",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn qr_codes_are_svg() {
+        let svg = super::collect_qr("https://baraza.example/v1/key/abc/projects/1", "Eau");
+        assert!(
+            svg.starts_with("<?xml") || svg.starts_with("<svg"),
+            "{}",
+            &svg[..40.min(svg.len())]
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! OpenRosa, the way ODK Central speaks it, so that ODK Collect and KoboCollect connect with the
+//! QR code of an app user: `/v1/key/{token}/projects/{pid}/formList`, `…/forms/{id}.xml`,
+//! `…/forms/{id}/manifest`, `HEAD` and `POST …/submission`.
+//!
+//! A submission's parts are streamed to content-addressed blobs as they arrive (the XML part,
+//! small, is also kept in memory to be parsed); only when every part is durable does the core
+//! record the submission and the answer say 201.
+
+use crate::ctx::Ctx;
+use crate::error::{WebError, WebResult};
+use crate::AppState;
+use axum::extract::{FromRequestParts, Multipart, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use baraza_core::forms::{IncomingFile, Ingested, Submitter};
+use baraza_core::CoreError;
+use baraza_store::{AppUser, BlobError, Project};
+use baraza_types::{ErrorCode, ProjectId};
+use std::collections::HashMap;
+
+/// The largest submission request accepted (XML and attachments together).
+pub const MAX_SUBMISSION_BYTES: usize = 100 * 1024 * 1024;
+/// The largest submission XML part.
+const MAX_XML_BYTES: usize = 10 * 1024 * 1024;
+
+/// An app user, authenticated by the token in the path, in the project of the path.
+pub struct AppUserGuard {
+    pub ctx: Ctx,
+    pub app_user: AppUser,
+    pub project: Project,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for AppUserGuard {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> WebResult<Self> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| WebError::not_found())?;
+        let token = params.get("token").cloned().unwrap_or_default();
+        let pid: i64 = params
+            .get("pid")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(WebError::not_found)?;
+        let app_user = state.core.app_user(&token, ProjectId(pid)).await?;
+        let project = state
+            .core
+            .store()
+            .project_by_id(ProjectId(pid))
+            .await
+            .map_err(CoreError::from)?
+            .ok_or_else(WebError::not_found)?;
+        Ok(AppUserGuard {
+            ctx,
+            app_user,
+            project,
+            token,
+        })
+    }
+}
+
+fn require_openrosa(headers: &HeaderMap) -> WebResult<()> {
+    match headers
+        .get("x-openrosa-version")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(v) if v.trim() == "1.0" => Ok(()),
+        _ => Err(ErrorCode::OpenrosaVersionMissing.into()),
+    }
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+    res
+}
+
+fn base(g: &AppUserGuard, headers: &HeaderMap) -> String {
+    format!(
+        "{}/v1/key/{}/projects/{}",
+        super::forms::base_url(&g.ctx, headers),
+        g.token,
+        g.project.id.0
+    )
+}
+
+/// `GET /v1/key/{token}/projects/{pid}/formList`: the published forms.
+pub async fn form_list(g: AppUserGuard, headers: HeaderMap) -> WebResult<Response> {
+    require_openrosa(&headers)?;
+    let base = base(&g, &headers);
+    let forms = g.ctx.state.core.open_forms(g.project.id).await?;
+    let entries: Vec<baraza_openrosa::FormListEntry> = forms
+        .iter()
+        .map(|(f, v)| baraza_openrosa::FormListEntry {
+            form_id: f.xml_form_id.clone(),
+            name: v.title.clone(),
+            version: Some(v.version.clone()),
+            hash: v.xform_md5.clone(),
+            download_url: format!("{base}/forms/{}.xml", f.xml_form_id),
+            manifest_url: Some(format!("{base}/forms/{}/manifest", f.xml_form_id)),
+        })
+        .collect();
+    Ok(xml_response(
+        StatusCode::OK,
+        baraza_openrosa::form_list(&entries),
+    ))
+}
+
+fn form_id_param(params: &HashMap<String, String>) -> WebResult<String> {
+    let raw = params.get("form").ok_or_else(WebError::not_found)?;
+    Ok(raw.strip_suffix(".xml").unwrap_or(raw).to_owned())
+}
+
+/// `GET /v1/key/{token}/projects/{pid}/forms/{id}.xml`: the XForm.
+pub async fn form_xml(
+    g: AppUserGuard,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let id = form_id_param(&params)?;
+    let (_, version) = g.ctx.state.core.open_form(g.project.id, &id).await?;
+    Ok(xml_response(StatusCode::OK, version.xform))
+}
+
+/// `GET /v1/key/{token}/projects/{pid}/forms/{id}/manifest`: the form's media files (none yet).
+pub async fn manifest(
+    g: AppUserGuard,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    require_openrosa(&headers)?;
+    let id = form_id_param(&params)?;
+    g.ctx.state.core.open_form(g.project.id, &id).await?;
+    Ok(xml_response(StatusCode::OK, baraza_openrosa::manifest(&[])))
+}
+
+/// `HEAD /v1/key/{token}/projects/{pid}/submission`: how much may be sent at once.
+pub async fn submission_head(_g: AppUserGuard, headers: HeaderMap) -> WebResult<Response> {
+    require_openrosa(&headers)?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    let h = res.headers_mut();
+    h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+    h.insert(
+        "x-openrosa-accept-content-length",
+        HeaderValue::from(MAX_SUBMISSION_BYTES as u64),
+    );
+    Ok(res)
+}
+
+fn blob_err(e: BlobError) -> WebError {
+    match e {
+        BlobError::TooLarge { .. } => WebError::code(ErrorCode::PayloadTooLarge),
+        BlobError::Io(io) => {
+            tracing::error!(error = %io, "blob storage failed");
+            WebError::code(ErrorCode::Unavailable)
+        }
+    }
+}
+
+fn multipart_err(e: axum::extract::multipart::MultipartError) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::code(ErrorCode::PayloadTooLarge)
+    } else {
+        WebError::code(ErrorCode::SubmissionInvalid)
+            .with_detail(format!("raw:malformed multipart body: {e}"))
+    }
+}
+
+/// `POST /v1/key/{token}/projects/{pid}/submission`: a submission and its attachments.
+pub async fn submission_post(
+    g: AppUserGuard,
+    headers: HeaderMap,
+    mut mp: Multipart,
+) -> WebResult<Response> {
+    require_openrosa(&headers)?;
+    let blobs = g.ctx.state.core.blobs().clone();
+    let mut xml: Option<(Vec<u8>, baraza_store::BlobRef)> = None;
+    let mut files = Vec::new();
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let is_xml = name == "xml_submission_file";
+        let limit = if is_xml {
+            MAX_XML_BYTES
+        } else {
+            MAX_SUBMISSION_BYTES
+        } as u64;
+        let mut writer = blobs.writer(limit).await.map_err(blob_err)?;
+        let mut kept = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+            writer.write(&chunk).await.map_err(blob_err)?;
+            if is_xml {
+                kept.extend_from_slice(&chunk);
+            }
+        }
+        let blob = writer.finish().await.map_err(blob_err)?;
+        if is_xml {
+            xml = Some((kept, blob));
+        } else if let Some(f) = file_name.or(Some(name)).filter(|n| !n.is_empty()) {
+            files.push(IncomingFile { name: f, blob });
+        }
+    }
+    let Some((xml, xml_blob)) = xml else {
+        return Err(WebError::code(ErrorCode::SubmissionInvalid)
+            .with_detail("raw:no xml_submission_file part"));
+    };
+    let outcome = g
+        .ctx
+        .state
+        .core
+        .ingest_submission(
+            g.project.id,
+            Submitter::AppUser(g.app_user.id),
+            &xml,
+            &xml_blob,
+            &files,
+        )
+        .await;
+    match outcome {
+        Ok(Ingested::Created) => Ok(xml_response(
+            StatusCode::CREATED,
+            baraza_openrosa::openrosa_response("Form received. Merci !"),
+        )),
+        Ok(Ingested::Duplicate) => Ok(xml_response(
+            StatusCode::CREATED,
+            baraza_openrosa::openrosa_response(
+                "Already received; any missing attachments were added.",
+            ),
+        )),
+        Err(CoreError::SubmissionInvalid { code, detail }) => {
+            tracing::info!(code, detail = %detail, "submission refused");
+            Err(WebError::code(ErrorCode::SubmissionInvalid)
+                .with_detail(format!("raw:{code}: {detail}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,300 @@
+//! ODK Collect's side of the OpenRosa conversation, request by request as Collect makes it
+//! (formList, form download, manifest, HEAD then POST of each submission, replays of split
+//! uploads), against the real server: nothing lost, nothing doubled.
+
+use crate::common::*;
+use baraza_core::forms::Submitter;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+
+const PHOTO_FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | village | Village |\n| | image | photo | Photo of the water point |\n| settings | | |\n| | form_id | version |\n| | photo_test | 1 |\n";
+
+struct Phone {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Phone {
+    fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(url)
+            .header("X-OpenRosa-Version", "1.0")
+            .header(
+                "User-Agent",
+                "org.odk.collect.android/v2025.2.3 okhttp/4.12.0",
+            )
+    }
+
+    async fn submit(&self, xml: &str, files: &[(&str, &[u8])]) -> reqwest::Response {
+        // Collect asks first how much it may send.
+        let head = self
+            .http
+            .head(format!("{}/submission", self.base))
+            .header("X-OpenRosa-Version", "1.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), StatusCode::NO_CONTENT);
+        let max: u64 = head.headers()["x-openrosa-accept-content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(max >= 10 * 1024 * 1024);
+        let mut form = Form::new().part(
+            "xml_submission_file",
+            Part::bytes(xml.as_bytes().to_vec())
+                .file_name("submission.xml")
+                .mime_str("text/xml")
+                .unwrap(),
+        );
+        for (name, bytes) in files {
+            form = form.part(
+                name.to_string(),
+                Part::bytes(bytes.to_vec())
+                    .file_name(name.to_string())
+                    .mime_str("image/jpeg")
+                    .unwrap(),
+            );
+        }
+        self.http
+            .post(format!("{}/submission", self.base))
+            .header("X-OpenRosa-Version", "1.0")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn photo_xml(id: &str, village: &str, deprecated: Option<&str>) -> String {
+    let dep = deprecated
+        .map(|d| format!("<deprecatedID>{d}</deprecatedID>"))
+        .unwrap_or_default();
+    format!("<?xml version='1.0' ?><data id=\"photo_test\" version=\"1\"><village>{village}</village><photo>p.jpg</photo><meta><instanceID>{id}</instanceID>{dep}</meta></data>")
+}
+
+#[tokio::test]
+async fn collect_downloads_forms_and_submissions_are_never_lost_nor_doubled() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let amina_p = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(&amina_p, "eau-tchad", baraza::demo::PRIVATE_PROJECT)
+            .await
+            .unwrap();
+        let up = core
+            .upload_form(&access, &amina_p, "photo.md", PHOTO_FORM.as_bytes())
+            .await
+            .unwrap();
+        core.set_form_state(
+            &access,
+            &up.form.xml_form_id,
+            baraza_store::FormState::Published,
+        )
+        .await
+        .unwrap();
+        let (app_user, token) = core
+            .create_app_user(&access, &amina_p, "Téléphone de test")
+            .await
+            .unwrap();
+        let base = app.url(&format!("/v1/key/{token}/projects/{}", access.project.id.0));
+        let phone = Phone {
+            http: reqwest::Client::new(),
+            base: base.clone(),
+        };
+
+        // formList: the OpenRosa header is required, and returned.
+        let res = phone
+            .http
+            .get(format!("{base}/formList"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "openrosa_version_missing");
+        let res = phone.get(&format!("{base}/formList")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["x-openrosa-version"], "1.0");
+        let list = res.text().await.unwrap();
+        assert!(
+            list.contains("<formID>points_eau</formID>")
+                && list.contains("<formID>photo_test</formID>"),
+            "{list}"
+        );
+        // Form download: the hash in the list is the MD5 of what is downloaded.
+        let doc = roxmltree::Document::parse(&list).unwrap();
+        for xform in doc.descendants().filter(|n| n.has_tag_name("xform")) {
+            let get = |tag: &str| {
+                xform
+                    .children()
+                    .find(|c| c.has_tag_name(tag))
+                    .and_then(|c| c.text())
+                    .unwrap()
+                    .to_owned()
+            };
+            let body = phone
+                .get(&get("downloadUrl"))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(baraza_openrosa::md5_hash(&body), get("hash"));
+            let manifest = phone.get(&get("manifestUrl")).send().await.unwrap();
+            assert_eq!(manifest.status(), StatusCode::OK);
+            assert!(manifest.text().await.unwrap().contains("xformsManifest"));
+        }
+
+        // A submission whose photo comes in a second request (Collect splits large uploads).
+        let first = photo_xml("uuid:11111111-1111-4111-8111-111111111111", "Chagoua", None);
+        let res = phone.submit(&first, &[]).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.headers()["x-openrosa-version"], "1.0");
+        assert!(res.text().await.unwrap().contains("OpenRosaResponse"));
+        let res = phone
+            .submit(&first, &[("p.jpg", b"\xff\xd8\xff jpeg bytes")])
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "a replay is acknowledged"
+        );
+        let form = core
+            .store()
+            .form_by_xml_id(access.project.id, "photo_test")
+            .await
+            .unwrap()
+            .unwrap();
+        let stored = core
+            .store()
+            .submission(form.id, "uuid:11111111-1111-4111-8111-111111111111")
+            .await
+            .unwrap()
+            .unwrap();
+        let atts = core
+            .store()
+            .submission_attachments(stored.id)
+            .await
+            .unwrap();
+        assert_eq!(atts.len(), 1);
+        assert!(atts[0].1.is_some(), "the late attachment was merged");
+        let sha = atts[0].1.clone().unwrap();
+        assert_eq!(
+            core.blobs().read(&sha).await.unwrap(),
+            b"\xff\xd8\xff jpeg bytes"
+        );
+        // Same instanceID, other content: a conflict, nothing changed.
+        let other = photo_xml("uuid:11111111-1111-4111-8111-111111111111", "Walia", None);
+        let res = phone.submit(&other, &[]).await;
+        let (status, code, _) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::CONFLICT, "submission_conflict")
+        );
+        // An edit: a new instanceID that deprecates the first; both versions are kept.
+        let edit = photo_xml(
+            "uuid:22222222-2222-4222-8222-222222222222",
+            "Chagoua (corrigé)",
+            Some("uuid:11111111-1111-4111-8111-111111111111"),
+        );
+        assert_eq!(
+            phone
+                .submit(&edit, &[("p.jpg", b"\xff\xd8\xff jpeg bytes")])
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+        let history = core
+            .store()
+            .submission_history(form.id, "uuid:11111111-1111-4111-8111-111111111111")
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(
+            (history[0].is_current, history[1].is_current),
+            (false, true)
+        );
+        let current = core
+            .store()
+            .list_submissions(form.id, 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(current.len(), 1, "one record, in its latest version");
+
+        // Hostile or broken submissions are refused, and nothing is stored.
+        let bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><data id=\"photo_test\" version=\"1\"><village>&lol2;</village><meta><instanceID>uuid:3</instanceID></meta></data>";
+        let bad_name = photo_xml("uuid:44444444-4444-4444-8444-444444444444", "X", None)
+            .replace("p.jpg", "../../etc/passwd");
+        let wrong_version = photo_xml("uuid:55555555-5555-4555-8555-555555555555", "X", None)
+            .replace("version=\"1\"", "version=\"0\"");
+        let bad_value = "<data id=\"photo_test\" version=\"1\"><village>x</village><nope>1</nope><meta><instanceID>uuid:6</instanceID></meta></data>";
+        for xml in [
+            bomb,
+            bad_name.as_str(),
+            wrong_version.as_str(),
+            bad_value,
+            "not xml at all",
+        ] {
+            let res = phone.submit(xml, &[]).await;
+            let (status, code, _) = error_code(res).await;
+            assert_eq!(
+                (status, code.as_str()),
+                (StatusCode::BAD_REQUEST, "submission_invalid"),
+                "{xml}"
+            );
+        }
+        assert_eq!(
+            core.store()
+                .list_submissions(form.id, 0, 100)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // Malformed multipart.
+        let res = phone
+            .http
+            .post(format!("{base}/submission"))
+            .header("X-OpenRosa-Version", "1.0")
+            .header("content-type", "multipart/form-data; boundary=zzz")
+            .body("--zzz\r\nbroken")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+        // A closed form accepts nothing; a revoked phone gets nothing.
+        core.set_form_state(&access, "photo_test", baraza_store::FormState::Closed)
+            .await
+            .unwrap();
+        let late = photo_xml("uuid:77777777-7777-4777-8777-777777777777", "X", None);
+        assert_eq!(
+            error_code(phone.submit(&late, &[]).await).await.1,
+            "form_not_open"
+        );
+        core.revoke_app_user(&access, app_user.id).await.unwrap();
+        let res = phone.get(&format!("{base}/formList")).send().await.unwrap();
+        assert_eq!(error_code(res).await.1, "invalid_token");
+
+        // The demo's 300 submissions are all there, once each.
+        let demo = core
+            .store()
+            .form_by_xml_id(access.project.id, "points_eau")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            core.store()
+                .list_submissions(demo.id, 0, 1000)
+                .await
+                .unwrap()
+                .len(),
+            baraza::demo::SUBMISSIONS
+        );
+        let _ = Submitter::AppUser(0);
+        app.stop().await;
+    }
+}
