@@ -165,7 +165,9 @@ impl Store {
             let base = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // FULL: a commit is on disk before it returns, so an acknowledged submission
+                // survives a power cut (NORMAL would only protect against corruption).
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(opts.acquire_timeout);
             let writer = SqlitePoolOptions::new()

@@ -21,8 +21,10 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tower::ServiceExt;
 
 pub struct BenchOptions {
-    /// Which parts to run: `all`, `server` or `xlsform`.
+    /// Which parts to run: `all`, `server`, `xlsform` or `submissions`.
     pub only: String,
+    /// The database for the submissions benchmark (SQLite in a temporary directory by default).
+    pub database_url: Option<String>,
     /// Requests per measurement.
     pub requests: usize,
     /// Concurrent HTTP clients for throughput.
@@ -110,6 +112,116 @@ pub fn big_form(questions: usize) -> String {
     s
 }
 
+/// OpenRosa submissions (the demo survey, as ODK Collect posts it) accepted per second, each one
+/// durable (XML blob flushed, transaction committed) before its 201.
+async fn bench_submissions(opts: &BenchOptions, report: &mut String) -> Result<()> {
+    use rand::SeedableRng;
+    let dir = temp_dir("subs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut values = vec![
+        ("data_dir", dir.display().to_string()),
+        ("listen", "127.0.0.1:0".to_owned()),
+        ("log_level", "warn".to_owned()),
+    ];
+    if let Some(url) = &opts.database_url {
+        values.push(("database_url", url.clone()));
+    }
+    let settings = Settings::load(
+        &Overrides {
+            config: None,
+            values,
+            defaults: vec![],
+        },
+        &|_| None,
+    )?;
+    let app = Application::build(&settings).await?;
+    let core = app.core().clone();
+    demo::seed(&core).await?;
+    let amina = core
+        .store()
+        .user_by_email(demo::ACCOUNTS[1].email)
+        .await?
+        .ok_or_else(|| anyhow!("demo owner"))?;
+    let principal = core
+        .cli_principal(amina.id)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let access = core
+        .project_access(&principal, demo::ORG_SLUG, demo::PRIVATE_PROJECT)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let (_, token) = core
+        .create_app_user(&access, &principal, "bench")
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let (_, version) = core
+        .form(&access, "points_eau")
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let state = baraza_web::AppState::new(core.clone(), crate::app::web_settings(&settings))
+        .map_err(|e| anyhow!(e))?;
+    let router = baraza_web::router(state);
+    let path = format!(
+        "/v1/key/{token}/projects/{}/submission",
+        access.project.id.0
+    );
+    let n = opts.requests.min(20_000);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let bodies: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let xml = demo::submission(100_000 + i, &mut rng, &version.version);
+            let mut b = Vec::new();
+            b.extend_from_slice(b"--BNDRY\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; filename=\"submission.xml\"\r\nContent-Type: text/xml\r\n\r\n");
+            b.extend_from_slice(xml.as_bytes());
+            b.extend_from_slice(b"\r\n--BNDRY--\r\n");
+            b
+        })
+        .collect();
+    let backend = core.store().backend().as_str();
+    let concurrency = opts.concurrency.max(1);
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let router = router.clone();
+        let queue = queue.clone();
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(body) = queue.lock().ok().and_then(|mut q| q.pop()) else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                let req = Request::post(&path)
+                    .header("x-openrosa-version", "1.0")
+                    .header(header::CONTENT_TYPE, "multipart/form-data; boundary=BNDRY")
+                    .body(Body::from(body))?;
+                let res = router.clone().oneshot(req).await?;
+                if res.status() != axum::http::StatusCode::CREATED {
+                    let status = res.status();
+                    let text = axum::body::to_bytes(res.into_body(), 10_000)
+                        .await
+                        .unwrap_or_default();
+                    bail!(
+                        "submission answered {status}: {}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    report.push_str(&format!(
+        "| OpenRosa submissions accepted, durable, {backend}, {concurrency} concurrent ({n} submissions) | {:.0} per second |\n\n",
+        n as f64 / secs
+    ));
+    core.store().close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn vm_hwm_kib() -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?
@@ -162,7 +274,13 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         report.push_str("| measurement | time | memory |\n|---|---|---|\n");
         bench_xlsform(&mut report)?;
     }
-    if opts.only == "xlsform" {
+    if opts.only == "submissions" {
+        report.push_str("| measurement | rate |\n|---|---|\n");
+    }
+    if opts.only == "all" || opts.only == "submissions" {
+        bench_submissions(opts, &mut report).await?;
+    }
+    if opts.only == "xlsform" || opts.only == "submissions" {
         return Ok(report);
     }
     run_server(opts, report).await

@@ -228,7 +228,7 @@ const PLACES: &[(&str, &str, &[&str], f64, f64)] = &[
 ];
 
 /// One realistic submission of the demo survey, as ODK Collect would send it.
-fn submission(i: usize, rng: &mut StdRng, version: &str) -> String {
+pub fn submission(i: usize, rng: &mut StdRng, version: &str) -> String {
     let (province, commune, quartiers, lat, lon) = PLACES[rng.gen_range(0..PLACES.len())];
     let quartier = quartiers[rng.gen_range(0..quartiers.len())];
     let gps = format!(

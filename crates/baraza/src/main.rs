@@ -92,8 +92,8 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server or xlsform.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform"])]
+        /// Run only part: all, server, xlsform or submissions.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions"])]
         only: String,
     },
 }
@@ -394,6 +394,7 @@ async fn main() -> Result<()> {
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
+                database_url: cli.global.database_url.clone(),
                 requests: *requests,
                 concurrency: *concurrency,
                 binary: std::env::current_exe()?,
