@@ -200,6 +200,23 @@ impl Core {
         Ok((form, version))
     }
 
+    /// A page of a form's current submissions after `after` (keyset paging, oldest first).
+    pub async fn submissions(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<(FormRow, FormVersionRow, Vec<baraza_store::SubmissionRow>), CoreError> {
+        access.require(Permission::ViewData)?;
+        let (form, version) = self.form_in(access.project.id, xml_form_id).await?;
+        let rows = self
+            .store
+            .list_submissions(form.id, after.max(0), limit.clamp(1, 1000))
+            .await?;
+        Ok((form, version, rows))
+    }
+
     /// Publishes, closes or reopens a form as a draft.
     pub async fn set_form_state(
         &self,

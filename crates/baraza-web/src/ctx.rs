@@ -299,6 +299,7 @@ needs! {
     ManageMembers => ManageMembers,
     ManageProject => ManageProject,
     ViewForms => ViewForms,
+    ViewData => ViewData,
     ManageForms => ManageForms,
     ManageAppUsers => ManageAppUsers,
 }

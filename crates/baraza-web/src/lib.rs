@@ -157,6 +157,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}", Project(P::ViewForms), get(forms::form_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/xform", Project(P::ViewForms), get(forms::xform)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(forms::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), get(forms::app_users_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), post(forms::create_app_user)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users/{id}/revoke", Project(P::ManageAppUsers), post(forms::revoke_app_user)),

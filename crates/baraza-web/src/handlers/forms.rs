@@ -355,6 +355,7 @@ pub async fn form_page(
                         dt { (c.t("forms.version")) } dd { (data.version) }
                         dt { (c.t("forms.uploaded")) } dd { (data.uploaded.get(..10).unwrap_or("")) " · " (data.source_name) }
                         dt { "XForm" } dd { a href=(data.xform_url) { (c.t("forms.download_xform")) } }
+                        dt { (c.t("submissions.title")) } dd { a href={ (url) "/submissions" } { (c.t("submissions.see")) } }
                     }
                 }
                 @if !data.warnings.is_empty() {
@@ -424,6 +425,179 @@ pub async fn set_state(
         "{}/forms/{id}",
         project_url(&g.access.org.slug, &g.access.project.slug)
     )))
+}
+
+// ----- submissions ----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    after: i64,
+}
+
+#[derive(Serialize)]
+struct SubmissionView {
+    id: i64,
+    instance_id: String,
+    received: String,
+    review_state: String,
+    /// Top-level answers (not in repeats), as text, by question name.
+    values: serde_json::Map<String, serde_json::Value>,
+    /// How many answers sit in repeats.
+    repeat_answers: usize,
+}
+
+#[derive(Serialize)]
+struct SubmissionsData {
+    project: ProjectView,
+    xml_form_id: String,
+    title: String,
+    columns: Vec<String>,
+    submissions: Vec<SubmissionView>,
+    /// The `after` value of the next page, if there is one.
+    next: Option<i64>,
+}
+
+/// An answer as a person reads it.
+fn answer_text(v: &serde_json::Value) -> String {
+    let inner = &v["value"];
+    match v["type"].as_str() {
+        Some("empty") => String::new(),
+        Some("choices") => inner
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default(),
+        Some("geopoint") => format!(
+            "{} {}",
+            inner["lat"].as_f64().unwrap_or_default(),
+            inner["lon"].as_f64().unwrap_or_default()
+        ),
+        _ => match inner {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        },
+    }
+}
+
+const PAGE: i64 = 50;
+
+/// `GET /orgs/{org}/projects/{project}/forms/{form}/submissions`: a page of 50, keyset-paged.
+pub async fn submissions_page(
+    g: ProjectGuard<crate::ctx::ViewData>,
+    Path(params): Path<HashMap<String, String>>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let id = form_param(&params)?;
+    let (form, version, rows) = ctx
+        .state
+        .core
+        .submissions(&g.access, &id, q.after, PAGE + 1)
+        .await?;
+    let model: Option<baraza_xlsform::Form> = serde_json::from_str(&version.model_json).ok();
+    let columns: Vec<String> = model
+        .as_ref()
+        .map(|m| top_level_questions(&m.children))
+        .unwrap_or_default();
+    let more = rows.len() as i64 > PAGE;
+    let rows = &rows[..rows.len().min(PAGE as usize)];
+    let submissions: Vec<SubmissionView> = rows
+        .iter()
+        .map(|r| {
+            let answers: Vec<serde_json::Value> =
+                serde_json::from_str(&r.values_json).unwrap_or_default();
+            let mut values = serde_json::Map::new();
+            let mut repeat_answers = 0;
+            for a in &answers {
+                if a["repeat"].is_null() {
+                    if let Some(q) = a["question"].as_str() {
+                        values.insert(q.to_owned(), answer_text(&a["value"]).into());
+                    }
+                } else {
+                    repeat_answers += 1;
+                }
+            }
+            SubmissionView {
+                id: r.id,
+                instance_id: r.instance_id.clone(),
+                received: iso(r.received_at),
+                review_state: r.review_state.clone(),
+                values,
+                repeat_answers,
+            }
+        })
+        .collect();
+    let data = SubmissionsData {
+        project: ProjectView::from_access(&g.access),
+        xml_form_id: form.xml_form_id.clone(),
+        title: version.title.clone(),
+        next: if more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        },
+        columns,
+        submissions,
+    };
+    Ok(respond(ctx, &data, || {
+        let c = Chrome::from_ctx(ctx);
+        let form_url = format!("{}/{}", forms_url(&data.project), data.xml_form_id);
+        layout(
+            &c,
+            &format!("{} · {}", c.t("submissions.title"), data.title),
+            html! {
+                p.muted { a href=(data.project.url) { (data.project.name) } " › " a href=(form_url) { (data.title) } }
+                h1 { (c.t("submissions.title")) }
+                @if data.submissions.is_empty() {
+                    p.muted { (c.t("submissions.none")) }
+                } @else {
+                    div.scroll {
+                        table {
+                            thead { tr {
+                                th scope="col" { (c.t("submissions.received")) }
+                                @for col in &data.columns { th scope="col" { code { (col) } } }
+                            } }
+                            tbody {
+                                @for s in &data.submissions {
+                                    tr {
+                                        td { (s.received.get(..16).unwrap_or("")) }
+                                        @for col in &data.columns {
+                                            td { (s.values.get(col).and_then(|v| v.as_str()).unwrap_or("")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(next) = data.next {
+                        p { a href={ (form_url) "/submissions?after=" (next) } { (c.t("submissions.next")) } }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+/// The names of the questions outside repeats, in form order (metadata and notes left out).
+fn top_level_questions(nodes: &[baraza_xlsform::model::Node]) -> Vec<String> {
+    use baraza_xlsform::model::{Node, QType};
+    let mut out = Vec::new();
+    for n in nodes {
+        match n {
+            Node::Question(q) if !q.qtype.is_metadata() && q.qtype != QType::Note => {
+                out.push(q.name.clone())
+            }
+            Node::Group(g) if !g.repeat => out.extend(top_level_questions(&g.children)),
+            _ => {}
+        }
+    }
+    out
 }
 
 // ----- app users ------------------------------------------------------------------------------
