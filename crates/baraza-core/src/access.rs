@@ -29,6 +29,8 @@ pub enum Via {
     },
     /// The command line, run by whoever controls the server.
     Cli,
+    /// HTTP Basic credentials, as ODK Collect sends them to OpenRosa endpoints.
+    Basic,
 }
 
 /// Who is making a request.
@@ -64,7 +66,7 @@ impl Principal {
                 via: Via::Session { .. } | Via::Cli,
             } => Ok(user),
             Principal::User {
-                via: Via::Token { .. },
+                via: Via::Token { .. } | Via::Basic,
                 ..
             } => Err(CoreError::TokenScope),
             Principal::Anonymous => Err(CoreError::Unauthenticated),
@@ -142,6 +144,27 @@ impl ProjectAccess {
 }
 
 impl Core {
+    /// Resolves `principal`'s standing in the project with this id (OpenRosa paths use ids).
+    pub async fn project_access_by_id(
+        &self,
+        principal: &Principal,
+        project: baraza_types::ProjectId,
+    ) -> Result<ProjectAccess, CoreError> {
+        let p = self
+            .store
+            .project_by_id(project)
+            .await?
+            .ok_or(CoreError::NotFound { what: "project" })?;
+        let org = self
+            .store
+            .org_by_id(p.org_id)
+            .await?
+            .ok_or(CoreError::NotFound {
+                what: "organisation",
+            })?;
+        self.project_access(principal, &org.slug, &p.slug).await
+    }
+
     /// Resolves `principal`'s standing in the project `org_slug/project_slug`.
     pub async fn project_access(
         &self,
@@ -178,7 +201,7 @@ impl Core {
                         }
                         (own.map(|r| r.min(*cap)), true)
                     }
-                    Via::Session { .. } | Via::Cli => (own, false),
+                    Via::Session { .. } | Via::Cli | Via::Basic => (own, false),
                 }
             }
         };

@@ -200,6 +200,32 @@ impl Core {
         password: &str,
         client: &ClientInfo,
     ) -> Result<NewSession, CoreError> {
+        let user = self.authenticate(email, password, client).await?;
+        self.open_session(user, client).await
+    }
+
+    /// The principal of HTTP Basic credentials (as ODK Collect sends them to OpenRosa endpoints),
+    /// under the same throttling as the sign-in form.
+    pub async fn basic_principal(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Principal, CoreError> {
+        let user = self.authenticate(email, password, client).await?;
+        Ok(Principal::User {
+            user: Box::new(user),
+            via: Via::Basic,
+        })
+    }
+
+    /// Checks an e-mail address and password, throttled per account and per address.
+    async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, CoreError> {
         let now = self.now();
         let s = &self.settings;
         let since = now - s.failure_window_secs;
@@ -236,7 +262,7 @@ impl Core {
             }
         };
         self.store.clear_login_failures(&acct).await?;
-        self.open_session(user, client).await
+        Ok(user)
     }
 
     async fn open_session(&self, user: User, client: &ClientInfo) -> Result<NewSession, CoreError> {

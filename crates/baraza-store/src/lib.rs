@@ -432,6 +432,18 @@ impl Store {
             .transpose()
     }
 
+    pub async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT id, slug, name, description, created_at FROM organisations WHERE id = $1")
+                    .bind(id.0),
+            )
+            .await?
+            .map(|r| org_from(&r))
+            .transpose()
+    }
+
     pub async fn list_orgs(&self) -> Result<Vec<Org>, StoreError> {
         self.pools
             .fetch_all(

@@ -28,6 +28,8 @@ pub struct ErrorInfo {
     pub detail_key: Option<String>,
     /// Seconds after which a retry may succeed (sent as `Retry-After`).
     pub retry_after: Option<i64>,
+    /// A `WWW-Authenticate` challenge for a 401 (HTTP Basic on OpenRosa endpoints).
+    pub challenge: Option<&'static str>,
 }
 
 impl ErrorInfo {
@@ -37,6 +39,7 @@ impl ErrorInfo {
             args: Vec::new(),
             detail_key: None,
             retry_after: None,
+            challenge: None,
         }
     }
 }

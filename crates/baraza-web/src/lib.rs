@@ -99,6 +99,8 @@ pub enum Guard {
     Project(Permission),
     /// An ODK Collect app user, by the token in the path.
     AppUser,
+    /// HTTP Basic credentials of a project member (OpenRosa for accounts).
+    Basic,
 }
 
 /// One route: method, path, the access it needs, and its handler.
@@ -166,6 +168,11 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/v1/key/{token}/projects/{pid}/forms/{form}/manifest", AppUser, get(openrosa::manifest)),
         r(M::HEAD, "/v1/key/{token}/projects/{pid}/submission", AppUser, head(openrosa::submission_head)),
         r(M::POST, "/v1/key/{token}/projects/{pid}/submission", AppUser, post(openrosa::submission_post).layer(submission_limit)),
+        r(M::GET, "/v1/projects/{pid}/formList", Basic, get(openrosa::form_list)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}", Basic, get(openrosa::form_xml)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/manifest", Basic, get(openrosa::manifest)),
+        r(M::HEAD, "/v1/projects/{pid}/submission", Basic, head(openrosa::submission_head)),
+        r(M::POST, "/v1/projects/{pid}/submission", Basic, post(openrosa::submission_post).layer(submission_limit)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),

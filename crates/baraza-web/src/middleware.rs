@@ -250,6 +250,10 @@ fn render_error(state: &AppState, info: &ReqInfo, res: Response) -> Response {
         let markup = pages::error_page(state, info, status.as_u16(), err.code, &message);
         (status, markup).into_response()
     };
+    if let Some(c) = err.challenge {
+        out.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+    }
     if let Some(secs) = err.retry_after {
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             out.headers_mut().insert(header::RETRY_AFTER, v);

@@ -42,6 +42,7 @@ pub async fn me(SignedIn { ctx }: SignedIn) -> WebResult<Json<MeData>> {
     let (auth, token) = match via {
         Via::Session { .. } => ("session", None),
         Via::Cli => ("cli", None),
+        Via::Basic => ("basic", None),
         Via::Token {
             token_id,
             project,

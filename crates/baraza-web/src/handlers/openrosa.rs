@@ -1,6 +1,7 @@
 //! OpenRosa, the way ODK Central speaks it, so that ODK Collect and KoboCollect connect with the
 //! QR code of an app user: `/v1/key/{token}/projects/{pid}/formList`, `…/forms/{id}.xml`,
-//! `…/forms/{id}/manifest`, `HEAD` and `POST …/submission`.
+//! `…/forms/{id}/manifest`, `HEAD` and `POST …/submission`; and the same under
+//! `/v1/projects/{pid}/…` for people signing in with HTTP Basic credentials.
 //!
 //! A submission's parts are streamed to content-addressed blobs as they arrive (the XML part,
 //! small, is also kept in memory to be parsed); only when every part is durable does the core
@@ -15,8 +16,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use baraza_core::forms::{IncomingFile, Ingested, Submitter};
 use baraza_core::CoreError;
-use baraza_store::{AppUser, BlobError, Project};
-use baraza_types::{ErrorCode, ProjectId};
+use baraza_store::{BlobError, Project};
+use baraza_types::{ErrorCode, Permission, ProjectId};
 use std::collections::HashMap;
 
 /// The largest submission request accepted (XML and attachments together).
@@ -24,15 +25,41 @@ pub const MAX_SUBMISSION_BYTES: usize = 100 * 1024 * 1024;
 /// The largest submission XML part.
 const MAX_XML_BYTES: usize = 10 * 1024 * 1024;
 
-/// An app user, authenticated by the token in the path, in the project of the path.
-pub struct AppUserGuard {
+/// Who is speaking OpenRosa: an app user, by the token in the path
+/// (`/v1/key/{token}/projects/{pid}/…`), or a person with HTTP Basic credentials
+/// (`/v1/projects/{pid}/…`), in the project of the path.
+pub struct Caller {
     pub ctx: Ctx,
-    pub app_user: AppUser,
     pub project: Project,
-    pub token: String,
+    pub submitter: Submitter,
+    /// Whether this caller may submit (app users always; people from the collector role up).
+    pub can_submit: bool,
+    /// The path prefix of this caller's OpenRosa URLs.
+    pub prefix: String,
 }
 
-impl FromRequestParts<AppState> for AppUserGuard {
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = h.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_owned(), pass.to_owned()))
+}
+
+fn challenge() -> WebError {
+    let mut e = WebError::code(ErrorCode::Unauthenticated);
+    e.0.challenge = Some("Basic realm=\"Baraza\", charset=\"UTF-8\"");
+    e
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> WebResult<Self> {
@@ -40,24 +67,49 @@ impl FromRequestParts<AppState> for AppUserGuard {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| WebError::not_found())?;
-        let token = params.get("token").cloned().unwrap_or_default();
         let pid: i64 = params
             .get("pid")
             .and_then(|p| p.parse().ok())
             .ok_or_else(WebError::not_found)?;
-        let app_user = state.core.app_user(&token, ProjectId(pid)).await?;
-        let project = state
+        if let Some(token) = params.get("token") {
+            let app_user = state.core.app_user(token, ProjectId(pid)).await?;
+            let project = state
+                .core
+                .store()
+                .project_by_id(ProjectId(pid))
+                .await
+                .map_err(CoreError::from)?
+                .ok_or_else(WebError::not_found)?;
+            return Ok(Caller {
+                ctx,
+                project,
+                submitter: Submitter::AppUser(app_user.id),
+                can_submit: true,
+                prefix: format!("/v1/key/{token}/projects/{pid}"),
+            });
+        }
+        let (email, password) = basic_credentials(&parts.headers).ok_or_else(challenge)?;
+        let principal = match state
             .core
-            .store()
-            .project_by_id(ProjectId(pid))
+            .basic_principal(&email, &password, &ctx.client)
             .await
-            .map_err(CoreError::from)?
-            .ok_or_else(WebError::not_found)?;
-        Ok(AppUserGuard {
+        {
+            Ok(p) => p,
+            Err(CoreError::InvalidCredentials) => return Err(challenge()),
+            Err(e) => return Err(e.into()),
+        };
+        let access = state
+            .core
+            .project_access_by_id(&principal, ProjectId(pid))
+            .await?;
+        access.require(Permission::ViewForms)?;
+        let user = principal.user().map(|u| u.id).ok_or_else(challenge)?;
+        Ok(Caller {
             ctx,
-            app_user,
-            project,
-            token,
+            can_submit: access.can(Permission::SubmitData),
+            project: access.project,
+            submitter: Submitter::User(user),
+            prefix: format!("/v1/projects/{pid}"),
         })
     }
 }
@@ -83,17 +135,12 @@ fn xml_response(status: StatusCode, body: String) -> Response {
     res
 }
 
-fn base(g: &AppUserGuard, headers: &HeaderMap) -> String {
-    format!(
-        "{}/v1/key/{}/projects/{}",
-        super::forms::base_url(&g.ctx, headers),
-        g.token,
-        g.project.id.0
-    )
+fn base(g: &Caller, headers: &HeaderMap) -> String {
+    format!("{}{}", super::forms::base_url(&g.ctx, headers), g.prefix)
 }
 
 /// `GET /v1/key/{token}/projects/{pid}/formList`: the published forms.
-pub async fn form_list(g: AppUserGuard, headers: HeaderMap) -> WebResult<Response> {
+pub async fn form_list(g: Caller, headers: HeaderMap) -> WebResult<Response> {
     require_openrosa(&headers)?;
     let base = base(&g, &headers);
     let forms = g.ctx.state.core.open_forms(g.project.id).await?;
@@ -121,7 +168,7 @@ fn form_id_param(params: &HashMap<String, String>) -> WebResult<String> {
 
 /// `GET /v1/key/{token}/projects/{pid}/forms/{id}.xml`: the XForm.
 pub async fn form_xml(
-    g: AppUserGuard,
+    g: Caller,
     Path(params): Path<HashMap<String, String>>,
 ) -> WebResult<Response> {
     let id = form_id_param(&params)?;
@@ -131,7 +178,7 @@ pub async fn form_xml(
 
 /// `GET /v1/key/{token}/projects/{pid}/forms/{id}/manifest`: the form's media files (none yet).
 pub async fn manifest(
-    g: AppUserGuard,
+    g: Caller,
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
 ) -> WebResult<Response> {
@@ -142,7 +189,7 @@ pub async fn manifest(
 }
 
 /// `HEAD /v1/key/{token}/projects/{pid}/submission`: how much may be sent at once.
-pub async fn submission_head(_g: AppUserGuard, headers: HeaderMap) -> WebResult<Response> {
+pub async fn submission_head(_g: Caller, headers: HeaderMap) -> WebResult<Response> {
     require_openrosa(&headers)?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();
@@ -175,11 +222,14 @@ fn multipart_err(e: axum::extract::multipart::MultipartError) -> WebError {
 
 /// `POST /v1/key/{token}/projects/{pid}/submission`: a submission and its attachments.
 pub async fn submission_post(
-    g: AppUserGuard,
+    g: Caller,
     headers: HeaderMap,
     mut mp: Multipart,
 ) -> WebResult<Response> {
     require_openrosa(&headers)?;
+    if !g.can_submit {
+        return Err(ErrorCode::Forbidden.into());
+    }
     let blobs = g.ctx.state.core.blobs().clone();
     let mut xml: Option<(Vec<u8>, baraza_store::BlobRef)> = None;
     let mut files = Vec::new();
@@ -215,13 +265,7 @@ pub async fn submission_post(
         .ctx
         .state
         .core
-        .ingest_submission(
-            g.project.id,
-            Submitter::AppUser(g.app_user.id),
-            &xml,
-            &xml_blob,
-            &files,
-        )
+        .ingest_submission(g.project.id, g.submitter, &xml, &xml_blob, &files)
         .await;
     match outcome {
         Ok(Ingested::Created) => Ok(xml_response(

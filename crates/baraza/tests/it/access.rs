@@ -72,6 +72,7 @@ fn expect(guard: Guard, who: Who, public: bool) -> Expect {
     match (guard, who) {
         (Guard::Public, _) => Allowed,
         (Guard::AppUser, _) => BadToken,
+        (Guard::Basic, _) => Unauthenticated,
         (_, Who::Anonymous) => {
             if guard == Guard::Project(Permission::ViewProject) && public {
                 Allowed
@@ -201,6 +202,9 @@ async fn every_route_enforces_its_guard() {
                             !(code == "not_found" && hidden_project(&message)),
                             "{ctx}: hidden but should be allowed"
                         );
+                    }
+                    Expect::Unauthenticated if route.method == Method::HEAD => {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{ctx}")
                     }
                     Expect::Unauthenticated => assert_eq!(code, "unauthenticated", "{ctx}"),
                     Expect::BadToken if route.method == Method::HEAD => {

@@ -298,3 +298,109 @@ async fn collect_downloads_forms_and_submissions_are_never_lost_nor_doubled() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn people_use_openrosa_with_basic_credentials() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let pid = app
+            .core
+            .store()
+            .org_by_slug("eau-tchad")
+            .await
+            .unwrap()
+            .map(|o| o.id)
+            .unwrap();
+        let project = app
+            .core
+            .store()
+            .project_by_slug(pid, baraza::demo::PRIVATE_PROJECT)
+            .await
+            .unwrap()
+            .unwrap();
+        let base = app.url(&format!("/v1/projects/{}", project.id.0));
+        let http = reqwest::Client::new();
+        // No credentials: a challenge Collect understands.
+        let res = http
+            .get(format!("{base}/formList"))
+            .header("X-OpenRosa-Version", "1.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
+        let res = http
+            .get(format!("{base}/formList"))
+            .basic_auth(FATIME, Some("wrong-password"))
+            .header("X-OpenRosa-Version", "1.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // A collector lists forms and submits.
+        let res = http
+            .get(format!("{base}/formList"))
+            .basic_auth(FATIME, Some("demo-fatime-2026"))
+            .header("X-OpenRosa-Version", "1.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains(&format!("{base}/forms/points_eau.xml")));
+        let (_, version) = {
+            let amina = app
+                .core
+                .store()
+                .user_by_email(AMINA)
+                .await
+                .unwrap()
+                .unwrap();
+            let p = app.core.cli_principal(amina.id).await.unwrap();
+            let access = app
+                .core
+                .project_access(&p, "eau-tchad", baraza::demo::PRIVATE_PROJECT)
+                .await
+                .unwrap();
+            app.core.form(&access, "points_eau").await.unwrap()
+        };
+        use rand::SeedableRng;
+        let xml = baraza::demo::submission(
+            9_999,
+            &mut rand::rngs::StdRng::seed_from_u64(1),
+            &version.version,
+        );
+        let post = |who: &'static str, password: &'static str| {
+            let form = Form::new().part(
+                "xml_submission_file",
+                Part::bytes(xml.clone().into_bytes()).file_name("s.xml"),
+            );
+            http.post(format!("{base}/submission"))
+                .basic_auth(who, Some(password))
+                .header("X-OpenRosa-Version", "1.0")
+                .multipart(form)
+                .send()
+        };
+        // A viewer may read forms but not submit.
+        let res = post(MOUSSA, "demo-moussa-2026").await.unwrap();
+        assert_eq!(error_code(res).await.1, "forbidden");
+        let res = post(FATIME, "demo-fatime-2026").await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        // An outsider sees nothing of the project.
+        let res = http
+            .get(format!("{base}/formList"))
+            .basic_auth(OUTSIDER, Some("outsider-password-1"))
+            .header("X-OpenRosa-Version", "1.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+}
