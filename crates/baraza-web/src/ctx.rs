@@ -31,6 +31,8 @@ pub const CSRF_FIELD: &str = "_csrf";
 pub enum Format {
     Html,
     Json,
+    /// The `.csv` twin of a tabular page.
+    Csv,
 }
 
 /// Facts about a request established by the edge middleware before routing.

@@ -109,8 +109,13 @@ fn wants_json(req: &Request) -> bool {
 
 /// Strips a `.json` suffix from the last path segment, keeping the query.
 fn strip_json(uri: &Uri) -> Option<Uri> {
+    strip_suffix(uri, ".json")
+}
+
+/// Strips a `.json` or `.csv` twin suffix from the last path segment, keeping the query.
+fn strip_suffix(uri: &Uri, suffix: &str) -> Option<Uri> {
     let path = uri.path();
-    let stem = path.strip_suffix(".json")?;
+    let stem = path.strip_suffix(suffix)?;
     if path.starts_with("/-/static/") || path.starts_with("/api/") || path.starts_with("/v1/") {
         return None;
     }
@@ -155,6 +160,9 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     if let Some(uri) = strip_json(req.uri()) {
         *req.uri_mut() = uri;
         format = Format::Json;
+    } else if let Some(uri) = strip_suffix(req.uri(), ".csv") {
+        *req.uri_mut() = uri;
+        format = Format::Csv;
     }
     let existing_csrf = cookie(req.headers(), CSRF_COOKIE)
         .filter(|c| c.len() >= 32 && c.len() <= 64)
@@ -219,7 +227,7 @@ fn render_error(state: &AppState, info: &ReqInfo, res: Response) -> Response {
     if let Some(detail) = &err.detail_key {
         let extra = match detail.strip_prefix("raw:") {
             // Parser messages (serde) are technical English; they help API clients only.
-            Some(raw) if info.format == Format::Json => raw.to_owned(),
+            Some(raw) if info.format != Format::Html => raw.to_owned(),
             Some(_) => String::new(),
             None => i18n.tf(lang, detail, &args),
         };
@@ -227,7 +235,7 @@ fn render_error(state: &AppState, info: &ReqInfo, res: Response) -> Response {
             message = format!("{message} ({extra})");
         }
     }
-    let mut out = if info.format == Format::Json {
+    let mut out = if info.format != Format::Html {
         let mut body = serde_json::json!({
             "ok": false,
             "error": { "code": err.code.as_str(), "message": message },

@@ -24,6 +24,8 @@ pub(crate) fn respond<D: Serialize>(
 ) -> Response {
     match ctx.format() {
         Format::Json => axum::Json(data).into_response(),
+        // Only tabular pages have a `.csv` twin; they answer it themselves.
+        Format::Csv => crate::error::WebError::not_found().into_response(),
         Format::Html => {
             let mut res = html().into_response();
             // Pages can hold personal data and CSRF tokens: never cache them in shared caches.

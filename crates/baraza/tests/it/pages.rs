@@ -390,3 +390,71 @@ async fn server_failures_show_a_request_id_and_nothing_internal() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn submissions_have_a_csv_twin_streamed_whole() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let idriss = signed_in(&app, IDRISS).await; // an analyst
+        let path = format!("{}/forms/points_eau/submissions", private_project());
+        let res = idriss
+            .get(app.url(&format!("{path}.csv")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let text = res.text().await.unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(
+            &header[..4],
+            ["instance_id", "received", "province", "commune"]
+        );
+        assert!(header.contains(&"gps".to_owned()) && header.contains(&"temps_trajet".to_owned()));
+        let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+        assert_eq!(
+            records.len(),
+            baraza::demo::SUBMISSIONS,
+            "every submission, across export batches"
+        );
+        let ids: std::collections::HashSet<&str> =
+            records.iter().map(|r| r.get(0).unwrap()).collect();
+        assert_eq!(ids.len(), records.len(), "no row twice");
+        // The page and its JSON twin page by 50 with keyset links.
+        let page: serde_json::Value = idriss
+            .get(app.url(&format!("{path}.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["submissions"].as_array().unwrap().len(), 50);
+        let next = page["next"].as_i64().unwrap();
+        let page2: serde_json::Value = idriss
+            .get(app.url(&format!("{path}.json?after={next}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(page2["submissions"][0]["id"].as_i64().unwrap() > next);
+        // Collectors and viewers do not read the data.
+        let fatime = signed_in(&app, FATIME).await;
+        let res = fatime
+            .get(app.url(&format!("{path}.csv")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "forbidden");
+        // Pages without a table have no CSV twin.
+        let res = idriss.get(app.url("/orgs.csv")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+}
