@@ -232,6 +232,64 @@ impl Core {
             .await?)
     }
 
+    /// The files a form names (from-file choice lists, pulldata tables, media in texts), with the
+    /// ones already uploaded.
+    pub async fn form_attachments(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+    ) -> Result<(Vec<String>, Vec<baraza_store::FormAttachment>), CoreError> {
+        access.require(Permission::ViewForms)?;
+        let (form, version) = self.form_in(access.project.id, xml_form_id).await?;
+        let expected = expected_files(&version.model_json);
+        Ok((expected, self.store.form_attachments(form.id).await?))
+    }
+
+    /// Stores a file of a form, under a name the form uses.
+    pub async fn put_form_attachment(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), CoreError> {
+        access.require(Permission::ManageForms)?;
+        let (form, version) = self.form_in(access.project.id, xml_form_id).await?;
+        if !expected_files(&version.model_json)
+            .iter()
+            .any(|n| n == name)
+        {
+            return Err(CoreError::Invalid {
+                field: "file",
+                reason: "attachment_unexpected",
+            });
+        }
+        let blob = self.blobs.put(bytes).await.map_err(blob_error)?;
+        self.store
+            .put_form_attachment(
+                form.id,
+                &baraza_store::FormAttachment {
+                    name: name.to_owned(),
+                    sha256: blob.sha256,
+                    md5: baraza_openrosa::md5_hash(bytes),
+                    size: bytes.len() as i64,
+                    uploaded_at: self.now(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The uploaded files of a published form, for ODK Collect's manifest.
+    pub async fn open_form_attachments(
+        &self,
+        project: ProjectId,
+        xml_form_id: &str,
+    ) -> Result<Vec<baraza_store::FormAttachment>, CoreError> {
+        let (form, _) = self.open_form(project, xml_form_id).await?;
+        Ok(self.store.form_attachments(form.id).await?)
+    }
+
     /// Creates an app user and returns its token, shown once.
     pub async fn create_app_user(
         &self,
@@ -421,6 +479,70 @@ impl Core {
         }
         Ok(result)
     }
+}
+
+/// The files a form version names: `*_from_file` lists, `pulldata()` tables, media in texts.
+fn expected_files(model_json: &str) -> Vec<String> {
+    let Ok(form) = serde_json::from_str::<baraza_xlsform::Form>(model_json) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        let n = n.trim();
+        if !n.is_empty() && baraza_openrosa::safe_attachment_name(n) && !out.iter().any(|x| x == n)
+        {
+            out.push(n.to_owned());
+        }
+    };
+    let media = |t: &baraza_xlsform::model::Texts| -> Vec<String> {
+        [&t.image, &t.big_image, &t.audio, &t.video]
+            .iter()
+            .flat_map(|lt| lt.0.iter().map(|(_, v)| v.clone()))
+            .collect()
+    };
+    for q in form.questions() {
+        use baraza_xlsform::model::QType;
+        if matches!(
+            q.qtype,
+            QType::SelectOneFromFile | QType::SelectMultipleFromFile
+        ) {
+            if let Some(f) = &q.list {
+                add(f);
+            }
+        }
+        for text in [
+            &q.calculation,
+            &q.relevant,
+            &q.constraint,
+            &q.default,
+            &q.choice_filter,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("pulldata(") {
+                rest = &rest[at + "pulldata(".len()..];
+                let arg = rest.trim_start();
+                if let Some(qc) = arg.chars().next().filter(|c| *c == '\'' || *c == '"') {
+                    if let Some(end) = arg[1..].find(qc) {
+                        add(&format!("{}.csv", &arg[1..1 + end]));
+                    }
+                }
+            }
+        }
+        for m in media(&q.texts) {
+            add(&m);
+        }
+    }
+    for l in &form.lists {
+        for c in &l.choices {
+            for m in media(&c.texts) {
+                add(&m);
+            }
+        }
+    }
+    out
 }
 
 fn blob_error(e: baraza_store::BlobError) -> CoreError {

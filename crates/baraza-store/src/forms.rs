@@ -689,6 +689,63 @@ impl Store {
     }
 }
 
+/// A file a form uses.
+#[derive(Debug, Clone)]
+pub struct FormAttachment {
+    pub name: String,
+    pub sha256: String,
+    /// `md5:<hex>`, as OpenRosa manifests give it.
+    pub md5: String,
+    pub size: i64,
+    pub uploaded_at: i64,
+}
+
+impl Store {
+    /// Stores (or replaces) a file of a form.
+    pub async fn put_form_attachment(
+        &self,
+        form_id: i64,
+        a: &FormAttachment,
+    ) -> Result<(), StoreError> {
+        self.pools
+            .execute(
+                q("INSERT INTO form_attachments (form_id, name, sha256, md5, size, uploaded_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (form_id, name) DO UPDATE
+                   SET sha256 = excluded.sha256, md5 = excluded.md5, size = excluded.size, uploaded_at = excluded.uploaded_at")
+                .bind(form_id)
+                .bind(a.name.as_str())
+                .bind(a.sha256.as_str())
+                .bind(a.md5.as_str())
+                .bind(a.size)
+                .bind(a.uploaded_at),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn form_attachments(&self, form_id: i64) -> Result<Vec<FormAttachment>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q("SELECT name, sha256, md5, size, uploaded_at FROM form_attachments WHERE form_id = $1 ORDER BY name")
+                    .bind(form_id),
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(FormAttachment {
+                    name: r.get("name")?,
+                    sha256: r.get("sha256")?,
+                    md5: r.get("md5")?,
+                    size: r.get("size")?,
+                    uploaded_at: r.get("uploaded_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
 fn app_user_from(r: &Row) -> Result<AppUser, StoreError> {
     Ok(AppUser {
         id: r.get("id")?,

@@ -300,6 +300,15 @@ struct FormPageData {
     xform_url: String,
     warnings: Vec<DiagnosticView>,
     can_manage: bool,
+    /// Files the form uses: name, and size when uploaded.
+    files: Vec<FileView>,
+}
+
+#[derive(Serialize)]
+struct FileView {
+    name: String,
+    uploaded: bool,
+    size: Option<i64>,
 }
 
 fn form_param(params: &HashMap<String, String>) -> WebResult<String> {
@@ -317,6 +326,18 @@ pub async fn form_page(
     let warnings: Vec<baraza_core::forms::StoredDiagnostic> =
         serde_json::from_str(&version.warnings_json).unwrap_or_default();
     let fr = ctx.lang() == crate::i18n::Lang::Fr;
+    let (expected, uploaded) = ctx.state.core.form_attachments(&g.access, &id).await?;
+    let files = expected
+        .iter()
+        .map(|name| {
+            let up = uploaded.iter().find(|a| &a.name == name);
+            FileView {
+                name: name.clone(),
+                uploaded: up.is_some(),
+                size: up.map(|a| a.size),
+            }
+        })
+        .collect();
     let project = ProjectView::from_access(&g.access);
     let url = format!("{}/{}", forms_url(&project), form.xml_form_id);
     let data = FormPageData {
@@ -339,6 +360,7 @@ pub async fn form_page(
             })
             .collect(),
         can_manage: g.access.can(Permission::ManageForms),
+        files,
         project,
     };
     Ok(respond(ctx, &data, || {
@@ -356,6 +378,25 @@ pub async fn form_page(
                         dt { (c.t("forms.uploaded")) } dd { (data.uploaded.get(..10).unwrap_or("")) " · " (data.source_name) }
                         dt { "XForm" } dd { a href=(data.xform_url) { (c.t("forms.download_xform")) } }
                         dt { (c.t("submissions.title")) } dd { a href={ (url) "/submissions" } { (c.t("submissions.see")) } }
+                    }
+                }
+                @if !data.files.is_empty() {
+                    h2 { (c.t("forms.files")) }
+                    p.muted { (c.t("forms.files_help")) }
+                    ul {
+                        @for f in &data.files {
+                            li {
+                                code { (f.name) } " — "
+                                @if let Some(size) = f.size { (c.t("forms.file_uploaded")) " (" (size) " B)" } @else { strong { (c.t("forms.file_missing")) } }
+                            }
+                        }
+                    }
+                    @if data.can_manage {
+                        form.stack method="post" action={ (url) "/attachments" } enctype="multipart/form-data" {
+                            (csrf_field(c.csrf))
+                            label { (c.t("forms.file_upload")) input type="file" name="file" required; }
+                            button type="submit" { (c.t("forms.file_upload")) }
+                        }
                     }
                 }
                 @if !data.warnings.is_empty() {
@@ -399,6 +440,25 @@ pub async fn xform(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+/// `POST /orgs/{org}/projects/{project}/forms/{form}/attachments`: a file the form uses, uploaded
+/// under the name the form gives it.
+pub async fn upload_attachment(
+    g: ProjectGuard<ManageForms>,
+    Path(params): Path<HashMap<String, String>>,
+    upload: CsrfUpload,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    g.ctx
+        .state
+        .core
+        .put_form_attachment(&g.access, &id, &upload.file_name, &upload.bytes)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/forms/{id}",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
 }
 
 #[derive(Deserialize)]

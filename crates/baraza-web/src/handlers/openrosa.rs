@@ -176,7 +176,7 @@ pub async fn form_xml(
     Ok(xml_response(StatusCode::OK, version.xform))
 }
 
-/// `GET /v1/key/{token}/projects/{pid}/forms/{id}/manifest`: the form's media files (none yet).
+/// `GET /v1/key/{token}/projects/{pid}/forms/{id}/manifest`: the form's media and CSV files.
 pub async fn manifest(
     g: Caller,
     headers: HeaderMap,
@@ -184,8 +184,62 @@ pub async fn manifest(
 ) -> WebResult<Response> {
     require_openrosa(&headers)?;
     let id = form_id_param(&params)?;
-    g.ctx.state.core.open_form(g.project.id, &id).await?;
-    Ok(xml_response(StatusCode::OK, baraza_openrosa::manifest(&[])))
+    let base = base(&g, &headers);
+    let files: Vec<baraza_openrosa::MediaFile> = g
+        .ctx
+        .state
+        .core
+        .open_form_attachments(g.project.id, &id)
+        .await?
+        .into_iter()
+        .map(|a| baraza_openrosa::MediaFile {
+            download_url: format!("{base}/forms/{id}/attachments/{}", a.name),
+            filename: a.name,
+            hash: a.md5,
+        })
+        .collect();
+    Ok(xml_response(
+        StatusCode::OK,
+        baraza_openrosa::manifest(&files),
+    ))
+}
+
+/// `GET …/forms/{id}/attachments/{name}`: a file of a published form.
+pub async fn attachment(
+    g: Caller,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let id = form_id_param(&params)?;
+    let name = params.get("name").ok_or_else(WebError::not_found)?;
+    let files = g
+        .ctx
+        .state
+        .core
+        .open_form_attachments(g.project.id, &id)
+        .await?;
+    let file = files
+        .iter()
+        .find(|a| &a.name == name)
+        .ok_or_else(WebError::not_found)?;
+    let bytes = g
+        .ctx
+        .state
+        .core
+        .blobs()
+        .read(&file.sha256)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "form attachment unreadable");
+            WebError::code(ErrorCode::Unavailable)
+        })?;
+    let mut res = bytes.into_response();
+    res.headers_mut()
+        .insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(res)
 }
 
 /// `HEAD /v1/key/{token}/projects/{pid}/submission`: how much may be sent at once.

@@ -404,3 +404,162 @@ async fn people_use_openrosa_with_basic_credentials() {
         app.stop().await;
     }
 }
+
+const VILLAGE_FORM: &str = "| survey | | | |\n| | type | name | label |\n| | select_one_from_file villages.csv | village | Village |\n| | text | remarks | Remarks |\n| settings | | |\n| | form_id | version |\n| | villages_test | 3 |\n";
+
+#[tokio::test]
+async fn managers_upload_forms_and_their_files_and_collect_gets_them() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await; // a manager
+        let forms = format!("{}/forms", private_project());
+        let token = csrf(&app, &claire, &forms).await;
+        let upload = |name: &'static str, bytes: &'static [u8], to: String| {
+            let form = Form::new()
+                .text("_csrf", token.clone())
+                .part("file", Part::bytes(bytes.to_vec()).file_name(name));
+            claire
+                .post(app.url(&to))
+                .header("accept-language", "en")
+                .multipart(form)
+                .send()
+        };
+        // A broken form: refused, every problem listed where it is, nothing stored.
+        let broken = b"| survey | | | |\n| | type | name | label |\n| | txet | a | A |\n| | select_one nope | b | B |\n";
+        let res = upload("broken.md", broken, forms.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = res.text().await.unwrap();
+        // Claire reads French: so do the problems, each with its sheet, row and column.
+        assert!(
+            page.contains("type de question inconnu txet")
+                && page.contains("la liste de choix nope n’est pas sur la feuille choices"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td>survey</td><td>2</td><td><code>type</code></td>"),
+            "{page}"
+        );
+        // A good one, then its CSV file.
+        let res = upload("villages.md", VILLAGE_FORM.as_bytes(), forms.clone())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], format!("{forms}/villages_test"));
+        let csv: &'static [u8] = b"name,label\nfarcha,Farcha\nwalia,Walia\n";
+        let res = upload(
+            "villages.csv",
+            csv,
+            format!("{forms}/villages_test/attachments"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = upload(
+            "other.csv",
+            csv,
+            format!("{forms}/villages_test/attachments"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a file the form does not use"
+        );
+        let page: serde_json::Value = claire
+            .get(app.url(&format!("{forms}/villages_test.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["files"][0]["name"], "villages.csv");
+        assert_eq!(page["files"][0]["uploaded"], true);
+        // The same version number with other content is a conflict.
+        let changed: &'static [u8] = b"| survey | | | |\n| | type | name | label |\n| | text | x | X |\n| settings | | |\n| | form_id | version |\n| | villages_test | 3 |\n";
+        let res = claire
+            .post(app.url(&forms))
+            .header("accept", "application/json")
+            .multipart(
+                Form::new()
+                    .text("_csrf", token.clone())
+                    .part("file", Part::bytes(changed.to_vec()).file_name("v.md")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.1, "form_version_exists");
+        // Publish, then Collect sees the file in the manifest and downloads it.
+        let res = claire
+            .post(app.url(&format!("{forms}/villages_test/state")))
+            .form(&[("_csrf", token.as_str()), ("state", "published")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let amina = app
+            .core
+            .store()
+            .user_by_email(AMINA)
+            .await
+            .unwrap()
+            .unwrap();
+        let p = app.core.cli_principal(amina.id).await.unwrap();
+        let access = app
+            .core
+            .project_access(&p, "eau-tchad", baraza::demo::PRIVATE_PROJECT)
+            .await
+            .unwrap();
+        let (_, key) = app
+            .core
+            .create_app_user(&access, &p, "phone")
+            .await
+            .unwrap();
+        let phone = Phone {
+            http: reqwest::Client::new(),
+            base: app.url(&format!("/v1/key/{key}/projects/{}", access.project.id.0)),
+        };
+        let manifest = phone
+            .get(&format!("{}/forms/villages_test/manifest", phone.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let doc = roxmltree::Document::parse(&manifest).unwrap();
+        let file = doc
+            .descendants()
+            .find(|n| n.has_tag_name("mediaFile"))
+            .expect("a media file");
+        let get = |tag: &str| {
+            file.children()
+                .find(|c| c.has_tag_name(tag))
+                .and_then(|c| c.text())
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(get("filename"), "villages.csv");
+        assert_eq!(get("hash"), baraza_openrosa::md5_hash(csv));
+        let body = phone
+            .get(&get("downloadUrl"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&body[..], csv);
+        let xform = phone
+            .get(&format!("{}/forms/villages_test.xml", phone.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(xform.contains("jr://file-csv/villages.csv"));
+        app.stop().await;
+    }
+}
