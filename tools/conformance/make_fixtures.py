@@ -89,6 +89,17 @@ def main():
     ws.merge_cells("C2:D2")
     wb.save(os.path.join(OUT, "merged.xlsx"))
 
+    # Hostile cell positions: a cell a million rows down (a dense reader would allocate the whole
+    # grid), and a reference with more column letters than any integer holds.
+    base = os.path.join(OUT, "formula.xlsx")
+    for name, ref in [("far-cell.xlsx", "B1500000"), ("bad-ref.xlsx", "A" * 30 + "1")]:
+        with zipfile.ZipFile(base) as src, zipfile.ZipFile(os.path.join(OUT, name), "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</sheetData>", f'<row r="{ref[len(ref.rstrip("0123456789")):]}"><c r="{ref}" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'.encode())
+                dst.writestr(item, data)
+
     with zipfile.ZipFile(os.path.join(OUT, "bomb.xlsx"), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:

@@ -83,9 +83,9 @@ pub fn read(bytes: &[u8], format: Format, diags: &mut Vec<Diagnostic>) -> Option
     match format {
         Format::Xlsx => {
             check_zip(bytes, diags)?;
-            read_calamine(bytes, diags)
+            guarded(diags, |d| read_xlsx(bytes, d))
         }
-        Format::Xls => read_calamine(bytes, diags),
+        Format::Xls => guarded(diags, |d| read_calamine(bytes, d)),
         Format::Csv => {
             let text = decode_text(bytes, diags);
             read_csv(&text, diags)
@@ -95,6 +95,153 @@ pub fn read(bytes: &[u8], format: Format, diags: &mut Vec<Diagnostic>) -> Option
             Some(split_sheets(markdown_rows(&text), diags))
         }
     }
+}
+
+/// Runs a workbook reader, turning a panic inside the spreadsheet library (a damaged file can
+/// trigger one) into a diagnostic: nothing the user sends may take the server down.
+fn guarded(
+    diags: &mut Vec<Diagnostic>,
+    f: impl FnOnce(&mut Vec<Diagnostic>) -> Option<Workbook>,
+) -> Option<Workbook> {
+    let mut local = Vec::new();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut local))) {
+        Ok(book) => {
+            diags.append(&mut local);
+            book
+        }
+        Err(_) => {
+            diags.push(
+                Diagnostic::error("file_unreadable", "-").arg("detail", "the workbook is damaged"),
+            );
+            None
+        }
+    }
+}
+
+/// The most cells read from one sheet.
+pub const MAX_CELLS: usize = 2_000_000;
+
+/// Reads an .xlsx cell by cell (calamine's streaming reader): only cells that exist are kept, so a
+/// damaged or hostile file that puts one cell at row 1,000,000 cannot make us allocate a dense
+/// grid; positions beyond the limits are refused before anything is stored.
+fn read_xlsx(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Workbook> {
+    use calamine::{DataRef, Reader};
+    use std::collections::BTreeMap;
+    let mut book: calamine::Xlsx<_> = match calamine::Xlsx::new(Cursor::new(bytes.to_vec())) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(Diagnostic::error("file_unreadable", "-").arg("detail", e.to_string()));
+            return None;
+        }
+    };
+    let mut out = Workbook::default();
+    for name in book.sheet_names() {
+        for m in book.merge_cells_by_sheet_name(&name).unwrap_or_default() {
+            diags.push(
+                Diagnostic::warning("merged_cells", &name)
+                    .at(m.start.0 as usize + 1)
+                    .col(&column_letter(m.start.1 as usize))
+                    .arg(
+                        "range",
+                        format!(
+                            "{}{}:{}{}",
+                            column_letter(m.start.1 as usize),
+                            m.start.0 + 1,
+                            column_letter(m.end.1 as usize),
+                            m.end.0 + 1
+                        ),
+                    ),
+            );
+        }
+        let mut reader = match book.worksheet_cells_reader(&name) {
+            Ok(r) => r,
+            Err(e) => {
+                diags
+                    .push(Diagnostic::error("file_unreadable", &name).arg("detail", e.to_string()));
+                continue;
+            }
+        };
+        let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+        let mut count = 0usize;
+        let mut refused = false;
+        loop {
+            let cell = match reader.next_cell_with_formula() {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error("file_unreadable", &name).arg("detail", e.to_string()),
+                    );
+                    refused = true;
+                    break;
+                }
+            };
+            let (r, c) = cell.pos;
+            count += 1;
+            if r as usize >= MAX_ROWS || c as usize >= MAX_COLUMNS || count > MAX_CELLS {
+                diags.push(
+                    Diagnostic::error("sheet_too_large", &name)
+                        .arg(
+                            "count",
+                            format!("{}", (r as usize + 1).max(c as usize + 1).max(count)),
+                        )
+                        .arg(
+                            "max",
+                            format!("{MAX_ROWS} rows / {MAX_COLUMNS} columns / {MAX_CELLS} cells"),
+                        ),
+                );
+                refused = true;
+                break;
+            }
+            let text = match &cell.value {
+                DataRef::Empty => String::new(),
+                DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                    s.trim().to_owned()
+                }
+                DataRef::SharedString(s) => s.trim().to_owned(),
+                DataRef::Int(n) => n.to_string(),
+                DataRef::Float(f) => number_text(*f),
+                DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+                DataRef::DateTime(d) => excel_serial_to_iso(d.as_f64()),
+                DataRef::Error(e) => format!("#{e:?}"),
+            };
+            if cell.formula.as_deref().is_some_and(|f| !f.is_empty()) {
+                diags.push(
+                    Diagnostic::warning("formula_value", &name)
+                        .at(r as usize + 1)
+                        .col(&column_letter(c as usize))
+                        .arg("value", text.clone()),
+                );
+            }
+            if !text.is_empty() {
+                rows.entry(r).or_default().push((c, text));
+            }
+        }
+        drop(reader);
+        if refused {
+            continue;
+        }
+        let rows = rows
+            .into_iter()
+            .map(|(r, cells)| {
+                let width = cells
+                    .iter()
+                    .map(|(c, _)| *c as usize + 1)
+                    .max()
+                    .unwrap_or(0);
+                let mut v = vec![String::new(); width];
+                for (c, text) in cells {
+                    v[c as usize] = text;
+                }
+                RawRow {
+                    number: r as usize + 1,
+                    cells: v,
+                }
+            })
+            .collect();
+        out.sheets.push(Sheet { name, rows });
+    }
+    Some(out)
 }
 
 /// Text as UTF-8 (without a BOM), or, when it is not, as Windows-1252 with a warning.

@@ -230,3 +230,23 @@ fn oversized_sheets_and_expressions_are_refused_with_a_reason() {
         assert_eq!((d.row, d.column.as_deref()), (Some(2), Some("constraint")));
     }
 }
+
+#[test]
+fn hostile_cell_positions_are_refused_without_allocating_a_grid() {
+    // A cell 1.5 million rows down: refused from its position, before any grid exists.
+    let far = compile_file(&fixture("far-cell.xlsx"), "far-cell.xlsx");
+    assert!(
+        far.errors().any(|d| d.code == "sheet_too_large"),
+        "{:?}",
+        far.diagnostics
+    );
+    // A reference with 30 column letters overflows the spreadsheet library's arithmetic: the file
+    // is reported damaged (or too large), and nothing panics.
+    let bad = compile_file(&fixture("bad-ref.xlsx"), "bad-ref.xlsx");
+    assert!(
+        bad.errors()
+            .any(|d| matches!(d.code, "file_unreadable" | "sheet_too_large")),
+        "{:?}",
+        bad.diagnostics
+    );
+}
