@@ -217,6 +217,27 @@ impl Core {
         Ok((form, version, rows))
     }
 
+    /// One record of a form: every version of it (oldest first; the last is the current one).
+    pub async fn submission_history(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+    ) -> Result<(FormRow, Vec<baraza_store::SubmissionRow>), CoreError> {
+        access.require(Permission::ViewData)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        let row = self
+            .store
+            .submission(form.id, instance_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "submission" })?;
+        let history = self
+            .store
+            .submission_history(form.id, &row.root_instance_id)
+            .await?;
+        Ok((form, history))
+    }
+
     /// Publishes, closes or reopens a form as a draft.
     pub async fn set_form_state(
         &self,

@@ -170,22 +170,20 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(opts.acquire_timeout);
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(opts.acquire_timeout)
-                .connect_with(base.clone().create_if_missing(true))
-                .await
-                .map_err(|e| {
-                    StoreError::Unavailable(format!("cannot open SQLite database: {e}"))
-                })?;
-            let reader = SqlitePoolOptions::new()
-                .max_connections(opts.max_connections.max(1))
-                .acquire_timeout(opts.acquire_timeout)
-                .connect_with(base.read_only(true))
-                .await
-                .map_err(|e| {
-                    StoreError::Unavailable(format!("cannot open SQLite database: {e}"))
-                })?;
+            let writer = connect_sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(opts.acquire_timeout),
+                base.clone().create_if_missing(true),
+            )
+            .await?;
+            let reader = connect_sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .acquire_timeout(opts.acquire_timeout),
+                base.read_only(true),
+            )
+            .await?;
             Ok(Store {
                 pools: Pools::Sqlite { writer, reader },
             })
@@ -1023,6 +1021,30 @@ impl Store {
             .execute(q("DELETE FROM login_failures WHERE key = $1").bind(key))
             .await?;
         Ok(())
+    }
+}
+
+/// Opens a SQLite pool. Switching a new database file to WAL takes an exclusive lock that SQLite
+/// does not wait for, so when several processes open the same new file at once, one of them sees
+/// "database is locked": try again for a few seconds before giving up.
+async fn connect_sqlite(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<sqlx::SqlitePool, StoreError> {
+    let mut attempt: u64 = 0;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Ok(p) => return Ok(p),
+            Err(e) if attempt < 20 && e.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(25 * attempt)).await;
+            }
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot open SQLite database: {e}"
+                )))
+            }
+        }
     }
 }
 

@@ -161,6 +161,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(forms::submissions_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}", Project(P::ViewData), get(forms::submission_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), get(forms::app_users_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), post(forms::create_app_user)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users/{id}/revoke", Project(P::ManageAppUsers), post(forms::revoke_app_user)),

@@ -629,7 +629,7 @@ pub async fn submissions_page(
                             tbody {
                                 @for s in &data.submissions {
                                     tr {
-                                        td { (s.received.get(..16).unwrap_or("")) }
+                                        td { a href={ (form_url) "/submissions/" (s.instance_id) } { (s.received.get(..16).unwrap_or("")) } }
                                         @for col in &data.columns {
                                             td { (s.values.get(col).and_then(|v| v.as_str()).unwrap_or("")) }
                                         }
@@ -641,6 +641,108 @@ pub async fn submissions_page(
                     p { a href={ (form_url) "/submissions.csv" } { (c.t("submissions.csv")) } }
                     @if let Some(next) = data.next {
                         p { a href={ (form_url) "/submissions?after=" (next) } { (c.t("submissions.next")) } }
+                    }
+                }
+            },
+        )
+    }))
+}
+
+#[derive(Serialize)]
+struct AnswerView {
+    path: String,
+    question: String,
+    answer: String,
+}
+
+#[derive(Serialize)]
+struct VersionView {
+    instance_id: String,
+    received: String,
+    current: bool,
+    answers: Vec<AnswerView>,
+}
+
+#[derive(Serialize)]
+struct SubmissionData {
+    project: ProjectView,
+    xml_form_id: String,
+    instance_id: String,
+    review_state: String,
+    /// Every version of the record, newest first.
+    versions: Vec<VersionView>,
+}
+
+/// `GET …/forms/{form}/submissions/{instance}`: one record with every answer (repeats included)
+/// and every version of it, newest first.
+pub async fn submission_page(
+    g: ProjectGuard<crate::ctx::ViewData>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let id = form_param(&params)?;
+    let instance = params.get("instance").ok_or_else(WebError::not_found)?;
+    let (form, history) = ctx
+        .state
+        .core
+        .submission_history(&g.access, &id, instance)
+        .await?;
+    let current = history
+        .iter()
+        .rev()
+        .find(|r| r.is_current)
+        .or(history.last());
+    let data = SubmissionData {
+        project: ProjectView::from_access(&g.access),
+        xml_form_id: form.xml_form_id.clone(),
+        instance_id: current.map(|r| r.instance_id.clone()).unwrap_or_default(),
+        review_state: current.map(|r| r.review_state.clone()).unwrap_or_default(),
+        versions: history
+            .iter()
+            .rev()
+            .map(|r| {
+                let answers: Vec<serde_json::Value> =
+                    serde_json::from_str(&r.values_json).unwrap_or_default();
+                VersionView {
+                    instance_id: r.instance_id.clone(),
+                    received: iso(r.received_at),
+                    current: r.is_current,
+                    answers: answers
+                        .iter()
+                        .map(|a| AnswerView {
+                            path: a["path"].as_str().unwrap_or("").to_owned(),
+                            question: a["question"].as_str().unwrap_or("").to_owned(),
+                            answer: answer_text(&a["value"]),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    };
+    Ok(respond(ctx, &data, || {
+        let c = Chrome::from_ctx(ctx);
+        let form_url = format!("{}/{}", forms_url(&data.project), data.xml_form_id);
+        layout(
+            &c,
+            &data.instance_id,
+            html! {
+                p.muted { a href=(data.project.url) { (data.project.name) } " › " a href={ (form_url) "/submissions" } { (c.t("submissions.title")) } }
+                h1 { code { (data.instance_id) } }
+                @for v in &data.versions {
+                    h2 {
+                        @if v.current { (c.t("submissions.current")) } @else { (c.t("submissions.earlier")) }
+                        " · " (v.received.get(..16).unwrap_or(""))
+                    }
+                    @if !v.current { p.muted { code { (v.instance_id) } } }
+                    div.scroll {
+                        table {
+                            thead { tr { th scope="col" { (c.t("submissions.question")) } th scope="col" { (c.t("submissions.answer")) } } }
+                            tbody {
+                                @for a in &v.answers {
+                                    tr { td { code { (a.path) } } td { (a.answer) } }
+                                }
+                            }
+                        }
                     }
                 }
             },

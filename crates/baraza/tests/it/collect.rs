@@ -223,6 +223,32 @@ async fn collect_downloads_forms_and_submissions_are_never_lost_nor_doubled() {
             .await
             .unwrap();
         assert_eq!(current.len(), 1, "one record, in its latest version");
+        // The record's page shows both versions, newest first, from either instanceID.
+        let amina_web = signed_in(&app, AMINA).await;
+        for id in [
+            "uuid:22222222-2222-4222-8222-222222222222",
+            "uuid:11111111-1111-4111-8111-111111111111",
+        ] {
+            let page: serde_json::Value = amina_web
+                .get(app.url(&format!(
+                    "{}/forms/photo_test/submissions/{id}.json",
+                    private_project()
+                )))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let versions = page["versions"].as_array().unwrap();
+            assert_eq!(versions.len(), 2);
+            assert_eq!(versions[0]["current"], true);
+            assert!(versions[0]["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["answer"] == "Chagoua (corrigé)"));
+        }
 
         // Hostile or broken submissions are refused, and nothing is stored.
         let bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><data id=\"photo_test\" version=\"1\"><village>&lol2;</village><meta><instanceID>uuid:3</instanceID></meta></data>";
