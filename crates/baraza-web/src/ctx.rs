@@ -90,15 +90,22 @@ impl Ctx {
         self.principal.user()
     }
 
-    fn expected_csrf(&self) -> Option<&str> {
-        match &self.principal {
-            // Bearer tokens are not sent by browsers on their own: no CSRF risk.
-            Principal::User {
-                via: Via::Token { .. },
-                ..
-            } => None,
-            _ => Some(self.csrf_token()),
+    /// Checks the CSRF token a state-changing request presents: it must be this session's (or,
+    /// before sign-in, the double-submit cookie's). Bearer tokens are never sent by browsers on
+    /// their own, so requests authenticated by one need no CSRF token.
+    pub fn check_csrf(&self, presented: &str) -> WebResult<()> {
+        if let Principal::User {
+            via: Via::Token { .. },
+            ..
+        } = &self.principal
+        {
+            return Ok(());
         }
+        let expected = self.csrf_token();
+        if expected.is_empty() || !constant_time_eq(expected, presented) {
+            return Err(ErrorCode::CsrfFailed.into());
+        }
+        Ok(())
     }
 }
 
@@ -388,13 +395,10 @@ where
         let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| WebError::code(ErrorCode::PayloadTooLarge))?;
-        if let Some(expected) = ctx.expected_csrf() {
-            let presented: CsrfField = serde_urlencoded::from_bytes(&bytes)
-                .map_err(|_| WebError::code(ErrorCode::CsrfFailed))?;
-            if expected.is_empty() || !constant_time_eq(expected, &presented.csrf) {
-                return Err(ErrorCode::CsrfFailed.into());
-            }
-        }
+        let presented: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
+        ctx.check_csrf(&presented.csrf)?;
         let value: T = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| WebError::code(ErrorCode::InvalidForm).with_detail(format!("raw:{e}")))?;
         Ok(CsrfForm(value))
@@ -415,16 +419,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> WebResult<Self> {
         let ctx = Ctx::from_request_parts(parts, state).await?;
         check_origin(&parts.headers)?;
-        if let Some(expected) = ctx.expected_csrf() {
-            let presented = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("");
-            if expected.is_empty() || !constant_time_eq(expected, presented) {
-                return Err(ErrorCode::CsrfFailed.into());
-            }
-        }
+        let presented = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        ctx.check_csrf(presented)?;
         Ok(CsrfHeader)
     }
 }
@@ -467,7 +467,7 @@ where
 
 /// Refuses a cross-site request: a browser always sends `Origin` on cross-origin POSTs, and it
 /// must name the host the request was sent to.
-fn check_origin(headers: &HeaderMap) -> WebResult<()> {
+pub(crate) fn check_origin(headers: &HeaderMap) -> WebResult<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) else {
         return Ok(());
     };

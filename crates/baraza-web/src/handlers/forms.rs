@@ -9,7 +9,7 @@ use crate::pages::{csrf_field, iso, layout, Chrome};
 use axum::extract::{FromRequest, Multipart, Path, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use baraza_core::{constant_time_eq, CoreError};
+use baraza_core::CoreError;
 use baraza_store::FormState;
 use baraza_types::{ErrorCode, Permission};
 use baraza_xlsform::{Diagnostic, Lang as XLang, Severity};
@@ -198,6 +198,7 @@ impl FromRequest<crate::AppState> for CsrfUpload {
             &mut parts, state,
         )
         .await?;
+        crate::ctx::check_origin(&parts.headers)?;
         let req = Request::from_parts(parts, body);
         let mut mp = Multipart::from_request(req, state)
             .await
@@ -215,17 +216,7 @@ impl FromRequest<crate::AppState> for CsrfUpload {
                 _ => {}
             }
         }
-        let expected = ctx.csrf_token();
-        if !matches!(
-            ctx.principal,
-            baraza_core::Principal::User {
-                via: baraza_core::Via::Token { .. },
-                ..
-            }
-        ) && (expected.is_empty() || !constant_time_eq(expected, &csrf))
-        {
-            return Err(ErrorCode::CsrfFailed.into());
-        }
+        ctx.check_csrf(&csrf)?;
         let (file_name, bytes) = file.ok_or_else(|| {
             WebError::code(ErrorCode::InvalidForm).with_detail("raw:missing field `file`")
         })?;
