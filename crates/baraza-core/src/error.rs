@@ -8,6 +8,8 @@ pub enum CoreError {
     InvalidCredentials,
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
+    #[error("too many submissions from this address; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: i64 },
     #[error("sign in to continue")]
     Unauthenticated,
     #[error("your role does not allow this")]
@@ -56,6 +58,7 @@ impl CoreError {
         match self {
             CoreError::InvalidCredentials => ErrorCode::InvalidCredentials,
             CoreError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            CoreError::RateLimited { .. } => ErrorCode::RateLimited,
             CoreError::Unauthenticated => ErrorCode::Unauthenticated,
             CoreError::Forbidden => ErrorCode::Forbidden,
             CoreError::NotFound { .. } => ErrorCode::NotFound,

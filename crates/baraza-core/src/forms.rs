@@ -37,6 +37,8 @@ pub struct IncomingFile {
 pub enum Submitter {
     AppUser(i64),
     User(baraza_types::UserId),
+    /// Someone without an account, through a form's public link.
+    Anonymous,
 }
 
 /// A diagnostic as stored with a form version: its place and its message in both languages.
@@ -182,7 +184,7 @@ impl Core {
         self.form_in(access.project.id, xml_form_id).await
     }
 
-    async fn form_in(
+    pub(crate) async fn form_in(
         &self,
         project: ProjectId,
         xml_form_id: &str,
@@ -463,6 +465,7 @@ impl Core {
         let (app_user_id, user_id) = match submitter {
             Submitter::AppUser(id) => (Some(id), None),
             Submitter::User(u) => (None, Some(u)),
+            Submitter::Anonymous => (None, None),
         };
         let outcome = self
             .store
@@ -566,7 +569,7 @@ fn expected_files(model_json: &str) -> Vec<String> {
     out
 }
 
-fn blob_error(e: baraza_store::BlobError) -> CoreError {
+pub(crate) fn blob_error(e: baraza_store::BlobError) -> CoreError {
     match e {
         baraza_store::BlobError::TooLarge { .. } => CoreError::Invalid {
             field: "file",

@@ -18,6 +18,7 @@
 pub mod access;
 pub mod auth;
 mod error;
+pub mod fill;
 pub mod forms;
 pub mod orgs;
 mod secret;
@@ -78,6 +79,9 @@ pub struct CoreSettings {
     pub max_failures_per_address: i64,
     /// The throttling window, in seconds.
     pub failure_window_secs: i64,
+    /// Submissions per hour and per client address through public links (new drafts: four
+    /// times as many).
+    pub public_submissions_per_hour: i64,
 }
 
 impl Default for CoreSettings {
@@ -87,6 +91,7 @@ impl Default for CoreSettings {
             max_failures_per_account: 5,
             max_failures_per_address: 30,
             failure_window_secs: 15 * 60,
+            public_submissions_per_hour: 60,
         }
     }
 }
@@ -139,9 +144,10 @@ impl Core {
     /// records go. Idempotent, so several instances running it at once is harmless.
     pub async fn purge_expired(&self) -> Result<u64, CoreError> {
         let now = self.now();
-        Ok(self
+        let n = self
             .store
             .purge_expired(now, now - 2 * self.settings.failure_window_secs)
-            .await?)
+            .await?;
+        Ok(n + self.purge_fill().await?)
     }
 }

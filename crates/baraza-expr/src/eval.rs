@@ -31,6 +31,12 @@ pub trait Context {
     fn choice_label(&self, _field: &str, _value: &str) -> Option<String> {
         None
     }
+    /// The value of a one-step relative path `name` (no predicates), for contexts that have
+    /// one: a choice filter reads the columns of the choice it is testing this way
+    /// (`province = ${province}`). `None` keeps such paths unsupported.
+    fn child(&self, _name: &str) -> Option<Value> {
+        None
+    }
 }
 
 /// Evaluates `expr`. Errors have codes `expr_eval_…` (see [`crate::codes`]).
@@ -115,6 +121,21 @@ impl Ev<'_> {
     fn path(&self, start: &PathStart, steps: &[Step], span: Span) -> Result<Value, ExprError> {
         if matches!(start, PathStart::Relative) && matches!(steps, [Step::Current]) {
             return Ok(self.current());
+        }
+        if let (
+            PathStart::Relative,
+            [Step::Node {
+                attribute: false,
+                name,
+                predicates,
+            }],
+        ) = (start, steps)
+        {
+            if predicates.is_empty() {
+                if let Some(v) = self.ctx.child(name) {
+                    return Ok(v);
+                }
+            }
         }
         Err(ExprError::new(
             codes::EVAL_PATH_UNSUPPORTED,

@@ -340,3 +340,41 @@ fn value_conversions() {
     assert_eq!(Value::Number(1.5e-7).to_string_value(), "0.00000015");
     assert_eq!(Value::Nodes(vec![]).to_string_value(), "");
 }
+
+/// A choice filter reads the columns of the choice it tests as one-step relative paths.
+struct ChoiceCtx;
+
+impl Context for ChoiceCtx {
+    fn reference(&self, name: &str) -> Option<Value> {
+        (name == "province").then(|| Value::Str("ouaddai".into()))
+    }
+    fn current(&self) -> Value {
+        Value::Str(String::new())
+    }
+    fn today(&self) -> String {
+        "2026-01-31".into()
+    }
+    fn now(&self) -> String {
+        "2026-01-31T12:00:00.000Z".into()
+    }
+    fn now_days(&self) -> f64 {
+        20_484.5
+    }
+    fn child(&self, name: &str) -> Option<Value> {
+        match name {
+            "province" => Some(Value::Str("ouaddai".into())),
+            "name" => Some(Value::Str("abeche".into())),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn relative_names_read_the_context_child() {
+    let t = |src: &str| eval(&parse(src).unwrap(), &ChoiceCtx).unwrap();
+    assert_eq!(t("province = ${province}"), Value::Bool(true));
+    assert_eq!(t("starts-with(name, 'ab')"), Value::Bool(true));
+    // A path the context does not know stays unsupported; so do longer paths.
+    assert!(eval(&parse("region = 'x'").unwrap(), &ChoiceCtx).is_err());
+    assert!(eval(&parse("a/b").unwrap(), &ChoiceCtx).is_err());
+}

@@ -68,7 +68,7 @@ pub mod writers;
 
 pub use parse::{parse_submission, Limits, Submission, SubmissionError, Value};
 pub use typed::{
-    attachment_names, safe_attachment_name, type_values, Typed, TypedValue, ValueError,
+    attachment_names, read_value, safe_attachment_name, type_values, Typed, TypedValue, ValueError,
 };
 pub use writers::{
     form_list, manifest, md5_hash, openrosa_error, openrosa_response, FormListEntry, MediaFile,

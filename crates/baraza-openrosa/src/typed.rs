@@ -3,12 +3,12 @@
 use std::collections::HashSet;
 
 use baraza_xlsform::model::{Form, Group, Node, QType, Question};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::parse::{trim_xml, Submission};
 
 /// A value once its question is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Typed {
     /// Nothing was answered (an empty element).
@@ -39,7 +39,7 @@ pub enum Typed {
 }
 
 /// One value of a submission, with its question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TypedValue {
     /// Normalised path: every repeat segment carries its `[n]`, other segments never do.
     pub path: String,
@@ -450,6 +450,49 @@ impl Kind {
             Kind::File => safe_attachment_name(s)
                 .then(|| Typed::File(s.to_owned()))
                 .ok_or("attachment file name"),
+        }
+    }
+}
+
+/// Reads an answer to `q` as its type, or says what was expected (e.g. `"integer"`).
+pub fn read_value(q: &Question, raw: &str) -> Result<Typed, &'static str> {
+    Kind::of(q).read(raw)
+}
+
+impl Typed {
+    /// The value as an XForm instance writes it (the inverse of [`read_value`]).
+    pub fn to_raw(&self) -> String {
+        fn num(x: f64) -> String {
+            format!("{x}")
+        }
+        match self {
+            Typed::Empty => String::new(),
+            Typed::Text(s)
+            | Typed::Date(s)
+            | Typed::Time(s)
+            | Typed::DateTime(s)
+            | Typed::Choice(s)
+            | Typed::File(s) => s.clone(),
+            Typed::Int(i) => i.to_string(),
+            Typed::Decimal(d) => num(*d),
+            Typed::Geopoint { lat, lon, alt, acc } => {
+                let mut out = format!("{} {}", num(*lat), num(*lon));
+                if let Some(a) = alt {
+                    out.push(' ');
+                    out.push_str(&num(*a));
+                    if let Some(c) = acc {
+                        out.push(' ');
+                        out.push_str(&num(*c));
+                    }
+                }
+                out
+            }
+            Typed::Geotrace(points) => points
+                .iter()
+                .map(|(lat, lon)| format!("{} {}", num(*lat), num(*lon)))
+                .collect::<Vec<_>>()
+                .join(";"),
+            Typed::Choices(c) => c.join(" "),
         }
     }
 }

@@ -340,6 +340,17 @@ impl Store {
             .transpose()
     }
 
+    pub async fn form_by_id(&self, id: i64) -> Result<Option<FormRow>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q(sql!("SELECT ", FORM_COLS, " FROM forms WHERE id = $1")).bind(id),
+            )
+            .await?
+            .map(|r| form_from(&r))
+            .transpose()
+    }
+
     pub async fn form_version(&self, id: i64) -> Result<Option<FormVersionRow>, StoreError> {
         self.pools
             .fetch_optional(

@@ -16,10 +16,12 @@
 
 pub mod blobs;
 mod db;
+mod fill;
 mod forms;
 mod models;
 
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
+pub use fill::*;
 pub use forms::*;
 pub use models::*;
 

@@ -74,6 +74,7 @@ error_codes! {
     PayloadTooLarge => ("payload_too_large", User, 413),
     UnsupportedMediaType => ("unsupported_media_type", User, 415),
     TooManyAttempts => ("too_many_attempts", Auth, 429),
+    RateLimited => ("rate_limited", User, 429),
     Internal => ("internal", Internal, 500),
     Unavailable => ("unavailable", Internal, 503),
 }

@@ -52,7 +52,9 @@ impl Role {
             ViewProject | ViewMembers | ViewForms => true,
             SubmitData => self >= Role::Collector,
             ViewData => self >= Role::Analyst,
-            ManageMembers | ManageForms | ManageAppUsers => self >= Role::Manager,
+            ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData => {
+                self >= Role::Manager
+            }
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -95,10 +97,14 @@ pub enum Permission {
     ManageForms,
     /// Create and revoke the app users that ODK Collect signs in as.
     ManageAppUsers,
+    /// Set the review state of submissions and comment on them.
+    ReviewData,
+    /// Correct submissions (each edit is a new version, with who and why).
+    EditData,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -109,6 +115,8 @@ impl Permission {
         Permission::ViewData,
         Permission::ManageForms,
         Permission::ManageAppUsers,
+        Permission::ReviewData,
+        Permission::EditData,
     ];
 
     /// The least role that holds this permission.

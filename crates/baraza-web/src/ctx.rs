@@ -311,6 +311,9 @@ needs! {
     ViewData => ViewData,
     ManageForms => ManageForms,
     ManageAppUsers => ManageAppUsers,
+    SubmitData => SubmitData,
+    ReviewData => ReviewData,
+    EditData => EditData,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

@@ -123,9 +123,10 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 /// Every route of the application.
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, admin, api, forms, openrosa, orgs, system};
+    use handlers::{account, admin, api, fill, forms, openrosa, orgs, system};
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
+    let fill_limit = DefaultBodyLimit::max(fill::MAX_FILL_POST_BYTES);
     use Guard::*;
     use Method as M;
     use Permission as P;
@@ -162,6 +163,18 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(forms::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}", Project(P::ViewData), get(forms::submission_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/review", Project(P::ReviewData), post(forms::review)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/comments", Project(P::ReviewData), post(forms::comment)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/edit", Project(P::EditData), post(fill::start_edit)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/fill", Project(P::SubmitData), get(fill::overview)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/fill", Project(P::SubmitData), post(fill::start)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/fill/{draft}", Project(P::SubmitData), get(fill::page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/fill/{draft}", Project(P::SubmitData), post(fill::post).layer(fill_limit)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/public-link", Project(P::ManageForms), post(fill::set_public_link)),
+        r(M::GET, "/f/{token}", Public, get(fill::public_intro)),
+        r(M::POST, "/f/{token}", Public, post(fill::public_start)),
+        r(M::GET, "/f/{token}/{draft}", Public, get(fill::public_page)),
+        r(M::POST, "/f/{token}/{draft}", Public, post(fill::public_post).layer(fill_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), get(forms::app_users_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users", Project(P::ManageAppUsers), post(forms::create_app_user)),
         r(M::POST, "/orgs/{org}/projects/{project}/app-users/{id}/revoke", Project(P::ManageAppUsers), post(forms::revoke_app_user)),

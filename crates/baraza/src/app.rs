@@ -56,6 +56,7 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         max_failures_per_account: settings.login_max_failures_per_account,
         max_failures_per_address: settings.login_max_failures_per_address,
         failure_window_secs: settings.login_failure_window_minutes * 60,
+        public_submissions_per_hour: settings.public_form_submissions_per_hour,
     }
 }
 

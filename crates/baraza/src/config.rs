@@ -33,6 +33,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "login_max_failures_per_account", default: "5", secret: false, doc: "Failed sign-ins per account within the window before it is throttled." },
     Key { name: "login_max_failures_per_address", default: "30", secret: false, doc: "Failed sign-ins per client address within the window before it is throttled." },
     Key { name: "login_failure_window_minutes", default: "15", secret: false, doc: "The throttling window." },
+    Key { name: "public_form_submissions_per_hour", default: "60", secret: false, doc: "Submissions per hour from one client address through forms' public links (new drafts: four times as many). Many phones can share one address behind a mobile operator's NAT: keep it generous." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -79,6 +80,7 @@ pub struct Settings {
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_address: i64,
     pub login_failure_window_minutes: i64,
+    pub public_form_submissions_per_hour: i64,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -214,6 +216,11 @@ impl Settings {
             login_max_failures_per_account: int("login_max_failures_per_account", 1, 1000)?,
             login_max_failures_per_address: int("login_max_failures_per_address", 1, 100_000)?,
             login_failure_window_minutes: int("login_failure_window_minutes", 1, 24 * 60)?,
+            public_form_submissions_per_hour: int(
+                "public_form_submissions_per_hour",
+                1,
+                1_000_000,
+            )?,
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

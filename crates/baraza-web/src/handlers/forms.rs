@@ -291,6 +291,10 @@ struct FormPageData {
     xform_url: String,
     warnings: Vec<DiagnosticView>,
     can_manage: bool,
+    /// Whether this person may fill the form in the browser (or, a draft, test it).
+    can_fill: bool,
+    /// The form's public link, for its managers, when on.
+    public_link: Option<String>,
     /// Files the form uses: name, and size when uploaded.
     files: Vec<FileView>,
 }
@@ -309,6 +313,7 @@ fn form_param(params: &HashMap<String, String>) -> WebResult<String> {
 /// `GET /orgs/{org}/projects/{project}/forms/{form}`.
 pub async fn form_page(
     g: ProjectGuard<ViewForms>,
+    headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
 ) -> WebResult<Response> {
     let ctx = &g.ctx;
@@ -331,7 +336,23 @@ pub async fn form_page(
         .collect();
     let project = ProjectView::from_access(&g.access);
     let url = format!("{}/{}", forms_url(&project), form.xml_form_id);
+    let can_manage = g.access.can(Permission::ManageForms);
+    let public_link = if can_manage {
+        ctx.state
+            .core
+            .public_link(&g.access, &id)
+            .await?
+            .map(|t| format!("{}/f/{t}", base_url(ctx, &headers)))
+    } else {
+        None
+    };
     let data = FormPageData {
+        can_fill: match form.state {
+            FormState::Published => g.access.can(Permission::SubmitData),
+            FormState::Draft => can_manage,
+            FormState::Closed => false,
+        },
+        public_link,
         xml_form_id: form.xml_form_id.clone(),
         title: version.title.clone(),
         state: form.state.as_str().to_owned(),
@@ -350,7 +371,7 @@ pub async fn form_page(
                 column: d.column,
             })
             .collect(),
-        can_manage: g.access.can(Permission::ManageForms),
+        can_manage,
         files,
         project,
     };
@@ -369,6 +390,28 @@ pub async fn form_page(
                         dt { (c.t("forms.uploaded")) } dd { (data.uploaded.get(..10).unwrap_or("")) " · " (data.source_name) }
                         dt { "XForm" } dd { a href=(data.xform_url) { (c.t("forms.download_xform")) } }
                         dt { (c.t("submissions.title")) } dd { a href={ (url) "/submissions" } { (c.t("submissions.see")) } }
+                    }
+                }
+                @if data.can_fill {
+                    p { a.button href={ (url) "/fill" } {
+                        @if data.state == "draft" { (c.t("fill.test")) } @else { (c.t("fill.in_browser")) }
+                    } }
+                }
+                @if data.can_manage {
+                    h2 { (c.t("fill.public_link")) }
+                    p.muted { (c.t("fill.public_link_help")) }
+                    @if let Some(link) = &data.public_link {
+                        p { a href=(link) { code { (link) } } }
+                        @if data.state != "published" { p.muted { (c.t("fill.public_link_unpublished")) } }
+                    }
+                    form.inline method="post" action={ (url) "/public-link" } {
+                        (csrf_field(c.csrf))
+                        @if data.public_link.is_some() {
+                            button.secondary type="submit" name="public" value="on" { (c.t("fill.public_link_renew")) } " "
+                            button.danger type="submit" name="public" value="off" { (c.t("fill.public_link_off")) }
+                        } @else {
+                            button.secondary type="submit" name="public" value="on" { (c.t("fill.public_link_on")) }
+                        }
                     }
                 }
                 @if !data.files.is_empty() {
@@ -531,6 +574,12 @@ fn answer_text(v: &serde_json::Value) -> String {
         _ => match inner {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Null => String::new(),
+            // 150, not 150.0: Rust prints floats without a useless fraction.
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i.to_string(),
+                (None, Some(f)) => format!("{f}"),
+                _ => n.to_string(),
+            },
             other => other.to_string(),
         },
     }
@@ -651,7 +700,19 @@ struct VersionView {
     instance_id: String,
     received: String,
     current: bool,
+    /// Who sent it: a person's or a phone's name (none for public links).
+    submitter: Option<String>,
     answers: Vec<AnswerView>,
+}
+
+#[derive(Serialize)]
+struct EventView {
+    kind: String,
+    review_state: Option<String>,
+    instance_id: Option<String>,
+    body: String,
+    by: Option<String>,
+    at: String,
 }
 
 #[derive(Serialize)]
@@ -662,6 +723,10 @@ struct SubmissionData {
     review_state: String,
     /// Every version of the record, newest first.
     versions: Vec<VersionView>,
+    /// Reviews, comments and edits, oldest first.
+    events: Vec<EventView>,
+    can_review: bool,
+    can_edit: bool,
 }
 
 /// `GET …/forms/{form}/submissions/{instance}`: one record with every answer (repeats included)
@@ -683,7 +748,26 @@ pub async fn submission_page(
         .rev()
         .find(|r| r.is_current)
         .or(history.last());
+    let submitters = ctx.state.core.submitters(&g.access, &history).await?;
+    let events = ctx
+        .state
+        .core
+        .submission_events(&g.access, &id, instance)
+        .await?;
     let data = SubmissionData {
+        events: events
+            .iter()
+            .map(|e| EventView {
+                kind: e.kind.clone(),
+                review_state: e.review_state.clone(),
+                instance_id: e.instance_id.clone(),
+                body: e.body.clone(),
+                by: e.user_name.clone(),
+                at: iso(e.created_at),
+            })
+            .collect(),
+        can_review: g.access.can(Permission::ReviewData),
+        can_edit: g.access.can(Permission::EditData),
         project: ProjectView::from_access(&g.access),
         xml_form_id: form.xml_form_id.clone(),
         instance_id: current.map(|r| r.instance_id.clone()).unwrap_or_default(),
@@ -698,6 +782,7 @@ pub async fn submission_page(
                     instance_id: r.instance_id.clone(),
                     received: iso(r.received_at),
                     current: r.is_current,
+                    submitter: submitters.get(&r.id).cloned(),
                     answers: answers
                         .iter()
                         .map(|a| AnswerView {
@@ -718,11 +803,60 @@ pub async fn submission_page(
             &data.instance_id,
             html! {
                 p.muted { a href=(data.project.url) { (data.project.name) } " › " a href={ (form_url) "/submissions" } { (c.t("submissions.title")) } }
-                h1 { code { (data.instance_id) } }
+                h1 { code { (data.instance_id) } " " span class={ "badge " (data.review_state) } { (c.t(&format!("review.state_{}", data.review_state))) } }
+                @let record_url = format!("{form_url}/submissions/{}", crate::middleware::url_encode(&data.instance_id));
+                @if data.can_review || data.can_edit {
+                    div.card {
+                        @if data.can_review {
+                            form.stack method="post" action={ (record_url) "/review" } {
+                                (csrf_field(c.csrf))
+                                label { (c.t("review.state"))
+                                    select name="review_state" {
+                                        @for s in baraza_core::fill::REVIEW_STATES {
+                                            option value=(s) selected[s == data.review_state] { (c.t(&format!("review.state_{s}"))) }
+                                        }
+                                    }
+                                }
+                                label { (c.t("review.comment")) span.hint { (c.t("review.comment_help")) } textarea name="comment" rows="2" {} }
+                                button type="submit" { (c.t("review.save")) }
+                            }
+                        }
+                        @if data.can_edit {
+                            form.inline method="post" action={ (record_url) "/edit" } {
+                                (csrf_field(c.csrf))
+                                button.secondary type="submit" { (c.t("review.edit")) }
+                            }
+                            " " span.muted { (c.t("review.edit_help")) }
+                        }
+                    }
+                }
+                h2 { (c.t("review.history")) }
+                @if data.events.is_empty() { p.muted { (c.t("review.no_events")) } }
+                ul.events {
+                    @for e in &data.events {
+                        li {
+                            span.muted { (e.at.get(..16).unwrap_or("")) " · " (e.by.as_deref().unwrap_or("—")) " · " }
+                            @match e.kind.as_str() {
+                                "review" => { (c.t("review.event_review")) " " strong { (c.t(&format!("review.state_{}", e.review_state.as_deref().unwrap_or("received")))) } },
+                                "edit" => { (c.t("review.event_edit")) " " code { (e.instance_id.as_deref().unwrap_or("")) } },
+                                _ => { (c.t("review.event_comment")) },
+                            }
+                            @if !e.body.is_empty() { blockquote { (e.body) } }
+                        }
+                    }
+                }
+                @if data.can_review {
+                    form.stack method="post" action={ (record_url) "/comments" } {
+                        (csrf_field(c.csrf))
+                        label { (c.t("review.add_comment")) textarea name="body" rows="2" required {} }
+                        button.secondary type="submit" { (c.t("review.post_comment")) }
+                    }
+                }
                 @for v in &data.versions {
                     h2 {
                         @if v.current { (c.t("submissions.current")) } @else { (c.t("submissions.earlier")) }
                         " · " (v.received.get(..16).unwrap_or(""))
+                        @if let Some(s) = &v.submitter { " · " (s) }
                     }
                     @if !v.current { p.muted { code { (v.instance_id) } } }
                     div.scroll {
@@ -739,6 +873,65 @@ pub async fn submission_page(
             },
         )
     }))
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    review_state: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST …/submissions/{instance}/review`: a record's review state, with an optional comment.
+pub async fn review(
+    g: ProjectGuard<crate::ctx::ReviewData>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<ReviewForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let instance = params.get("instance").ok_or_else(WebError::not_found)?;
+    g.ctx
+        .state
+        .core
+        .review_submission(
+            &g.access,
+            &g.ctx.principal,
+            &id,
+            instance,
+            &f.review_state,
+            &f.comment,
+        )
+        .await?;
+    Ok(see_other(&record_url(&g.access, &id, instance)))
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    body: String,
+}
+
+/// `POST …/submissions/{instance}/comments`: a comment on a record.
+pub async fn comment(
+    g: ProjectGuard<crate::ctx::ReviewData>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<CommentForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let instance = params.get("instance").ok_or_else(WebError::not_found)?;
+    g.ctx
+        .state
+        .core
+        .comment_submission(&g.access, &g.ctx.principal, &id, instance, &f.body)
+        .await?;
+    Ok(see_other(&record_url(&g.access, &id, instance)))
+}
+
+fn record_url(access: &baraza_core::ProjectAccess, form: &str, instance: &str) -> String {
+    format!(
+        "{}/forms/{form}/submissions/{}",
+        project_url(&access.org.slug, &access.project.slug),
+        crate::middleware::url_encode(instance)
+    )
 }
 
 /// Rows of the CSV export fetched per database round trip.

@@ -9,4 +9,5 @@ mod fuzz;
 mod pages;
 mod processes;
 mod tokens;
+mod webform;
 mod xlsform;
