@@ -644,6 +644,7 @@ impl Core {
             &Meta {
                 instance_id: &state.filling.instance_id,
                 deprecated_id: deprecated,
+                end: None,
             },
         );
         if state.mode == FillMode::Test {

@@ -43,6 +43,7 @@
 //! evaluated in the browser (the first two evaluate to empty; the last is a text input).
 
 pub mod engine;
+pub mod import;
 pub mod index;
 pub mod nav;
 pub mod post;

@@ -74,7 +74,44 @@ fn question_paths(widgets: &[Widget], out: &mut Vec<String>) {
     }
 }
 
+/// The choices each select of a page offers, by path.
+fn choice_sets(widgets: &[Widget], out: &mut Vec<(String, Vec<String>)>) {
+    for w in widgets {
+        match w {
+            Widget::Question {
+                path,
+                choices,
+                control,
+                ..
+            } => {
+                use crate::view::Control as C;
+                if matches!(control, C::SelectOne | C::Dropdown | C::SelectMultiple) {
+                    out.push((
+                        path.clone(),
+                        choices.iter().map(|c| c.name.clone()).collect(),
+                    ));
+                }
+            }
+            Widget::Group { children, .. } => choice_sets(children, out),
+            Widget::Repeat { instances, .. } => {
+                for i in instances {
+                    choice_sets(&i.children, out);
+                }
+            }
+        }
+    }
+}
+
 impl Engine<'_> {
+    /// The choices the selects of a page offer now (they follow choice filters).
+    fn page_choices(&self, f: &Filling, env: &Env, page: &[usize]) -> Vec<(String, Vec<String>)> {
+        let mut f2 = f.clone();
+        let rel = self.refresh(&mut f2, env);
+        let mut out = Vec::new();
+        choice_sets(&self.widgets(&f2, &rel, env, page, &[]), &mut out);
+        out
+    }
+
     /// The questions a page shows now.
     pub fn shown(&self, f: &Filling, env: &Env, page: usize) -> Vec<String> {
         let mut f2 = f.clone();
@@ -123,6 +160,7 @@ impl Engine<'_> {
             At::Page(n) => pages.get(n).cloned().unwrap_or_default(),
             At::Review => Vec::new(),
         };
+        let choices_before = self.page_choices(f, env, &page_ids);
         if !page_ids.is_empty() {
             self.apply(f, &rel, env, &page_ids, posted);
         }
@@ -201,14 +239,34 @@ impl Engine<'_> {
                     .collect();
                 let now_shown = self.shown(f, env, n);
                 let problems = self.check(f, &rel, env, Some(&page_ids));
-                if now_shown
+                // Selects whose choices changed with answers on this page (a choice filter on
+                // the same page) and are not answered yet: their new choices are shown first.
+                let choices_after = self.page_choices(f, env, &page_ids);
+                let refiltered: Vec<&str> = choices_after
                     .iter()
-                    .any(|p| !posted_shown.contains(&p.as_str()))
+                    .filter(|(path, names)| {
+                        let before = choices_before.iter().find(|(p, _)| p == path);
+                        before.is_some_and(|(_, b)| b != names)
+                            && self.idx.parse_path(path).is_some_and(|(id, loc)| {
+                                let v = f.answers.get(&self.idx, id, &loc);
+                                v.is_empty()
+                                    || v.split_whitespace().any(|c| !names.iter().any(|n| n == c))
+                            })
+                    })
+                    .map(|(p, _)| p.as_str())
+                    .collect();
+                if !refiltered.is_empty()
+                    || now_shown
+                        .iter()
+                        .any(|p| !posted_shown.contains(&p.as_str()))
                 {
-                    // Only the problems of questions the person has seen.
+                    // Only the problems of questions the person has seen as they are now.
                     let seen: Vec<Problem> = problems
                         .into_iter()
-                        .filter(|p| posted_shown.contains(&p.path.as_str()))
+                        .filter(|p| {
+                            posted_shown.contains(&p.path.as_str())
+                                && !refiltered.contains(&p.path.as_str())
+                        })
                         .collect();
                     return stay(Some(Notice::NewQuestions), seen);
                 }

@@ -14,6 +14,9 @@ pub struct Meta<'a> {
     pub instance_id: &'a str,
     /// The instance this one replaces (an edit).
     pub deprecated_id: Option<&'a str>,
+    /// The `end` metadata: `None` for now (`env.now`), or a given value (imports keep theirs,
+    /// so that importing the same row twice writes the same bytes).
+    pub end: Option<&'a str>,
 }
 
 /// Whether a repeat has a generated `NAME_count` node (pyxform's rule).
@@ -41,7 +44,7 @@ impl Engine<'_> {
             out.push('"');
         }
         out.push('>');
-        self.write_level(&mut out, f, rel, env, &self.idx.top, &[]);
+        self.write_level(&mut out, f, rel, env, meta, &self.idx.top, &[]);
         out.push_str("<meta><instanceID>");
         out.push_str(&escape_text(meta.instance_id));
         out.push_str("</instanceID>");
@@ -63,12 +66,14 @@ impl Engine<'_> {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn write_level(
         &self,
         out: &mut String,
         f: &Filling,
         rel: &Relevance,
         env: &Env,
+        meta: &Meta<'_>,
         ids: &[usize],
         loc: &[usize],
     ) {
@@ -81,7 +86,10 @@ impl Engine<'_> {
                     let value = if rel.is_off(&path) {
                         ""
                     } else if q.qtype == QType::End {
-                        env.now.as_str()
+                        match meta.end {
+                            Some(e) => e,
+                            None => env.now.as_str(),
+                        }
                     } else {
                         f.answers.get(&self.idx, id, loc)
                     };
@@ -106,7 +114,7 @@ impl Engine<'_> {
                         out.push('<');
                         out.push_str(name);
                         out.push('>');
-                        self.write_level(out, f, rel, env, &def.children, &inner);
+                        self.write_level(out, f, rel, env, meta, &def.children, &inner);
                         out.push_str("</");
                         out.push_str(name);
                         out.push('>');
@@ -116,7 +124,7 @@ impl Engine<'_> {
                     out.push('<');
                     out.push_str(name);
                     out.push('>');
-                    self.write_level(out, f, rel, env, &def.children, loc);
+                    self.write_level(out, f, rel, env, meta, &def.children, loc);
                     out.push_str("</");
                     out.push_str(name);
                     out.push('>');

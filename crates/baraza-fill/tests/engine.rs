@@ -242,6 +242,7 @@ fn a_filled_demo_becomes_a_submission_that_ingestion_accepts() {
         &Meta {
             instance_id: "uuid:0f7e0000-0000-4000-8000-000000000001",
             deprecated_id: None,
+            end: None,
         },
     );
     let sub =
@@ -296,6 +297,7 @@ fn a_filled_demo_becomes_a_submission_that_ingestion_accepts() {
         &Meta {
             instance_id: "uuid:0f7e0000-0000-4000-8000-000000000001",
             deprecated_id: None,
+            end: None,
         },
     );
     assert_eq!(xml, xml2);
@@ -318,6 +320,7 @@ fn not_relevant_answers_are_kept_in_the_draft_but_submitted_empty() {
         &Meta {
             instance_id: "uuid:x",
             deprecated_id: Some("uuid:y"),
+            end: None,
         },
     );
     assert!(xml.contains("<jours_panne/>"), "{xml}");
@@ -443,6 +446,7 @@ fn or_other_rank_acknowledge_and_widgets() {
         &Meta {
             instance_id: "uuid:1",
             deprecated_id: None,
+            end: None,
         },
     );
     assert!(
@@ -537,4 +541,42 @@ fn from_file_choices_and_filters_on_their_columns() {
         .map(|c| format!("{}={}", c.name, e.choice_label(c)))
         .collect();
     assert_eq!(names, ["kondele=Kondele"]);
+}
+
+#[test]
+fn next_waits_when_answers_change_the_choices_of_the_same_page() {
+    use baraza_fill::{Action, At, Notice};
+    let form = demo();
+    let e = Engine::new(&form, "English (en)", &HashMap::new());
+    let env = env();
+    let mut f = e.start(&env);
+    let shown = e.shown(&f, &env, 0);
+    let mut pairs: Vec<(String, String)> =
+        shown.iter().map(|p| ("_f".to_owned(), p.clone())).collect();
+    pairs.push(("/data/localisation/province".into(), "ouaddai".into()));
+    pairs.push(("/data/localisation/quartier".into(), "Abéché centre".into()));
+    let step = e.step(&mut f, &env, At::Page(0), &pairs, &Action::Next);
+    assert_eq!(step.at, At::Page(0));
+    assert_eq!(step.notice, Some(Notice::NewQuestions));
+    assert!(step.problems.is_empty(), "{:?}", step.problems);
+    // Now with a commune of the province: on to the next page.
+    pairs.push(("/data/localisation/commune".into(), "adre".into()));
+    let step = e.step(&mut f, &env, At::Page(0), &pairs, &Action::Next);
+    assert_eq!(step.at, At::Page(1), "{:?}", step.problems);
+    // Back on page 0, another province makes the commune invalid: shown again, no error yet.
+    let mut back = pairs.clone();
+    back.retain(|(k, _)| k != "/data/localisation/province");
+    back.push(("/data/localisation/province".into(), "ndjamena".into()));
+    let step = e.step(&mut f, &env, At::Page(0), &back, &Action::Next);
+    assert_eq!(
+        step.notice,
+        Some(Notice::NewQuestions),
+        "{:?}",
+        step.problems
+    );
+    // Previous never checks; Next on the last page goes to the review.
+    let step = e.step(&mut f, &env, At::Page(1), &[], &Action::Previous);
+    assert_eq!(step.at, At::Page(0));
+    let step = e.step(&mut f, &env, At::Page(3), &[], &Action::Next);
+    assert_eq!(step.at, At::Review);
 }

@@ -165,6 +165,15 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         )
         .context("writing the demo's Collect address")?;
     }
+    // Citizens may also report through the survey's public link.
+    let link = core
+        .set_public_link(&access, &uploaded.form.xml_form_id, true)
+        .await?
+        .unwrap_or_default();
+    if let Some(dir) = data_dir {
+        std::fs::write(dir.join("demo-public.txt"), format!("/f/{link}\n"))
+            .context("writing the demo's public link")?;
+    }
     let mut rng = StdRng::seed_from_u64(2026);
     for i in 0..SUBMISSIONS {
         let xml = submission(i, &mut rng, &uploaded.version.version);
@@ -179,7 +188,40 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo submission {i}: {e}"))?;
     }
+
+    // Claire, the data-protection officer, has started reviewing.
+    let claire = core.cli_principal(people[1].id).await?;
+    let claire_access = core
+        .project_access(&claire, ORG_SLUG, &private.slug)
+        .await?;
+    let first = core
+        .store()
+        .list_submissions(uploaded.form.id, 0, 12)
+        .await?;
+    for (i, row) in first.iter().enumerate() {
+        let (state, comment) = match i {
+            0 => ("has_issues", "Prix du bidon très élevé pour une borne-fontaine : à vérifier auprès de l’enquêtrice."),
+            1 => ("rejected", "Doublon d’un autre ménage (même quartier, même heure)."),
+            _ => ("approved", ""),
+        };
+        core.review_submission(
+            &claire_access,
+            &claire,
+            &uploaded.form.xml_form_id,
+            &row.instance_id,
+            state,
+            comment,
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// The demo survey's public link (path part), if the demo kept it.
+pub fn public_path(data_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(data_dir.join("demo-public.txt"))
+        .ok()
+        .map(|s| s.trim().to_owned())
 }
 
 /// The demo app user's Collect address (path part), if the demo kept it.
@@ -311,7 +353,7 @@ pub fn submission(i: usize, rng: &mut StdRng, version: &str) -> String {
 }
 
 /// The text printed when the demo starts.
-pub fn banner(url: &str, collect: Option<&str>) -> String {
+pub fn banner(url: &str, collect: Option<&str>, public: Option<&str>) -> String {
     let mut s = format!(
         "\nBaraza demo is running at {url}\n\nDemo accounts (demo data only — never use these on a real server):\n"
     );
@@ -325,6 +367,11 @@ pub fn banner(url: &str, collect: Option<&str>) -> String {
     if let Some(path) = collect {
         s.push_str(&format!(
             "ODK Collect (app user of Fatimé's phone): {url}{path}\n  or scan a QR code from {url}/orgs/{ORG_SLUG}/projects/{PRIVATE_PROJECT}/app-users\n"
+        ));
+    }
+    if let Some(path) = public {
+        s.push_str(&format!(
+            "Public link of the survey (citizen reports, no account): {url}{path}\n"
         ));
     }
     s.push_str("Press Ctrl-C to stop.\n");

@@ -302,7 +302,11 @@ async fn main() -> Result<()> {
             }
             println!(
                 "{}",
-                demo::banner(&url, demo::collect_path(&settings.data_dir).as_deref())
+                demo::banner(
+                    &url,
+                    demo::collect_path(&settings.data_dir).as_deref(),
+                    demo::public_path(&settings.data_dir).as_deref(),
+                )
             );
             app.run_until(shutdown_signal()).await?;
         }

@@ -441,7 +441,7 @@ fn widget_markup(ctx: &Ctx, c: &Chrome<'_>, w: &Widget, out: &mut Vec<Markup>) {
                     fieldset.q aria-describedby=[described.as_deref()] {
                         legend { (label_markup(c, label, name, req)) }
                         (hint_m)
-                        @for (i, ch) in choices.iter().enumerate() { (choice_input("radio", path, &id, i, ch, req)) }
+                        @for (i, ch) in choices.iter().enumerate() { (choice_input("radio", path, &id, i, ch, req && !choices.is_empty())) }
                         (problems_markup(ctx, problems, &id))
                     }
                 },
@@ -457,7 +457,7 @@ fn widget_markup(ctx: &Ctx, c: &Chrome<'_>, w: &Widget, out: &mut Vec<Markup>) {
                     div.q {
                         label for=(id) { (label_markup(c, label, name, req)) }
                         (hint_m)
-                        select id=(id) name=(path) required[req] aria-invalid=[invalid.then_some("true")] aria-describedby=[described.as_deref()] {
+                        select id=(id) name=(path) required[req && !choices.is_empty()] aria-invalid=[invalid.then_some("true")] aria-describedby=[described.as_deref()] {
                             option value="" { "—" }
                             @for ch in choices { option value=(ch.name) selected[ch.selected] { (ch.label) } }
                         }
@@ -746,9 +746,11 @@ fn fill_markup(ctx: &Ctx, d: &FillData, honeypot: bool) -> Markup {
                             (d.page_titles.get(*pg).filter(|t| !t.is_empty()).cloned().unwrap_or_else(|| c.tf("fill.page_n", &[("n", &(pg + 1).to_string())])))
                             " " button.link type="submit" name="_action" value={ "goto:" (pg) } formnovalidate { (c.t("fill.change")) }
                         }
+                        @let heading = d.page_titles.get(*pg).cloned().unwrap_or_default();
                         dl.review {
                             @for line in lines {
-                                dt { @for ctxl in &line.context { span.muted { (ctxl) " › " } } (line.label) }
+                                // The page's own title is the heading already.
+                                dt { @for ctxl in line.context.iter().skip(usize::from(line.context.first() == Some(&heading))) { span.muted { (ctxl) " › " } } (line.label) }
                                 dd { @if line.answer.is_empty() { span.muted { "—" } } @else { (line.answer) } }
                             }
                         }
