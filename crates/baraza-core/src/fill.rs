@@ -239,7 +239,7 @@ impl Core {
     }
 
     /// The CSV files of a form's `*_from_file` selects.
-    async fn list_files(
+    pub(crate) async fn list_files(
         &self,
         form_id: i64,
         model: &baraza_xlsform::Form,

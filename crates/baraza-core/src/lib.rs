@@ -20,6 +20,7 @@ pub mod auth;
 mod error;
 pub mod fill;
 pub mod forms;
+pub mod import;
 pub mod orgs;
 mod secret;
 pub use secret::constant_time_eq;

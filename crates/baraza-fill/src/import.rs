@@ -203,7 +203,8 @@ impl Engine<'_> {
                     f.answers.set_extra(&self.idx, *id, &[], "_other", cell);
                 }
                 Target::InstanceId => {
-                    if !cell.is_empty() {
+                    // The first column that gives one (`_uuid` and `KEY` agree in exports).
+                    if !cell.is_empty() && instance.is_none() {
                         let id = cell.rsplit('/').next().unwrap_or(cell).to_owned();
                         instance = Some(id);
                     }
@@ -315,4 +316,92 @@ pub fn instance_id_from_digest(digest_hex: &str) -> String {
         &s[16..20],
         &s[20..32]
     )
+}
+
+/// A table read from a spreadsheet: its header and its rows, each with its number in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Most rows one import may carry.
+pub const MAX_IMPORT_ROWS: usize = 50_000;
+
+/// Why a file cannot be read as a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableError {
+    /// Not `.csv`, `.xlsx` or `.xls`.
+    Format,
+    /// Damaged, too large or hostile; the detail says what.
+    Unreadable(String),
+    /// No header row.
+    Empty,
+    /// More than [`MAX_IMPORT_ROWS`] rows.
+    TooManyRows(usize),
+}
+
+/// Reads the first sheet of a workbook, or a CSV file (UTF-8 or Windows-1252; `,` or `;`
+/// between fields, as French spreadsheets write), as a table: the first non-empty row is the
+/// header, rows that are entirely empty are skipped.
+pub fn read_table(bytes: &[u8], file_name: &str) -> Result<Table, TableError> {
+    use baraza_xlsform::read::Format;
+    let format = Format::from_name(file_name).ok_or(TableError::Format)?;
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    match format {
+        Format::Csv => {
+            if bytes.len() > baraza_xlsform::read::MAX_FILE_BYTES {
+                return Err(TableError::Unreadable(format!(
+                    "{} bytes, at most {}",
+                    bytes.len(),
+                    baraza_xlsform::read::MAX_FILE_BYTES
+                )));
+            }
+            let (text, _) = baraza_xlsform::read::text_of(bytes);
+            let first = text.lines().next().unwrap_or("");
+            let delimiter = if first.matches(';').count() > first.matches(',').count() {
+                b';'
+            } else {
+                b','
+            };
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
+            for (i, rec) in rdr.records().enumerate() {
+                let rec = rec.map_err(|e| TableError::Unreadable(e.to_string()))?;
+                if rows.len() > MAX_IMPORT_ROWS + 1 {
+                    return Err(TableError::TooManyRows(rows.len()));
+                }
+                // Rows as a spreadsheet numbers them (a quoted field may span lines).
+                let number = i + 1;
+                rows.push((number, rec.iter().map(|c| c.trim().to_owned()).collect()));
+            }
+        }
+        Format::Xlsx | Format::Xls => {
+            let mut diags = Vec::new();
+            let book = baraza_xlsform::read::read(bytes, format, &mut diags);
+            let Some(sheet) = book.and_then(|b| b.sheets.into_iter().next()) else {
+                let detail = diags
+                    .iter()
+                    .map(|d| d.message(baraza_xlsform::Lang::En))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(TableError::Unreadable(detail));
+            };
+            for r in sheet.rows {
+                rows.push((r.number, r.cells));
+            }
+        }
+        Format::Markdown => return Err(TableError::Format),
+    }
+    rows.retain(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
+    let mut it = rows.into_iter();
+    let (_, headers) = it.next().ok_or(TableError::Empty)?;
+    let rows: Vec<(usize, Vec<String>)> = it.collect();
+    if rows.len() > MAX_IMPORT_ROWS {
+        return Err(TableError::TooManyRows(rows.len()));
+    }
+    Ok(Table { headers, rows })
 }

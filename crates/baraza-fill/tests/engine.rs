@@ -580,3 +580,86 @@ fn next_waits_when_answers_change_the_choices_of_the_same_page() {
     let step = e.step(&mut f, &env, At::Page(3), &[], &Action::Next);
     assert_eq!(step.at, At::Review);
 }
+
+#[test]
+fn spreadsheet_columns_are_matched_as_kobo_and_central_name_them() {
+    use baraza_fill::import::{read_table, ColumnIssue, Target};
+    let form = demo();
+    let e = Engine::new(&form, "English (en)", &HashMap::new());
+    let headers: Vec<String> = [
+        "localisation/province",
+        "_gps_latitude",
+        "_gps_longitude",
+        "_gps_precision",
+        "point-temps_trajet",
+        "_uuid",
+        "_submission_time",
+        "KEY",
+        "SubmissionDate",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let targets = e.map_columns(&headers).expect("all known");
+    let (prov, _) = e.idx.parse_path("/data/localisation/province").unwrap();
+    let (gps, _) = e.idx.parse_path("/data/localisation/gps").unwrap();
+    assert_eq!(targets[0], Target::Question(prov));
+    assert_eq!(targets[1], Target::GeoPart(gps, 0));
+    assert_eq!(targets[3], Target::GeoPart(gps, 3));
+    assert_eq!(targets[5], Target::InstanceId);
+    assert_eq!(targets[6], Target::Ignored);
+    let cells: Vec<String> = [
+        "N’Djamena",
+        "12.5",
+        "15.1",
+        "4",
+        "30",
+        "abc-123",
+        "x",
+        "y",
+        "z",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (f, id) = e.row_filling(&targets, &cells, "2026-01-01");
+    assert_eq!(id.as_deref(), Some("abc-123"));
+    assert_eq!(
+        f.answers.get(&e.idx, prov, &[]),
+        "ndjamena",
+        "a label became its name"
+    );
+    assert_eq!(f.answers.get(&e.idx, gps, &[]), "12.5 15.1 0 4");
+    // Two columns for one question; a question in a repeat.
+    let bad: Vec<String> = ["province", "localisation-province", "age_mois", "colour"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let issues = e.map_columns(&bad).unwrap_err();
+    assert_eq!(
+        issues,
+        vec![
+            ColumnIssue::Twice {
+                column: "localisation-province".into()
+            },
+            ColumnIssue::InRepeat {
+                column: "age_mois".into()
+            },
+            ColumnIssue::Unknown {
+                column: "colour".into()
+            },
+        ]
+    );
+    // Tables: semicolons, a BOM, empty rows skipped, row numbers kept.
+    let t = read_table("\u{feff}a;b\r\n1;2\r\n;\r\n3;4\r\n".as_bytes(), "x.csv").unwrap();
+    assert_eq!(t.headers, ["a", "b"]);
+    assert_eq!(
+        t.rows,
+        vec![
+            (2, vec!["1".into(), "2".into()]),
+            (4, vec!["3".into(), "4".into()])
+        ]
+    );
+    assert!(read_table(b"", "x.csv").is_err());
+    assert!(read_table(b"a,b", "x.pdf").is_err());
+}

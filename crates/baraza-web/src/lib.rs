@@ -123,7 +123,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 /// Every route of the application.
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, admin, api, fill, forms, openrosa, orgs, system};
+    use handlers::{account, admin, api, fill, forms, import, openrosa, orgs, system};
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
     let fill_limit = DefaultBodyLimit::max(fill::MAX_FILL_POST_BYTES);
@@ -171,6 +171,8 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/fill/{draft}", Project(P::SubmitData), get(fill::page)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/fill/{draft}", Project(P::SubmitData), post(fill::post).layer(fill_limit)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/public-link", Project(P::ManageForms), post(fill::set_public_link)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/import", Project(P::EditData), get(import::import_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/import", Project(P::EditData), post(import::import_post).layer(upload_limit)),
         r(M::GET, "/f/{token}", Public, get(fill::public_intro)),
         r(M::POST, "/f/{token}", Public, post(fill::public_start)),
         r(M::GET, "/f/{token}/{draft}", Public, get(fill::public_page)),

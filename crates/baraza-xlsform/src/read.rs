@@ -244,6 +244,14 @@ fn read_xlsx(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Option<Workbook> {
     Some(out)
 }
 
+/// Text as UTF-8 (without a BOM), or, when it is not, as Windows-1252 (as spreadsheets on
+/// Windows save CSV); says which.
+pub fn text_of(bytes: &[u8]) -> (String, bool) {
+    let mut d = Vec::new();
+    let text = decode_text(bytes, &mut d);
+    (text, d.is_empty())
+}
+
 /// Text as UTF-8 (without a BOM), or, when it is not, as Windows-1252 with a warning.
 fn decode_text(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

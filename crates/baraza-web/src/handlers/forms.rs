@@ -295,6 +295,8 @@ struct FormPageData {
     can_fill: bool,
     /// The form's public link, for its managers, when on.
     public_link: Option<String>,
+    /// Whether this person may import answers from a spreadsheet (a published form).
+    can_import: bool,
     /// Files the form uses: name, and size when uploaded.
     files: Vec<FileView>,
 }
@@ -353,6 +355,7 @@ pub async fn form_page(
             FormState::Closed => false,
         },
         public_link,
+        can_import: form.state == FormState::Published && g.access.can(Permission::EditData),
         xml_form_id: form.xml_form_id.clone(),
         title: version.title.clone(),
         state: form.state.as_str().to_owned(),
@@ -396,6 +399,9 @@ pub async fn form_page(
                     p { a.button href={ (url) "/fill" } {
                         @if data.state == "draft" { (c.t("fill.test")) } @else { (c.t("fill.in_browser")) }
                     } }
+                }
+                @if data.can_import {
+                    p { a href={ (url) "/import" } { (c.t("import.link")) } }
                 }
                 @if data.can_manage {
                     h2 { (c.t("fill.public_link")) }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod fill;
 pub mod forms;
+pub mod import;
 pub mod openrosa;
 pub mod orgs;
 pub mod system;
