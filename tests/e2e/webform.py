@@ -59,7 +59,7 @@ def shot(driver, name):
         driver.save_screenshot(os.path.join(SHOTS, f"webform-{name}.png"))
 
 
-def browser():
+def browser(javascript=False):
     opts = Options()
     for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -68,7 +68,7 @@ def browser():
     opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='baraza-chrome-')}")
     opts.add_experimental_option("prefs", {
         "intl.accept_languages": "fr-FR,fr",
-        "profile.managed_default_content_settings.javascript": 2,
+        "profile.managed_default_content_settings.javascript": 1 if javascript else 2,
     })
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts)
@@ -222,6 +222,22 @@ def main():
               "the corrected record shows its versions")
         check("Temps confirmé par téléphone" in driver.page_source, "the reason is in the history")
         shot(driver, "corrected")
+    finally:
+        driver.quit()
+
+    driver = browser(javascript=True)
+    try:
+        # 4. With JavaScript on, the optional script refreshes the page as answers change.
+        driver.get(public)
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        page = driver.find_element(By.TAG_NAME, "html")
+        Select(by_name(driver, "/data/localisation/province")).select_by_value("ouaddai")
+        WebDriverWait(driver, 20).until(EC.staleness_of(page))
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
+        options = [o.get_attribute("value") for o in Select(by_name(driver, "/data/localisation/commune")).options]
+        check(options == ["", "abeche", "adre"], f"with JavaScript, the communes follow the province at once ({options})")
+        check(driver.find_elements(By.XPATH, "//button[contains(., 'Utiliser ma position')]"),
+              "with JavaScript, a button fills the position from the device")
     finally:
         driver.quit()
         server.terminate()

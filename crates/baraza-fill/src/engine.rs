@@ -851,6 +851,54 @@ impl<'f> Engine<'f> {
     pub fn def(&self, id: usize) -> &Def<'f> {
         self.idx.def(id)
     }
+
+    /// The questions of a page whose answers change what the same page shows: relevance,
+    /// choice filters, calculations, repeat counts and labels of elements on the page refer to
+    /// them. (An optional script refreshes the page when they change.)
+    pub fn live_questions(&self, page: &[usize]) -> Vec<usize> {
+        let mut live = Vec::new();
+        let on_page = |id: usize| self.on_page(id, page);
+        for (id, def) in self.idx.defs.iter().enumerate() {
+            if !on_page(id) {
+                continue;
+            }
+            let mut names: Vec<String> = Vec::new();
+            for col in [
+                Col::Relevant,
+                Col::ChoiceFilter,
+                Col::Calculation,
+                Col::RepeatCount,
+            ] {
+                if let Some(e) = self.expr(id, col) {
+                    names.extend(e.references().into_iter().map(|(n, _)| n));
+                }
+            }
+            let texts = match def.item {
+                Item::Question(q) => &q.texts,
+                Item::Group(g) => &g.texts,
+            };
+            for t in [&texts.label, &texts.hint] {
+                for (_, text) in &t.0 {
+                    let mut rest = text.as_str();
+                    while let Some(at) = rest.find("${") {
+                        rest = &rest[at + 2..];
+                        if let Some(end) = rest.find('}') {
+                            names.push(rest[..end].trim().to_owned());
+                            rest = &rest[end..];
+                        }
+                    }
+                }
+            }
+            for n in names {
+                if let Some(t) = self.idx.by_name(&n) {
+                    if t != id && on_page(t) && !live.contains(&t) {
+                        live.push(t);
+                    }
+                }
+            }
+        }
+        live
+    }
 }
 
 /// The evaluation context of one element at one location.

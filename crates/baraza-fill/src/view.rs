@@ -76,6 +76,8 @@ pub enum Widget {
         other: Option<String>,
         problems: Vec<ProblemView>,
         appearance: Option<String>,
+        /// Other elements of the page depend on this answer.
+        live: bool,
     },
     Group {
         path: String,
@@ -253,9 +255,11 @@ impl<'f> Engine<'f> {
         page: &[usize],
         problems: &[Problem],
     ) -> Vec<Widget> {
-        self.widgets_of(f, rel, env, page, &[], problems)
+        let live = self.live_questions(page);
+        self.widgets_of(f, rel, env, page, &[], problems, &live)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn widgets_of(
         &self,
         f: &Filling,
@@ -264,6 +268,7 @@ impl<'f> Engine<'f> {
         ids: &[usize],
         loc: &[usize],
         problems: &[Problem],
+        live: &[usize],
     ) -> Vec<Widget> {
         let mut out = Vec::new();
         for &id in ids {
@@ -332,6 +337,7 @@ impl<'f> Engine<'f> {
                             .map(ProblemView::of)
                             .collect(),
                         appearance: q.appearance.clone(),
+                        live: live.contains(&id),
                     });
                 }
                 Item::Group(g) if g.repeat => {
@@ -347,7 +353,15 @@ impl<'f> Engine<'f> {
                         instances.push(Instance {
                             path: ipath,
                             number: i + 1,
-                            children: self.widgets_of(f, rel, env, &def.children, &inner, problems),
+                            children: self.widgets_of(
+                                f,
+                                rel,
+                                env,
+                                &def.children,
+                                &inner,
+                                problems,
+                                live,
+                            ),
                         });
                     }
                     out.push(Widget::Repeat {
@@ -358,7 +372,7 @@ impl<'f> Engine<'f> {
                     });
                 }
                 Item::Group(_) => {
-                    let children = self.widgets_of(f, rel, env, &def.children, loc, problems);
+                    let children = self.widgets_of(f, rel, env, &def.children, loc, problems, live);
                     if !children.is_empty() {
                         out.push(Widget::Group {
                             path,

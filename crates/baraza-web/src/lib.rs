@@ -196,6 +196,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),
         r(M::GET, "/-/static/favicon.svg", Public, get(system::favicon)),
+        r(M::GET, "/-/static/fill.js", Public, get(system::fill_js)),
         r(M::GET, "/favicon.ico", Public, get(system::favicon)),
         r(M::GET, "/api/v1/me", SignedIn, get(api::me)),
         r(M::GET, "/api/v1/projects", Public, get(api::projects)),

@@ -403,6 +403,7 @@ fn widget_markup(ctx: &Ctx, c: &Chrome<'_>, w: &Widget, out: &mut Vec<Markup>) {
             range,
             other,
             problems,
+            live,
             ..
         } => {
             let id = input_id(path);
@@ -482,7 +483,7 @@ fn widget_markup(ctx: &Ctx, c: &Chrome<'_>, w: &Widget, out: &mut Vec<Markup>) {
                 Control::Geopoint => {
                     let [lat, lon, alt, acc] = geopoint_parts(value);
                     html! {
-                        fieldset.q.geo aria-describedby=[described.as_deref()] {
+                        fieldset.q.geo aria-describedby=[described.as_deref()] data-locate=(c.t("fill.locate")) data-locate-failed=(c.t("fill.locate_failed")) {
                             legend { (label_markup(c, label, name, req)) }
                             (hint_m)
                             label { (c.t("fill.latitude")) input type="number" step="any" min="-90" max="90" inputmode="decimal" name={ (path) "#lat" } value=(lat) id=(id); }
@@ -586,7 +587,11 @@ fn widget_markup(ctx: &Ctx, c: &Chrome<'_>, w: &Widget, out: &mut Vec<Markup>) {
             };
             out.push(html! {
                 input type="hidden" name="_f" value=(path);
-                (field)
+                @if *live {
+                    div.live data-live="1" { (field) }
+                } @else {
+                    (field)
+                }
                 (other_m)
             });
         }
@@ -785,6 +790,9 @@ fn fill_markup(ctx: &Ctx, d: &FillData, honeypot: bool) -> Markup {
                     button.danger type="submit" name="_action" value="discard" formnovalidate { (c.t("fill.discard_confirm")) }
                 }
             }
+            // Optional: refreshes the page when an answer changes what it shows, and fills
+            // geopoints from the device. Everything works without it.
+            script src="/-/static/fill.js" defer {}
         },
     )
 }

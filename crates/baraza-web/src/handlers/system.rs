@@ -61,6 +61,14 @@ pub async fn css() -> Response {
     )
 }
 
+/// The web form's optional script (the form works without it).
+pub async fn fill_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/fill.js"),
+    )
+}
+
 pub async fn favicon() -> Response {
     asset("image/svg+xml", include_str!("../../assets/favicon.svg"))
 }
