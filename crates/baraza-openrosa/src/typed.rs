@@ -3,12 +3,12 @@
 use std::collections::HashSet;
 
 use baraza_xlsform::model::{Form, Group, Node, QType, Question};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::parse::{trim_xml, Submission};
 
 /// A value once its question is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Typed {
     /// Nothing was answered (an empty element).
@@ -39,7 +39,7 @@ pub enum Typed {
 }
 
 /// One value of a submission, with its question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TypedValue {
     /// Normalised path: every repeat segment carries its `[n]`, other segments never do.
     pub path: String,
