@@ -172,6 +172,8 @@ pub async fn set_lang(ctx: Ctx, CsrfForm(f): CsrfForm<LangForm>) -> WebResult<Re
 struct AccountData {
     user: UserView,
     projects: Vec<ProjectView>,
+    /// Whether Digest sign-in (ODK Collect over plain HTTP) is allowed for the account.
+    digest_enabled: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,6 +212,7 @@ fn account_markup(
                 }
             }
             p { a href="/account/tokens" { (c.t("tokens.title")) } }
+            (super::central::digest_section(&c, data.digest_enabled))
             h2 #password { (c.t("account.password")) }
             (form_error(error))
             form.stack method="post" action="/account/password" {
@@ -245,6 +248,7 @@ async fn account_data(ctx: &Ctx) -> WebResult<AccountData> {
     Ok(AccountData {
         user: UserView::from(user),
         projects: my_projects(ctx).await?,
+        digest_enabled: ctx.state.core.digest_enabled(&ctx.principal).await?,
     })
 }
 
@@ -254,7 +258,12 @@ pub async fn account_page(
     Query(q): Query<DoneQuery>,
 ) -> WebResult<Response> {
     let data = account_data(&ctx).await?;
-    let notice = (q.done == "password").then(|| ctx.t("account.password_changed"));
+    let notice = match q.done.as_str() {
+        "password" => Some(ctx.t("account.password_changed")),
+        "digest_on" => Some(ctx.t("digest.done_enabled")),
+        "digest_off" => Some(ctx.t("digest.done_disabled")),
+        _ => None,
+    };
     Ok(respond(&ctx, &data, || {
         account_markup(&ctx, &data, notice, None)
     }))
@@ -283,25 +292,28 @@ pub async fn change_password(
     };
     match result {
         Ok(()) => Ok(see_other("/account?done=password")),
-        Err(err)
-            if ctx.format() == crate::ctx::Format::Html && err.0.code != ErrorCode::Internal =>
-        {
-            let args: Vec<(&str, &str)> =
-                err.0.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let mut msg = ctx.tf(&format!("error.{}", err.0.code.as_str()), &args);
-            if let Some(d) = &err.0.detail_key {
-                msg = format!("{msg} ({})", ctx.t(d));
-            }
-            let data = account_data(&ctx).await?;
-            let status = StatusCode::from_u16(err.0.code.http_status())
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            Ok(form_again(
-                status,
-                account_markup(&ctx, &data, None, Some(&msg)),
-            ))
-        }
-        Err(err) => Err(err),
+        Err(err) => account_error(&ctx, err).await,
     }
+}
+
+/// The account page shown again with the error of one of its forms (or, for JSON clients and
+/// failures of ours, the error itself).
+pub(crate) async fn account_error(ctx: &Ctx, err: WebError) -> WebResult<Response> {
+    if ctx.format() != crate::ctx::Format::Html || err.0.code == ErrorCode::Internal {
+        return Err(err);
+    }
+    let args: Vec<(&str, &str)> = err.0.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut msg = ctx.tf(&format!("error.{}", err.0.code.as_str()), &args);
+    if let Some(d) = &err.0.detail_key {
+        msg = format!("{msg} ({})", ctx.t(d));
+    }
+    let data = account_data(ctx).await?;
+    let status =
+        StatusCode::from_u16(err.0.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(form_again(
+        status,
+        account_markup(ctx, &data, None, Some(&msg)),
+    ))
 }
 
 #[derive(Serialize)]

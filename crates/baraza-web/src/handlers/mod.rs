@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod central;
 pub mod forms;
 pub mod openrosa;
 pub mod orgs;
