@@ -136,7 +136,12 @@ pub async fn feed(
             } else {
                 None
             };
-            let offset = if before.is_some() { 0 } else { options.skip };
+            // `$skip` counts submissions in the database for `Submissions`, rows for repeats.
+            let offset = if before.is_some() || !root_table {
+                0
+            } else {
+                options.skip
+            };
             let feed = Feed {
                 core: ctx.state.core.clone(),
                 access: g.access.clone(),
