@@ -30,8 +30,9 @@ fn number(key: &str, v: &str) -> Result<u64, ODataError> {
         .map_err(|_| ODataError::Invalid(format!("{key} is too large")))
 }
 
+/// `true` or `false`, in any case (pyodk sends Python's `True`, as ODK Central accepts).
 fn boolean(key: &str, v: &str) -> Result<bool, ODataError> {
-    match v {
+    match v.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(ODataError::Invalid(format!(

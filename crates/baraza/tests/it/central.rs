@@ -344,6 +344,28 @@ async fn pyodk_reads_projects_forms_and_the_feed() {
             .unwrap()
             .starts_with("POINT ("));
 
+        // Compressed (as Python's requests asks): the stream ends cleanly.
+        for url in [format!("{svc}/Submissions"), subs_url.clone()] {
+            let res = c
+                .get(&url)
+                .bearer_auth(&claire)
+                .header("accept-encoding", "gzip")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.headers()["content-encoding"], "gzip");
+            let zipped = res.bytes().await.expect("the whole body");
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&zipped[..]),
+                &mut text,
+            )
+            .expect("complete gzip");
+            let v: Value = serde_json::from_str(&text).expect("complete JSON");
+            let n = v.get("value").unwrap_or(&v).as_array().unwrap().len();
+            assert_eq!(n, 300, "{url}");
+        }
+
         // Excel and Power BI sign in with Basic credentials.
         let res = c
             .get(format!("{svc}/Submissions?$top=1"))

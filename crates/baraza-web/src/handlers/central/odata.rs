@@ -485,7 +485,9 @@ async fn next_chunk(mut f: Feed) -> Option<(Result<Bytes, std::io::Error>, Feed)
 }
 
 fn stream_response(feed: Feed) -> Response {
-    let stream = futures::stream::unfold(feed, next_chunk);
+    use futures::StreamExt;
+    // Fused: the compression layer may poll once more after the end.
+    let stream = futures::stream::unfold(feed, next_chunk).fuse();
     with_headers(
         (StatusCode::OK, Body::from_stream(stream)).into_response(),
         JSON,
