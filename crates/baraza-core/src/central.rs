@@ -1,6 +1,6 @@
-//! ODK Central's API, so that pyodk, ruODK, Excel and Power BI work with Baraza: sessions for
-//! scripts, the person's projects, forms, submissions (read, and created from XML through the one
-//! ingestion path), and the OData feed of a form.
+//! ODK Central's API, so that pyodk (and tools that read Central's OData feed, such as Excel and
+//! Power BI) work with Baraza: sessions for scripts, the person's projects, forms, submissions
+//! (read, and created from XML through the one ingestion path), and the OData feed of a form.
 //!
 //! Every call takes the caller's [`ProjectAccess`] and checks its permission here, as every other
 //! use case does: `ViewForms` for forms, `ViewData` for submissions and the feed, `SubmitData` to

@@ -1,5 +1,5 @@
-//! The OData feed of a form, the way ODK Central serves it, so that Excel, Power BI, pyodk and
-//! ruODK read Baraza's submissions as they read Central's.
+//! The OData feed of a form, the way ODK Central serves it, so that pyodk (and Excel and Power BI,
+//! which read Central's feed) read Baraza's submissions as they read Central's.
 //!
 //! # What Central's feed looks like
 //!

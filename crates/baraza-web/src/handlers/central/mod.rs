@@ -1,4 +1,4 @@
-//! ODK Central's REST API, the subset that pyodk (and ruODK, Excel, Power BI) use:
+//! ODK Central's REST API, the subset that pyodk uses:
 //! `POST /v1/sessions`, the current user, projects, forms and their versions, submissions (list,
 //! one, its XML, its attachments, create from XML) and the OData feed (`odata.rs`).
 //!
