@@ -182,12 +182,20 @@ pub struct DoneQuery {
     done: String,
 }
 
+/// Which form of the account page an error belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AccountForm {
+    Password,
+    Digest,
+}
+
 fn account_markup(
     ctx: &Ctx,
     data: &AccountData,
     notice: Option<&str>,
-    error: Option<&str>,
+    error: Option<(AccountForm, &str)>,
 ) -> maud::Markup {
+    let error_of = |form: AccountForm| error.filter(|(f, _)| *f == form).map(|(_, m)| m);
     let c = Chrome::from_ctx(ctx);
     layout(
         &c,
@@ -212,9 +220,9 @@ fn account_markup(
                 }
             }
             p { a href="/account/tokens" { (c.t("tokens.title")) } }
-            (super::central::digest_section(&c, data.digest_enabled))
+            (super::central::digest_section(&c, data.digest_enabled, error_of(AccountForm::Digest)))
             h2 #password { (c.t("account.password")) }
-            (form_error(error))
+            (form_error(error_of(AccountForm::Password)))
             form.stack method="post" action="/account/password" {
                 (csrf_field(c.csrf))
                 label { (c.t("account.current_password")) input type="password" name="current" required autocomplete="current-password"; }
@@ -292,13 +300,17 @@ pub async fn change_password(
     };
     match result {
         Ok(()) => Ok(see_other("/account?done=password")),
-        Err(err) => account_error(&ctx, err).await,
+        Err(err) => account_error(&ctx, err, AccountForm::Password).await,
     }
 }
 
 /// The account page shown again with the error of one of its forms (or, for JSON clients and
 /// failures of ours, the error itself).
-pub(crate) async fn account_error(ctx: &Ctx, err: WebError) -> WebResult<Response> {
+pub(crate) async fn account_error(
+    ctx: &Ctx,
+    err: WebError,
+    form: AccountForm,
+) -> WebResult<Response> {
     if ctx.format() != crate::ctx::Format::Html || err.0.code == ErrorCode::Internal {
         return Err(err);
     }
@@ -312,7 +324,7 @@ pub(crate) async fn account_error(ctx: &Ctx, err: WebError) -> WebResult<Respons
         StatusCode::from_u16(err.0.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     Ok(form_again(
         status,
-        account_markup(ctx, &data, None, Some(&msg)),
+        account_markup(ctx, &data, None, Some((form, &msg))),
     ))
 }
 

@@ -377,7 +377,14 @@ pub async fn set_digest(
                 .await;
             match result {
                 Ok(()) => Ok(see_other("/account?done=digest_on#digest")),
-                Err(e) => super::account::account_error(&ctx, e.into()).await,
+                Err(e) => {
+                    super::account::account_error(
+                        &ctx,
+                        e.into(),
+                        super::account::AccountForm::Digest,
+                    )
+                    .await
+                }
             }
         }
         "disable" => {
@@ -390,10 +397,15 @@ pub async fn set_digest(
 }
 
 /// The account page's section about Digest sign-in.
-pub(crate) fn digest_section(c: &crate::pages::Chrome<'_>, enabled: bool) -> maud::Markup {
+pub(crate) fn digest_section(
+    c: &crate::pages::Chrome<'_>,
+    enabled: bool,
+    error: Option<&str>,
+) -> maud::Markup {
     maud::html! {
         h2 #digest { (c.t("digest.title")) }
         p.muted { (c.t("digest.explain")) }
+        (crate::pages::form_error(error))
         @if enabled {
             p { strong { (c.t("digest.enabled")) } }
             form.stack method="post" action="/account/digest" {
