@@ -491,7 +491,8 @@ pub fn parse_filter(s: &str) -> Result<Filter, ODataError> {
 }
 
 impl Filter {
-    /// Evaluates the filter on one submission's facts (tests check the store's SQL against it).
+    /// Evaluates the filter on one submission's facts, with OData's rules for null (the reference
+    /// the store's SQL follows; its tests check the same cases).
     pub fn eval(&self, get: &dyn Fn(SysField) -> Lit) -> bool {
         match self {
             Filter::Const(b) => *b,

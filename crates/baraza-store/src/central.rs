@@ -314,13 +314,24 @@ impl Store {
 
     // ----- Digest sign-in ----------------------------------------------------------------------
 
-    /// The secret called `name`, made from `candidate` by whichever instance asks first.
+    /// The secret called `name`, made from `candidate` by whichever instance asks first. Once it
+    /// exists this is a read (every unauthenticated OpenRosa request asks for it).
     pub async fn server_secret(
         &self,
         name: &str,
         candidate: &str,
         now: i64,
     ) -> Result<String, StoreError> {
+        let existing = self
+            .pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT value FROM server_secrets WHERE name = $1").bind(name),
+            )
+            .await?;
+        if let Some(r) = existing {
+            return r.get("value");
+        }
         self.pools
             .execute(
                 q(
