@@ -29,7 +29,8 @@ pub enum Via {
     },
     /// The command line, run by whoever controls the server.
     Cli,
-    /// HTTP Basic credentials, as ODK Collect sends them to OpenRosa endpoints.
+    /// Credentials in the `Authorization` header, checked on this request: HTTP Basic (OpenRosa,
+    /// Central's API) or Digest (OpenRosa, for accounts that allowed it).
     Basic,
 }
 

@@ -219,22 +219,19 @@ impl Core {
         })
     }
 
-    /// Checks an e-mail address and password, throttled per account and per address.
-    async fn authenticate(
+    /// Refuses a sign-in attempt early when its account or address failed too often within the
+    /// window; otherwise returns the throttling keys under which a failure is to be recorded.
+    pub(crate) async fn throttle(
         &self,
         email: &str,
-        password: &str,
         client: &ClientInfo,
-    ) -> Result<User, CoreError> {
+    ) -> Result<Vec<String>, CoreError> {
         let now = self.now();
         let s = &self.settings;
         let since = now - s.failure_window_secs;
-        let acct = account_key(email);
-        let addr = client.ip.as_deref().map(address_key);
-
-        let mut checks = vec![(acct.as_str(), s.max_failures_per_account)];
-        if let Some(a) = &addr {
-            checks.push((a.as_str(), s.max_failures_per_address));
+        let mut checks = vec![(account_key(email), s.max_failures_per_account)];
+        if let Some(ip) = client.ip.as_deref() {
+            checks.push((address_key(ip), s.max_failures_per_address));
         }
         for (key, limit) in &checks {
             let (n, latest) = self.store.login_failures(key, since).await?;
@@ -244,7 +241,30 @@ impl Core {
                 });
             }
         }
+        Ok(checks.into_iter().map(|(k, _)| k).collect())
+    }
 
+    /// Records a failed attempt under the keys [`Core::throttle`] gave.
+    pub(crate) async fn throttle_failed(&self, keys: &[String]) -> Result<(), CoreError> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.store.record_login_failure(&keys, self.now()).await?;
+        Ok(())
+    }
+
+    /// Forgets an account's failures after a successful sign-in.
+    pub(crate) async fn throttle_passed(&self, email: &str) -> Result<(), CoreError> {
+        self.store.clear_login_failures(&account_key(email)).await?;
+        Ok(())
+    }
+
+    /// Checks an e-mail address and password, throttled per account and per address.
+    pub(crate) async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, CoreError> {
+        let keys = self.throttle(email, client).await?;
         let user = self.store.user_by_email(email).await?;
         let (hash, usable) = match &user {
             Some(u) if u.disabled_at.is_none() => (u.password_hash.clone(), true),
@@ -256,12 +276,11 @@ impl Core {
         let user = match (ok, user) {
             (true, Some(u)) => u,
             _ => {
-                let keys: Vec<&str> = checks.iter().map(|(k, _)| *k).collect();
-                self.store.record_login_failure(&keys, now).await?;
+                self.throttle_failed(&keys).await?;
                 return Err(CoreError::InvalidCredentials);
             }
         };
-        self.store.clear_login_failures(&acct).await?;
+        self.throttle_passed(email).await?;
         Ok(user)
     }
 
@@ -339,7 +358,7 @@ impl Core {
         }
         check_password(new, &user.email)?;
         let hash = hash_off_runtime(new.to_owned()).await?;
-        self.store.set_password_hash(user.id, &hash).await?;
+        self.store_password(user, new, &hash).await?;
         self.store
             .delete_user_sessions(user.id, principal.session_id_hash())
             .await?;
@@ -355,7 +374,7 @@ impl Core {
             .ok_or(CoreError::NotFound { what: "account" })?;
         check_password(new, &user.email)?;
         let hash = hash_off_runtime(new.to_owned()).await?;
-        self.store.set_password_hash(user.id, &hash).await?;
+        self.store_password(&user, new, &hash).await?;
         self.store.delete_user_sessions(user.id, None).await?;
         Ok(user)
     }

@@ -10,13 +10,17 @@
 //!   [`Core::project_access`] and [`access::ProjectAccess::require`], which consult the permission
 //!   table in `baraza_types::Role::grants`.
 //! * **No secret is stored in clear.** Passwords are Argon2id hashes; session cookies and API
-//!   tokens are random secrets of which only a SHA-256 digest is stored.
+//!   tokens are random secrets of which only a SHA-256 digest is stored. The one exception is
+//!   chosen per account: Digest sign-in for older ODK Collect keeps password equivalents
+//!   (see [`digest`]).
 //! * **No state lives in process memory** that another instance would need: sessions, throttling
 //!   counters and tokens are all in the store, so instances behind a load balancer agree.
 //! * **Time is injected** through [`Clock`], so tests control expiry and throttling windows.
 
 pub mod access;
 pub mod auth;
+pub mod central;
+pub mod digest;
 mod error;
 pub mod fill;
 pub mod forms;

@@ -60,13 +60,22 @@ impl From<bool> for Arg {
 /// A query and its arguments.
 #[derive(Debug)]
 pub(crate) struct Sql {
-    sql: &'static str,
+    sql: std::borrow::Cow<'static, str>,
     args: Vec<Arg>,
 }
 
 pub(crate) fn q(sql: &'static str) -> Sql {
     Sql {
-        sql,
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+/// A query whose text is assembled at run time from fragments of our own (never from input:
+/// values are always bound arguments).
+pub(crate) fn q_built(sql: String) -> Sql {
+    Sql {
+        sql: sql.into(),
         args: Vec::new(),
     }
 }
@@ -78,7 +87,7 @@ impl Sql {
     }
 
     fn sqlite(&self) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-        let mut query = sqlx::query(self.sql);
+        let mut query = sqlx::query(&self.sql);
         for a in &self.args {
             query = match a {
                 Arg::I64(v) => query.bind(*v),
@@ -92,7 +101,7 @@ impl Sql {
     }
 
     fn pg(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        let mut query = sqlx::query(self.sql);
+        let mut query = sqlx::query(&self.sql);
         for a in &self.args {
             query = match a {
                 Arg::I64(v) => query.bind(*v),

@@ -396,7 +396,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.pools
             .execute(
-                q("UPDATE forms SET state = $1, updated_at = $2 WHERE id = $3")
+                q("UPDATE forms SET state = $1, updated_at = $2,
+                          published_at = CASE WHEN $1 = 'published' THEN COALESCE(published_at, $2) ELSE published_at END
+                   WHERE id = $3")
                     .bind(state.as_str())
                     .bind(now)
                     .bind(form_id),

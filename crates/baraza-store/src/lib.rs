@@ -15,12 +15,14 @@
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
 pub mod blobs;
+mod central;
 mod db;
 mod fill;
 mod forms;
 mod models;
 
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
+pub use central::*;
 pub use fill::*;
 pub use forms::*;
 pub use models::*;

@@ -179,6 +179,25 @@ where
             return Ok(ctx.clone());
         }
         let state = AppState::from_ref(state);
+        let principal = if let Some(token) = bearer(&parts.headers) {
+            state.core.token_principal(token).await?
+        } else if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
+            state
+                .core
+                .session_principal(secret)
+                .await?
+                .unwrap_or(Principal::Anonymous)
+        } else {
+            Principal::Anonymous
+        };
+        Ok(Ctx::for_principal(parts, &state, principal))
+    }
+}
+
+impl Ctx {
+    /// The context of a request whose principal is already known (the API guards establish it
+    /// from the `Authorization` header), remembered for the request's other extractors.
+    pub(crate) fn for_principal(parts: &mut Parts, state: &AppState, principal: Principal) -> Ctx {
         let info = parts
             .extensions
             .get::<ReqInfo>()
@@ -193,25 +212,14 @@ where
                 pre_csrf: String::new(),
                 method: parts.method.clone(),
             });
-        let principal = if let Some(token) = bearer(&parts.headers) {
-            state.core.token_principal(token).await?
-        } else if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-            state
-                .core
-                .session_principal(secret)
-                .await?
-                .unwrap_or(Principal::Anonymous)
-        } else {
-            Principal::Anonymous
-        };
         let ctx = Ctx {
             client: client_info(parts, state.settings.behind_proxy),
-            state,
+            state: state.clone(),
             principal,
             info,
         };
         parts.extensions.insert(ctx.clone());
-        Ok(ctx)
+        ctx
     }
 }
 
@@ -309,9 +317,9 @@ needs! {
     ManageProject => ManageProject,
     ViewForms => ViewForms,
     ViewData => ViewData,
+    SubmitData => SubmitData,
     ManageForms => ManageForms,
     ManageAppUsers => ManageAppUsers,
-    SubmitData => SubmitData,
     ReviewData => ReviewData,
     EditData => EditData,
 }

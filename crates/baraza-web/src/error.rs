@@ -30,6 +30,9 @@ pub struct ErrorInfo {
     pub retry_after: Option<i64>,
     /// A `WWW-Authenticate` challenge for a 401 (HTTP Basic on OpenRosa endpoints).
     pub challenge: Option<&'static str>,
+    /// Further `WWW-Authenticate` challenges, each sent as a header of its own after
+    /// `challenge` (Digest, whose nonce changes).
+    pub extra_challenges: Vec<String>,
 }
 
 impl ErrorInfo {
@@ -40,6 +43,7 @@ impl ErrorInfo {
             detail_key: None,
             retry_after: None,
             challenge: None,
+            extra_challenges: Vec::new(),
         }
     }
 }

@@ -99,8 +99,12 @@ pub enum Guard {
     Project(Permission),
     /// An ODK Collect app user, by the token in the path.
     AppUser,
-    /// HTTP Basic credentials of a project member (OpenRosa for accounts).
-    Basic,
+    /// A person signed in through the `Authorization` header (a bearer token or session, or
+    /// Basic credentials; Digest too on the OpenRosa routes), with this permission in the
+    /// project `{pid}` of the path: OpenRosa for accounts and ODK Central's API.
+    Account(Permission),
+    /// A person signed in through the `Authorization` header, whatever their projects.
+    ApiUser,
 }
 
 /// One route: method, path, the access it needs, and its handler.
@@ -123,10 +127,11 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 /// Every route of the application.
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, admin, api, fill, forms, import, openrosa, orgs, system};
+    use handlers::{account, admin, api, central, fill, forms, import, openrosa, orgs, system};
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
     let fill_limit = DefaultBodyLimit::max(fill::MAX_FILL_POST_BYTES);
+    let xml_limit = DefaultBodyLimit::max(central::MAX_REST_SUBMISSION_BYTES);
     use Guard::*;
     use Method as M;
     use Permission as P;
@@ -141,6 +146,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/account/tokens", Session, get(account::tokens_page)),
         r(M::POST, "/account/tokens", Session, post(account::create_token)),
         r(M::POST, "/account/tokens/{id}/revoke", Session, post(account::revoke_token)),
+        r(M::POST, "/account/digest", Session, post(central::set_digest)),
         r(M::GET, "/admin/users", Admin, get(admin::users_page)),
         r(M::POST, "/admin/users", Admin, post(admin::create_user)),
         r(M::GET, "/orgs", Public, get(orgs::org_list)),
@@ -186,12 +192,24 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/v1/key/{token}/projects/{pid}/forms/{form}/attachments/{name}", AppUser, get(openrosa::attachment)),
         r(M::HEAD, "/v1/key/{token}/projects/{pid}/submission", AppUser, head(openrosa::submission_head)),
         r(M::POST, "/v1/key/{token}/projects/{pid}/submission", AppUser, post(openrosa::submission_post).layer(submission_limit)),
-        r(M::GET, "/v1/projects/{pid}/formList", Basic, get(openrosa::form_list)),
-        r(M::GET, "/v1/projects/{pid}/forms/{form}", Basic, get(openrosa::form_xml)),
-        r(M::GET, "/v1/projects/{pid}/forms/{form}/manifest", Basic, get(openrosa::manifest)),
-        r(M::GET, "/v1/projects/{pid}/forms/{form}/attachments/{name}", Basic, get(openrosa::attachment)),
-        r(M::HEAD, "/v1/projects/{pid}/submission", Basic, head(openrosa::submission_head)),
-        r(M::POST, "/v1/projects/{pid}/submission", Basic, post(openrosa::submission_post).layer(submission_limit)),
+        r(M::GET, "/v1/projects/{pid}/formList", Account(P::ViewForms), get(openrosa::form_list)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}", Account(P::ViewForms), get(central::form)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/manifest", Account(P::ViewForms), get(openrosa::manifest)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/attachments/{name}", Account(P::ViewForms), get(openrosa::attachment)),
+        r(M::HEAD, "/v1/projects/{pid}/submission", Account(P::SubmitData), head(openrosa::submission_head)),
+        r(M::POST, "/v1/projects/{pid}/submission", Account(P::SubmitData), post(openrosa::submission_post).layer(submission_limit)),
+        r(M::POST, "/v1/sessions", Public, post(central::create_session)),
+        r(M::DELETE, "/v1/sessions/{token}", ApiUser, delete(central::delete_session)),
+        r(M::GET, "/v1/users/current", ApiUser, get(central::current_user)),
+        r(M::GET, "/v1/projects", ApiUser, get(central::projects)),
+        r(M::GET, "/v1/projects/{pid}", Account(P::ViewProject), get(central::project)),
+        r(M::GET, "/v1/projects/{pid}/forms", Account(P::ViewForms), get(central::forms)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/versions", Account(P::ViewForms), get(central::form_versions)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions", Account(P::ViewData), get(central::submissions)),
+        r(M::POST, "/v1/projects/{pid}/forms/{form}/submissions", Account(P::SubmitData), post(central::create_submission).layer(xml_limit)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}", Account(P::ViewData), get(central::submission)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments", Account(P::ViewData), get(central::submission_attachments)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/{*odata}", Account(P::ViewData), get(central::odata::feed)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),

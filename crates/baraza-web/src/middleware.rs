@@ -42,7 +42,7 @@ pub async fn trace(mut req: Request, next: Next) -> Response {
     let micros = started.elapsed().as_micros() as u64;
     let status = res.status().as_u16();
     span.in_scope(|| {
-        if status >= 500 {
+        if status >= 500 && status != 501 {
             tracing::error!(status, micros, "request");
         } else {
             tracing::info!(status, micros, "request");
@@ -261,6 +261,11 @@ fn render_error(state: &AppState, info: &ReqInfo, res: Response) -> Response {
     if let Some(c) = err.challenge {
         out.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+    }
+    for c in &err.extra_challenges {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            out.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
     }
     if let Some(secs) = err.retry_after {
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

@@ -172,6 +172,8 @@ pub async fn set_lang(ctx: Ctx, CsrfForm(f): CsrfForm<LangForm>) -> WebResult<Re
 struct AccountData {
     user: UserView,
     projects: Vec<ProjectView>,
+    /// Whether Digest sign-in (ODK Collect over plain HTTP) is allowed for the account.
+    digest_enabled: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,12 +182,20 @@ pub struct DoneQuery {
     done: String,
 }
 
+/// Which form of the account page an error belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AccountForm {
+    Password,
+    Digest,
+}
+
 fn account_markup(
     ctx: &Ctx,
     data: &AccountData,
     notice: Option<&str>,
-    error: Option<&str>,
+    error: Option<(AccountForm, &str)>,
 ) -> maud::Markup {
+    let error_of = |form: AccountForm| error.filter(|(f, _)| *f == form).map(|(_, m)| m);
     let c = Chrome::from_ctx(ctx);
     layout(
         &c,
@@ -210,8 +220,9 @@ fn account_markup(
                 }
             }
             p { a href="/account/tokens" { (c.t("tokens.title")) } }
+            (super::central::digest_section(&c, data.digest_enabled, error_of(AccountForm::Digest)))
             h2 #password { (c.t("account.password")) }
-            (form_error(error))
+            (form_error(error_of(AccountForm::Password)))
             form.stack method="post" action="/account/password" {
                 (csrf_field(c.csrf))
                 label { (c.t("account.current_password")) input type="password" name="current" required autocomplete="current-password"; }
@@ -245,6 +256,7 @@ async fn account_data(ctx: &Ctx) -> WebResult<AccountData> {
     Ok(AccountData {
         user: UserView::from(user),
         projects: my_projects(ctx).await?,
+        digest_enabled: ctx.state.core.digest_enabled(&ctx.principal).await?,
     })
 }
 
@@ -254,7 +266,12 @@ pub async fn account_page(
     Query(q): Query<DoneQuery>,
 ) -> WebResult<Response> {
     let data = account_data(&ctx).await?;
-    let notice = (q.done == "password").then(|| ctx.t("account.password_changed"));
+    let notice = match q.done.as_str() {
+        "password" => Some(ctx.t("account.password_changed")),
+        "digest_on" => Some(ctx.t("digest.done_enabled")),
+        "digest_off" => Some(ctx.t("digest.done_disabled")),
+        _ => None,
+    };
     Ok(respond(&ctx, &data, || {
         account_markup(&ctx, &data, notice, None)
     }))
@@ -283,25 +300,32 @@ pub async fn change_password(
     };
     match result {
         Ok(()) => Ok(see_other("/account?done=password")),
-        Err(err)
-            if ctx.format() == crate::ctx::Format::Html && err.0.code != ErrorCode::Internal =>
-        {
-            let args: Vec<(&str, &str)> =
-                err.0.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let mut msg = ctx.tf(&format!("error.{}", err.0.code.as_str()), &args);
-            if let Some(d) = &err.0.detail_key {
-                msg = format!("{msg} ({})", ctx.t(d));
-            }
-            let data = account_data(&ctx).await?;
-            let status = StatusCode::from_u16(err.0.code.http_status())
-                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            Ok(form_again(
-                status,
-                account_markup(&ctx, &data, None, Some(&msg)),
-            ))
-        }
-        Err(err) => Err(err),
+        Err(err) => account_error(&ctx, err, AccountForm::Password).await,
     }
+}
+
+/// The account page shown again with the error of one of its forms (or, for JSON clients and
+/// failures of ours, the error itself).
+pub(crate) async fn account_error(
+    ctx: &Ctx,
+    err: WebError,
+    form: AccountForm,
+) -> WebResult<Response> {
+    if ctx.format() != crate::ctx::Format::Html || err.0.code == ErrorCode::Internal {
+        return Err(err);
+    }
+    let args: Vec<(&str, &str)> = err.0.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut msg = ctx.tf(&format!("error.{}", err.0.code.as_str()), &args);
+    if let Some(d) = &err.0.detail_key {
+        msg = format!("{msg} ({})", ctx.t(d));
+    }
+    let data = account_data(ctx).await?;
+    let status =
+        StatusCode::from_u16(err.0.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(form_again(
+        status,
+        account_markup(ctx, &data, None, Some((form, &msg))),
+    ))
 }
 
 #[derive(Serialize)]

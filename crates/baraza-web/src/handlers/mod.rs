@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod central;
 pub mod fill;
 pub mod forms;
 pub mod import;

@@ -1,7 +1,8 @@
 //! OpenRosa, the way ODK Central speaks it, so that ODK Collect and KoboCollect connect with the
 //! QR code of an app user: `/v1/key/{token}/projects/{pid}/formList`, `…/forms/{id}.xml`,
 //! `…/forms/{id}/manifest`, `HEAD` and `POST …/submission`; and the same under
-//! `/v1/projects/{pid}/…` for people signing in with HTTP Basic credentials.
+//! `/v1/projects/{pid}/…` for people signing in with HTTP Basic or Digest credentials (or a
+//! bearer token), see `central::auth`.
 //!
 //! A submission's parts are streamed to content-addressed blobs as they arrive (the XML part,
 //! small, is also kept in memory to be parsed); only when every part is durable does the core
@@ -38,32 +39,10 @@ pub struct Caller {
     pub prefix: String,
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    use base64::Engine;
-    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = h.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
-}
-
-fn challenge() -> WebError {
-    let mut e = WebError::code(ErrorCode::Unauthenticated);
-    e.0.challenge = Some("Basic realm=\"Baraza\", charset=\"UTF-8\"");
-    e
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> WebResult<Self> {
-        let ctx = Ctx::from_request_parts(parts, state).await?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| WebError::not_found())?;
@@ -72,6 +51,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|p| p.parse().ok())
             .ok_or_else(WebError::not_found)?;
         if let Some(token) = params.get("token") {
+            let ctx = Ctx::from_request_parts(parts, state).await?;
             let app_user = state.core.app_user(token, ProjectId(pid)).await?;
             let project = state
                 .core
@@ -88,29 +68,37 @@ impl FromRequestParts<AppState> for Caller {
                 prefix: format!("/v1/key/{token}/projects/{pid}"),
             });
         }
-        let (email, password) = basic_credentials(&parts.headers).ok_or_else(challenge)?;
-        let principal = match state
-            .core
-            .basic_principal(&email, &password, &ctx.client)
-            .await
-        {
-            Ok(p) => p,
-            Err(CoreError::InvalidCredentials) => return Err(challenge()),
-            Err(e) => return Err(e.into()),
-        };
-        let access = state
-            .core
-            .project_access_by_id(&principal, ProjectId(pid))
-            .await?;
-        access.require(Permission::ViewForms)?;
-        let user = principal.user().map(|u| u.id).ok_or_else(challenge)?;
+        // People: Basic or Digest credentials (or a bearer token), see `central::auth`.
+        let (ctx, access, _) =
+            super::central::auth::account_access(parts, state, true, Permission::ViewForms).await?;
+        let user = ctx
+            .principal
+            .user()
+            .map(|u| u.id)
+            .ok_or_else(|| WebError::code(ErrorCode::Unauthenticated))?;
         Ok(Caller {
-            ctx,
             can_submit: access.can(Permission::SubmitData),
             project: access.project,
+            ctx,
             submitter: Submitter::User(user),
             prefix: format!("/v1/projects/{pid}"),
         })
+    }
+}
+
+/// A [`Caller`] who may submit (app users, and people from the collector role up), checked
+/// before the body is read.
+pub struct SubmittingCaller(pub Caller);
+
+impl FromRequestParts<AppState> for SubmittingCaller {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> WebResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.can_submit {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(SubmittingCaller(caller))
     }
 }
 
@@ -124,7 +112,7 @@ fn require_openrosa(headers: &HeaderMap) -> WebResult<()> {
     }
 }
 
-fn xml_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn xml_response(status: StatusCode, body: String) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -243,7 +231,10 @@ pub async fn attachment(
 }
 
 /// `HEAD /v1/key/{token}/projects/{pid}/submission`: how much may be sent at once.
-pub async fn submission_head(_g: Caller, headers: HeaderMap) -> WebResult<Response> {
+pub async fn submission_head(
+    SubmittingCaller(_g): SubmittingCaller,
+    headers: HeaderMap,
+) -> WebResult<Response> {
     require_openrosa(&headers)?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();
@@ -276,14 +267,11 @@ fn multipart_err(e: axum::extract::multipart::MultipartError) -> WebError {
 
 /// `POST /v1/key/{token}/projects/{pid}/submission`: a submission and its attachments.
 pub async fn submission_post(
-    g: Caller,
+    SubmittingCaller(g): SubmittingCaller,
     headers: HeaderMap,
     mut mp: Multipart,
 ) -> WebResult<Response> {
     require_openrosa(&headers)?;
-    if !g.can_submit {
-        return Err(ErrorCode::Forbidden.into());
-    }
     let blobs = g.ctx.state.core.blobs().clone();
     let mut xml: Option<(Vec<u8>, baraza_store::BlobRef)> = None;
     let mut files = Vec::new();

@@ -72,7 +72,17 @@ fn expect(guard: Guard, who: Who, public: bool) -> Expect {
     match (guard, who) {
         (Guard::Public, _) => Allowed,
         (Guard::AppUser, _) => BadToken,
-        (Guard::Basic, _) => Unauthenticated,
+        (Guard::ApiUser | Guard::Account(_), Who::Anonymous) => Unauthenticated,
+        (Guard::ApiUser, _) => Allowed,
+        // `{pid}` is the private project.
+        (Guard::Account(p), Who::Member(r)) => {
+            if r.grants(p) {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        (Guard::Account(_), Who::Outsider | Who::Admin) => Hidden,
         (_, Who::Anonymous) => {
             if guard == Guard::Project(Permission::ViewProject) && public {
                 Allowed
@@ -137,6 +147,12 @@ async fn every_route_enforces_its_guard() {
                 None => browser(),
             };
             let token = session_csrf(&app, &client).await;
+            // The `/v1` API reads credentials from the `Authorization` header only: a session
+            // opened through `POST /v1/sessions`, as pyodk does.
+            let bearer = match person.email {
+                Some(e) => Some(api_session(&app, e).await),
+                None => None,
+            };
             // Every (route, project) pair; sign-out ends the session, so it comes last.
             let mut pairs = Vec::new();
             for (project, public) in [
@@ -166,6 +182,10 @@ async fn every_route_enforces_its_guard() {
                     Method::DELETE => client.delete(&url).header("x-csrf-token", &token),
                     Method::HEAD => client.head(&url),
                     ref m => panic!("no request for method {m}"),
+                };
+                let req = match (&bearer, route.guard) {
+                    (Some(b), Guard::Account(_) | Guard::ApiUser) => req.bearer_auth(b),
+                    _ => req,
                 };
                 let res = req
                     .header("accept", "application/json")
@@ -211,7 +231,13 @@ async fn every_route_enforces_its_guard() {
                         assert_eq!(status, StatusCode::UNAUTHORIZED, "{ctx}")
                     }
                     Expect::BadToken => assert_eq!(code, "invalid_token", "{ctx}"),
+                    Expect::Forbidden if route.method == Method::HEAD => {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "{ctx}")
+                    }
                     Expect::Forbidden => assert_eq!(code, "forbidden", "{ctx}"),
+                    Expect::Hidden if route.method == Method::HEAD => {
+                        assert_eq!(status, StatusCode::NOT_FOUND, "{ctx}")
+                    }
                     Expect::Hidden => {
                         assert_eq!(code, "not_found", "{ctx}");
                         assert!(hidden_project(&message), "{ctx}: {message}");

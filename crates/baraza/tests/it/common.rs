@@ -173,6 +173,24 @@ pub async fn signed_in(app: &TestApp, email: &str) -> Client {
     c
 }
 
+/// A bearer token for the `/v1` API: a session opened with `POST /v1/sessions`, as pyodk does.
+pub async fn api_session(app: &TestApp, email: &str) -> String {
+    let password = demo::ACCOUNTS
+        .iter()
+        .find(|a| a.email == email)
+        .map(|a| a.password)
+        .unwrap_or("outsider-password-1");
+    let res = reqwest::Client::new()
+        .post(app.url("/v1/sessions"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "API session for {email}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["token"].as_str().expect("a token").to_owned()
+}
+
 pub const AMINA: &str = "amina@eau-tchad.example";
 pub const CLAIRE: &str = "claire@eau-tchad.example";
 pub const IDRISS: &str = "idriss@eau-tchad.example";

@@ -3,8 +3,10 @@
 
 mod access;
 mod auth;
+mod central;
 mod collect;
 mod common;
+mod digest;
 mod fuzz;
 mod import;
 mod pages;
