@@ -529,7 +529,7 @@ impl Core {
         if let (At::Page(n), false) = (state.at, uploads.is_empty()) {
             let pages = engine.pages();
             let page = pages.get(n).cloned().unwrap_or_default();
-            let allowed = engine.file_questions(&page, posted);
+            let allowed = engine.file_questions(&state.filling, &page, posted);
             let now = self.now();
             for u in uploads {
                 if allowed.contains(&u.path) {
@@ -549,7 +549,7 @@ impl Core {
         if let At::Page(n) = state.at {
             let pages = engine.pages();
             let page = pages.get(n).cloned().unwrap_or_default();
-            for path in engine.file_questions(&page, posted) {
+            for path in engine.file_questions(&state.filling, &page, posted) {
                 if posted
                     .iter()
                     .any(|(k, v)| k == &format!("{path}#remove") && !v.is_empty())

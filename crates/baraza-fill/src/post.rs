@@ -72,6 +72,10 @@ impl Engine<'_> {
             if !self.on_page(id, page) || self.idx.path(id, &loc) != path {
                 continue;
             }
+            // Only repeat instances that exist: a post cannot make thousands of them.
+            if f.answers.level(&self.idx, id, &loc).is_none() {
+                continue;
+            }
             if self.is_readonly(&f.answers, id, &loc, rel, env) || q.qtype.is_metadata() {
                 continue;
             }
@@ -181,9 +185,14 @@ impl Engine<'_> {
         false
     }
 
-    /// The file questions among the `_f` paths of a post, on `page`: where an uploaded file may
-    /// be stored.
-    pub fn file_questions(&self, page: &[usize], posted: &[(String, String)]) -> Vec<String> {
+    /// The file questions among the `_f` paths of a post, on `page`, in repeat instances that
+    /// exist: where an uploaded file may be stored.
+    pub fn file_questions(
+        &self,
+        f: &Filling,
+        page: &[usize],
+        posted: &[(String, String)],
+    ) -> Vec<String> {
         all(posted, "_f")
             .take(MAX_POSTED_FIELDS)
             .filter(|path| {
@@ -195,6 +204,7 @@ impl Engine<'_> {
                         )
                     }) && self.on_page(id, page)
                         && self.idx.path(id, &loc) == *path
+                        && f.answers.level(&self.idx, id, &loc).is_some()
                 })
             })
             .map(str::to_owned)

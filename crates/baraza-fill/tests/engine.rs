@@ -663,3 +663,30 @@ fn spreadsheet_columns_are_matched_as_kobo_and_central_name_them() {
     assert!(read_table(b"", "x.csv").is_err());
     assert!(read_table(b"a,b", "x.pdf").is_err());
 }
+
+#[test]
+fn a_post_cannot_make_repeat_instances() {
+    let form = compile(REPEATS);
+    let e = Engine::new(&form, "default", &HashMap::new());
+    let env = env();
+    let mut f = e.start(&env);
+    let rel = e.refresh(&mut f, &env);
+    let (member, _) = e.idx.parse_path("/data/member").unwrap();
+    let page = e
+        .pages()
+        .into_iter()
+        .find(|p| e.on_page(member, p))
+        .unwrap();
+    let done = e.apply(
+        &mut f,
+        &rel,
+        &env,
+        &page,
+        &post(&[
+            ("_f", "/data/member[100000]/name"),
+            ("/data/member[100000]/name", "x"),
+        ]),
+    );
+    assert!(done.is_empty());
+    assert_eq!(f.answers.count(&e.idx, member, &[]), 1);
+}

@@ -532,10 +532,7 @@ async fn submissions_are_created_from_xml_and_filtered_by_date() {
             count("__system/reviewState ne 'approved'".into()).await,
             291
         );
-        assert_eq!(
-            count("__system/reviewState eq 'hasIssues'".into()).await,
-            1
-        );
+        assert_eq!(count("__system/reviewState eq 'hasIssues'".into()).await, 1);
         assert_eq!(
             count("__system/updatedAt eq null and __system/submitterId lt 0".into()).await,
             300
