@@ -15,7 +15,7 @@ use baraza_store::{
     BlobRef, DraftRow, FormRow, FormState, FormVersionRow, NewSubmissionEvent, StoreError,
     SubmissionEvent,
 };
-use baraza_types::{Permission, ProjectId, UserId};
+use baraza_types::{Permission, ProjectId};
 use std::collections::HashMap;
 
 /// Review states of a record.
@@ -923,11 +923,6 @@ impl Core {
             .await?;
         let b = self.store.purge_rate_events(now - 24 * 3600).await?;
         Ok(a + b)
-    }
-
-    /// The user a draft belongs to (for tests and tools).
-    pub async fn draft_owner(&self, draft_id: &str) -> Result<Option<UserId>, CoreError> {
-        Ok(self.store.draft(draft_id).await?.and_then(|d| d.user_id))
     }
 }
 

@@ -20,7 +20,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use baraza_core::fill::{FillMode, FillOwner, FillState, Sent, Upload};
 use baraza_fill::{Action, At, ChoiceView, Control, Notice, Problem, ProblemView, Widget};
-use baraza_types::{ErrorCode, Permission};
+use baraza_types::ErrorCode;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -1227,8 +1227,7 @@ pub async fn public_start(
     Ok(res)
 }
 
-fn public_secret(ctx: &Ctx, headers: &axum::http::HeaderMap) -> WebResult<String> {
-    let _ = ctx;
+fn public_secret(headers: &axum::http::HeaderMap) -> WebResult<String> {
     cookie(headers, PUBLIC_COOKIE)
         .map(str::to_owned)
         .ok_or_else(WebError::not_found)
@@ -1241,7 +1240,7 @@ pub async fn public_page(
     Path((token, draft)): Path<(String, String)>,
     Query(q): Query<FillQuery>,
 ) -> WebResult<Response> {
-    let secret = public_secret(&ctx, &headers)?;
+    let secret = public_secret(&headers)?;
     let owner = FillOwner::Public {
         token: &token,
         secret: &secret,
@@ -1268,7 +1267,7 @@ pub async fn public_post(
     Query(q): Query<FillQuery>,
     post: FillPost,
 ) -> WebResult<Response> {
-    let secret = public_secret(&ctx, &headers)?;
+    let secret = public_secret(&headers)?;
     let owner = FillOwner::Public {
         token: &token,
         secret: &secret,
@@ -1309,9 +1308,4 @@ pub async fn set_public_link(
 #[derive(Deserialize)]
 pub struct PublicLinkForm {
     public: String,
-}
-
-/// Whether a person may fill a form of this project in the browser (for links).
-pub fn can_fill(access: &baraza_core::ProjectAccess) -> bool {
-    access.can(Permission::SubmitData)
 }
