@@ -6,6 +6,7 @@ mod auth;
 mod collect;
 mod common;
 mod fuzz;
+mod ingest;
 mod pages;
 mod processes;
 mod tokens;
