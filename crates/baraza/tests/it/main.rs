@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod collect;
 mod common;
+mod conversation;
 mod fuzz;
 mod ingest;
 mod pages;
