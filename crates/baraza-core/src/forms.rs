@@ -393,13 +393,22 @@ impl Core {
 
     /// The live app user of a token in a project, or `InvalidToken`.
     pub async fn app_user(&self, token: &str, project: ProjectId) -> Result<AppUser, CoreError> {
+        Ok(self.app_user_in_project(token, project).await?.0)
+    }
+
+    /// The live app user of a token in a project, with the project, or `InvalidToken`.
+    pub async fn app_user_in_project(
+        &self,
+        token: &str,
+        project: ProjectId,
+    ) -> Result<(AppUser, baraza_store::Project), CoreError> {
         if token.is_empty() || token.len() > 100 {
             return Err(CoreError::InvalidToken);
         }
-        match self.store.app_user_by_token(&digest(token)).await? {
-            Some(u) if u.project_id == project => Ok(u),
-            _ => Err(CoreError::InvalidToken),
-        }
+        self.store
+            .app_user_in_project(&digest(token), project)
+            .await?
+            .ok_or(CoreError::InvalidToken)
     }
 
     /// The published forms that ODK Collect may download, with their current versions.
@@ -471,25 +480,21 @@ impl Core {
             code: "submission_not_utf8",
             detail: "the submission is not UTF-8".into(),
         })?;
-        let form = self
+        let (form, version_id) = self
             .store
-            .form_by_xml_id(project, &sub.form_id)
+            .form_with_version(project, &sub.form_id, sub.version.as_deref().unwrap_or(""))
             .await?
             .ok_or(CoreError::NotFound { what: "form" })?;
         if form.state != FormState::Published {
             return Err(CoreError::FormNotOpen);
         }
-        let version_id = self
-            .store
-            .form_version_id(form.id, sub.version.as_deref().unwrap_or(""))
-            .await?
-            .ok_or_else(|| CoreError::SubmissionInvalid {
-                code: "submission_wrong_version",
-                detail: format!(
-                    "this form has no version {:?}: update the form on the device",
-                    sub.version.as_deref().unwrap_or("")
-                ),
-            })?;
+        let version_id = version_id.ok_or_else(|| CoreError::SubmissionInvalid {
+            code: "submission_wrong_version",
+            detail: format!(
+                "this form has no version {:?}: update the form on the device",
+                sub.version.as_deref().unwrap_or("")
+            ),
+        })?;
         let model = self.form_model(version_id).await?;
         let values = baraza_openrosa::type_values(&model, &sub).map_err(|errs| {
             let first = errs.first();

@@ -345,22 +345,27 @@ impl Store {
             .transpose()
     }
 
-    /// The id of a form's version with this number (the version's rows never change once
-    /// written, so callers may keep what they derive from it).
-    pub async fn form_version_id(
+    /// A form of a project by its id, with the id of its version with this number, if it has
+    /// one: what a submission needs, in one query.
+    pub async fn form_with_version(
         &self,
-        form_id: i64,
+        project: ProjectId,
+        xml_form_id: &str,
         version: &str,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<(FormRow, Option<i64>)>, StoreError> {
         self.pools
             .fetch_optional(
                 Mode::Read,
-                q("SELECT id FROM form_versions WHERE form_id = $1 AND version = $2")
-                    .bind(form_id)
-                    .bind(version),
+                q("SELECT f.id, f.project_id, f.xml_form_id, f.title, f.state, f.current_version_id,
+                          f.created_at, f.updated_at, v.id AS version_id
+                   FROM forms f LEFT JOIN form_versions v ON v.form_id = f.id AND v.version = $3
+                   WHERE f.project_id = $1 AND f.xml_form_id = $2")
+                .bind(project.0)
+                .bind(xml_form_id)
+                .bind(version),
             )
             .await?
-            .map(|r| r.get("id"))
+            .map(|r| Ok((form_from(&r)?, r.get("version_id")?)))
             .transpose()
     }
 
@@ -436,6 +441,40 @@ impl Store {
             )
             .await?
             .map(|r| app_user_from(&r))
+            .transpose()
+    }
+
+    /// The live app user whose token has this digest, if it belongs to `project`, with the
+    /// project: what each OpenRosa request of a phone needs, in one query.
+    pub async fn app_user_in_project(
+        &self,
+        token_hash: &str,
+        project: ProjectId,
+    ) -> Result<Option<(AppUser, crate::Project)>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT p.id, p.org_id, p.slug, p.name, p.description, p.visibility, p.created_at,
+                          a.id AS app_user_id, a.name AS app_user_name,
+                          a.created_at AS app_user_created_at
+                   FROM app_users a JOIN projects p ON p.id = a.project_id
+                   WHERE a.token_hash = $1 AND a.project_id = $2 AND a.revoked_at IS NULL")
+                .bind(token_hash)
+                .bind(project.0),
+            )
+            .await?
+            .map(|r| {
+                Ok((
+                    AppUser {
+                        id: r.get("app_user_id")?,
+                        project_id: project,
+                        name: r.get("app_user_name")?,
+                        created_at: r.get("app_user_created_at")?,
+                        revoked_at: None,
+                    },
+                    crate::project_from(&r)?,
+                ))
+            })
             .transpose()
     }
 

@@ -7,11 +7,11 @@ use baraza_store::{
     BlobRef, IngestOutcome, NewFormVersion, NewProject, NewSubmission, ReceivedFile, Store,
     StoreError, StoreOptions, SubmissionXml,
 };
-use baraza_types::Visibility;
+use baraza_types::{ProjectId, Visibility};
 use std::collections::HashMap;
 
-/// A store with a project and a form version; returns (store, form id, version id).
-async fn setup(url: &str) -> (Store, i64, i64) {
+/// A store with a project and a form version; returns (store, form id, version id, project).
+async fn setup(url: &str) -> (Store, i64, i64, ProjectId) {
     let s = Store::open(url, &StoreOptions::default()).await.unwrap();
     let org = s.create_org("eau", "Eau", "", None, 1).await.unwrap();
     let project = s
@@ -43,7 +43,7 @@ async fn setup(url: &str) -> (Store, i64, i64) {
         })
         .await
         .unwrap();
-    (s, form.id, version.id)
+    (s, form.id, version.id, project.id)
 }
 
 fn sub(form: i64, version: i64, id: &str, body: &str, dep: Option<&str>) -> NewSubmission {
@@ -96,7 +96,7 @@ async fn send_all(
 async fn concurrent_submissions_replays_and_conflicts_keep_one_record_per_instance_id() {
     for backend in backends() {
         let db = fresh(backend).await;
-        let (store, form, version) = setup(&db.url).await;
+        let (store, form, version, _) = setup(&db.url).await;
 
         // 100 records; a third sent twice with the same bytes, a fifth also with other bytes,
         // shuffled so that the first to arrive is sometimes the "other" one.
@@ -224,7 +224,7 @@ async fn concurrent_submissions_replays_and_conflicts_keep_one_record_per_instan
 async fn a_failing_submission_does_not_sink_its_batch_and_late_files_are_merged() {
     for backend in backends() {
         let db = fresh(backend).await;
-        let (store, form, version) = setup(&db.url).await;
+        let (store, form, version, _) = setup(&db.url).await;
         let mut subs: Vec<_> = (0..40)
             .map(|i| sub(form, version, &format!("uuid:{i}"), "x", None))
             .collect();
@@ -266,6 +266,56 @@ async fn a_failing_submission_does_not_sink_its_batch_and_late_files_are_merged(
             store.submission_attachments(id).await.unwrap(),
             vec![("photo.jpg".to_owned(), Some("a".repeat(64)))]
         );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn what_a_submission_request_reads_comes_in_one_query_each() {
+    for backend in backends() {
+        let db = fresh(backend).await;
+        let (store, form, version, pid) = setup(&db.url).await;
+        let (f, v) = store
+            .form_with_version(pid, "f", "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((f.id, v), (form, Some(version)));
+        let (_, v) = store
+            .form_with_version(pid, "f", "2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v, None, "a version the form does not have");
+        assert!(store
+            .form_with_version(pid, "g", "1")
+            .await
+            .unwrap()
+            .is_none());
+
+        let phone = store
+            .create_app_user(pid, "phone", "digest-1", None, 3)
+            .await
+            .unwrap();
+        let (u, p) = store
+            .app_user_in_project("digest-1", pid)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((u.id, u.name.as_str(), p.id), (phone.id, "phone", pid));
+        let other = ProjectId(pid.0 + 1000);
+        assert!(store
+            .app_user_in_project("digest-1", other)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store.revoke_app_user(pid, phone.id, 4).await.unwrap());
+        assert!(store
+            .app_user_in_project("digest-1", pid)
+            .await
+            .unwrap()
+            .is_none());
         store.close().await;
         db.cleanup().await;
     }

@@ -77,14 +77,10 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|p| p.parse().ok())
             .ok_or_else(WebError::not_found)?;
         if let Some(token) = params.get("token") {
-            let app_user = state.core.app_user(token, ProjectId(pid)).await?;
-            let project = state
+            let (app_user, project) = state
                 .core
-                .store()
-                .project_by_id(ProjectId(pid))
-                .await
-                .map_err(CoreError::from)?
-                .ok_or_else(WebError::not_found)?;
+                .app_user_in_project(token, ProjectId(pid))
+                .await?;
             return Ok(Caller {
                 ctx,
                 project,
