@@ -312,16 +312,6 @@ impl Core {
         Ok(self.form(access, xml_form_id).await?.0)
     }
 
-    /// The XML of a submission version, as it was received. Every reader of submission XML goes
-    /// through here.
-    pub async fn submission_xml(&self, xml_sha256: &str) -> Result<Vec<u8>, CoreError> {
-        self.blobs.read(xml_sha256).await.map_err(|e| {
-            CoreError::Store(StoreError::Unavailable(format!(
-                "submission XML {xml_sha256}: {e}"
-            )))
-        })
-    }
-
     /// The attachments a submission's current version names, and whether each file arrived.
     pub async fn feed_attachments(
         &self,
@@ -365,12 +355,8 @@ impl Core {
                 ),
             });
         }
-        let blob =
-            self.blobs.put(xml).await.map_err(|e| {
-                CoreError::Store(StoreError::Unavailable(format!("blob storage: {e}")))
-            })?;
         let outcome = self
-            .ingest_submission(access.project.id, Submitter::User(user.id), xml, &blob, &[])
+            .ingest_submission(access.project.id, Submitter::User(user.id), xml, &[])
             .await?;
         if outcome == Ingested::Duplicate {
             return Ok((outcome, None));

@@ -670,11 +670,6 @@ impl Core {
             self.store.delete_draft(&state.draft.id).await?;
             return Ok(Sent::Tested { xml });
         }
-        let blob = self
-            .blobs
-            .put(xml.as_bytes())
-            .await
-            .map_err(crate::forms::blob_error)?;
         let named = answered_files(&engine, &state.filling);
         let incoming: Vec<IncomingFile> = state
             .filling
@@ -702,7 +697,7 @@ impl Core {
             _ => None,
         };
         let outcome = self
-            .ingest_submission(state.project, submitter, xml.as_bytes(), &blob, &incoming)
+            .ingest_submission(state.project, submitter, xml.as_bytes(), &incoming)
             .await;
         match outcome {
             Ok(Ingested::Created) | Ok(Ingested::Duplicate) => {}

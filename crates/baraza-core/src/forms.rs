@@ -1,21 +1,29 @@
 //! Forms (upload, versions, publish, close), app users for ODK Collect, and the ingestion of
 //! submissions that never loses nor duplicates a record.
 //!
-//! Ingestion is acknowledged only once durable: the XML and every attachment are flushed to
-//! content-addressed blobs first, then one transaction records the submission. A replay of the
-//! same bytes under the same `instanceID` finds the record and adds only attachments that arrive
-//! late (ODK Collect splits large uploads); other bytes under the same `instanceID` are a
-//! conflict; a `deprecatedID` makes a new version of a record and keeps the old one.
+//! Ingestion is acknowledged only once durable: every attachment is a flushed content-addressed
+//! blob before the submission is handed to the store, which records it, its XML and its typed
+//! values in one transaction, committed together with the submissions that arrived at the same
+//! time (group commit, see `baraza_store`'s `ingest.rs`). A replay of the same bytes under the
+//! same `instanceID` finds the record and adds only attachments that arrive late (ODK Collect
+//! splits large uploads); other bytes under the same `instanceID` are a conflict; a
+//! `deprecatedID` makes a new version of a record and keeps the old one.
+//!
+//! The XML is parsed once, here, into typed values; the form model it is checked against is
+//! parsed once per form version and kept ([`ModelCache`]).
 
 use crate::access::{Principal, ProjectAccess};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
 use baraza_store::{
     AppUser, BlobRef, FormListing, FormRow, FormState, FormVersionRow, IngestOutcome,
-    NewFormVersion, NewSubmission, StoreError,
+    NewFormVersion, NewSubmission, ReceivedFile, StoreError, SubmissionXml,
 };
 use baraza_types::{Permission, ProjectId};
 use baraza_xlsform::{Diagnostic, Severity};
+use sha2::Digest;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The outcome of an upload: the stored version and its warnings.
 #[derive(Debug, Clone)]
@@ -30,6 +38,31 @@ pub struct Uploaded {
 pub struct IncomingFile {
     pub name: String,
     pub blob: BlobRef,
+}
+
+/// Parsed form models by form version id. A stored version never changes, so an entry never goes
+/// stale; the cache is emptied when it holds [`ModelCache::CAPACITY`] models.
+#[derive(Default)]
+pub struct ModelCache(Mutex<HashMap<i64, Arc<baraza_xlsform::Form>>>);
+
+impl ModelCache {
+    const CAPACITY: usize = 256;
+
+    fn get(&self, version_id: i64) -> Option<Arc<baraza_xlsform::Form>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&version_id)
+            .cloned()
+    }
+
+    fn put(&self, version_id: i64, form: Arc<baraza_xlsform::Form>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(version_id, form);
+    }
 }
 
 /// Who submits.
@@ -362,13 +395,22 @@ impl Core {
 
     /// The live app user of a token in a project, or `InvalidToken`.
     pub async fn app_user(&self, token: &str, project: ProjectId) -> Result<AppUser, CoreError> {
+        Ok(self.app_user_in_project(token, project).await?.0)
+    }
+
+    /// The live app user of a token in a project, with the project, or `InvalidToken`.
+    pub async fn app_user_in_project(
+        &self,
+        token: &str,
+        project: ProjectId,
+    ) -> Result<(AppUser, baraza_store::Project), CoreError> {
         if token.is_empty() || token.len() > 100 {
             return Err(CoreError::InvalidToken);
         }
-        match self.store.app_user_by_token(&digest(token)).await? {
-            Some(u) if u.project_id == project => Ok(u),
-            _ => Err(CoreError::InvalidToken),
-        }
+        self.store
+            .app_user_in_project(&digest(token), project)
+            .await?
+            .ok_or(CoreError::InvalidToken)
     }
 
     /// The published forms that ODK Collect may download, with their current versions.
@@ -403,13 +445,31 @@ impl Core {
         Ok((form, version))
     }
 
-    /// Stores a submission whose XML and attachments are already durable blobs.
+    /// The parsed model of a form version.
+    async fn form_model(&self, version_id: i64) -> Result<Arc<baraza_xlsform::Form>, CoreError> {
+        if let Some(m) = self.models.get(version_id) {
+            return Ok(m);
+        }
+        let version = self
+            .store
+            .form_version(version_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "form" })?;
+        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
+            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+        let model = Arc::new(model);
+        self.models.put(version_id, model.clone());
+        Ok(model)
+    }
+
+    /// Stores a submission: its XML as received and the attachments that came with it, already
+    /// durable blobs. Returns once the record is committed (a replay adds only missing
+    /// attachments). The XML is parsed and checked against the form version it names.
     pub async fn ingest_submission(
         &self,
         project: ProjectId,
         submitter: Submitter,
         xml: &[u8],
-        xml_blob: &BlobRef,
         files: &[IncomingFile],
     ) -> Result<Ingested, CoreError> {
         let sub = baraza_openrosa::parse_submission(xml, &baraza_openrosa::Limits::default())
@@ -417,27 +477,27 @@ impl Core {
                 code: e.code(),
                 detail: e.to_string(),
             })?;
-        let form = self
+        // The parser accepted the bytes, so they are UTF-8; this only avoids a second promise.
+        let text = String::from_utf8(xml.to_vec()).map_err(|_| CoreError::SubmissionInvalid {
+            code: "submission_not_utf8",
+            detail: "the submission is not UTF-8".into(),
+        })?;
+        let (form, version_id) = self
             .store
-            .form_by_xml_id(project, &sub.form_id)
+            .form_with_version(project, &sub.form_id, sub.version.as_deref().unwrap_or(""))
             .await?
             .ok_or(CoreError::NotFound { what: "form" })?;
         if form.state != FormState::Published {
             return Err(CoreError::FormNotOpen);
         }
-        let version = self
-            .store
-            .form_version_by_number(form.id, sub.version.as_deref().unwrap_or(""))
-            .await?
-            .ok_or_else(|| CoreError::SubmissionInvalid {
-                code: "submission_wrong_version",
-                detail: format!(
-                    "this form has no version {:?}: update the form on the device",
-                    sub.version.as_deref().unwrap_or("")
-                ),
-            })?;
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+        let version_id = version_id.ok_or_else(|| CoreError::SubmissionInvalid {
+            code: "submission_wrong_version",
+            detail: format!(
+                "this form has no version {:?}: update the form on the device",
+                sub.version.as_deref().unwrap_or("")
+            ),
+        })?;
+        let model = self.form_model(version_id).await?;
         let values = baraza_openrosa::type_values(&model, &sub).map_err(|errs| {
             let first = errs.first();
             CoreError::SubmissionInvalid {
@@ -469,39 +529,71 @@ impl Core {
         };
         let outcome = self
             .store
-            .insert_submission(&NewSubmission {
+            .insert_submission(NewSubmission {
                 form_id: form.id,
-                form_version_id: version.id,
-                instance_id: &sub.instance_id,
-                deprecated_id: sub.deprecated_id.as_deref(),
-                xml_sha256: &xml_blob.sha256,
-                xml_size: xml_blob.size as i64,
-                values_json: &values_json,
+                form_version_id: version_id,
+                instance_id: sub.instance_id,
+                deprecated_id: sub.deprecated_id,
+                xml_sha256: hex::encode(sha2::Sha256::digest(xml)),
+                xml: text,
+                values_json,
                 app_user_id,
                 user_id,
                 received_at: self.now(),
-                attachments: &names,
+                attachments: names,
+                // Files the submission does not name are ignored, as ODK Central does.
+                files: files
+                    .iter()
+                    .map(|f| ReceivedFile {
+                        name: f.name.clone(),
+                        blob: f.blob.clone(),
+                    })
+                    .collect(),
             })
             .await?;
-        let (id, result) = match outcome {
-            IngestOutcome::Created(id) => (id, Ingested::Created),
-            IngestOutcome::Replay(id) => (id, Ingested::Duplicate),
-            IngestOutcome::Conflict => return Err(CoreError::SubmissionConflict),
-            IngestOutcome::DeprecatedUnknown => {
-                return Err(CoreError::SubmissionInvalid {
-                    code: "submission_deprecated_unknown",
-                    detail: "deprecatedID names no submission of this form".into(),
-                })
-            }
-            IngestOutcome::DeprecatedNotCurrent => return Err(CoreError::SubmissionConflict),
-        };
-        for f in files {
-            // Files the submission does not name are ignored, as ODK Central does.
-            self.store
-                .attach(id, &f.name, &f.blob.sha256, f.blob.size as i64)
-                .await?;
+        match outcome {
+            IngestOutcome::Created(_) => Ok(Ingested::Created),
+            IngestOutcome::Replay(_) => Ok(Ingested::Duplicate),
+            IngestOutcome::Conflict => Err(CoreError::SubmissionConflict),
+            IngestOutcome::DeprecatedUnknown => Err(CoreError::SubmissionInvalid {
+                code: "submission_deprecated_unknown",
+                detail: "deprecatedID names no submission of this form".into(),
+            }),
+            IngestOutcome::DeprecatedNotCurrent => Err(CoreError::SubmissionConflict),
         }
-        Ok(result)
+    }
+
+    /// The XML of a record's version (by its instanceID) exactly as it was received.
+    pub async fn submission_xml(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+    ) -> Result<Vec<u8>, CoreError> {
+        access.require(Permission::ViewData)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        let row = self
+            .store
+            .submission(form.id, instance_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "submission" })?;
+        self.stored_submission_xml(row.id).await
+    }
+
+    /// The XML of a submission exactly as it was received, by the submission's id, for callers
+    /// that already checked access to it (exports, APIs listing a form's submissions). It is in
+    /// the submission's row, or, for submissions stored before the XML moved into the database,
+    /// in a blob.
+    pub async fn stored_submission_xml(&self, submission_id: i64) -> Result<Vec<u8>, CoreError> {
+        match self.store.submission_xml(submission_id).await? {
+            Some(SubmissionXml::Inline(xml)) => Ok(xml.into_bytes()),
+            Some(SubmissionXml::Blob { sha256 }) => self.blobs.read(&sha256).await.map_err(|e| {
+                CoreError::Store(StoreError::Unavailable(format!(
+                    "submission XML blob {sha256}: {e}"
+                )))
+            }),
+            None => Err(CoreError::NotFound { what: "submission" }),
+        }
     }
 }
 

@@ -326,17 +326,11 @@ impl Core {
             return Ok(report);
         }
         for r in &ready {
-            let blob = self
-                .blobs
-                .put(r.xml.as_bytes())
-                .await
-                .map_err(crate::forms::blob_error)?;
             match self
                 .ingest_submission(
                     access.project.id,
                     Submitter::User(user.id),
                     r.xml.as_bytes(),
-                    &blob,
                     &[],
                 )
                 .await?

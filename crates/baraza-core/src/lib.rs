@@ -14,7 +14,8 @@
 //!   chosen per account: Digest sign-in for older ODK Collect keeps password equivalents
 //!   (see [`digest`]).
 //! * **No state lives in process memory** that another instance would need: sessions, throttling
-//!   counters and tokens are all in the store, so instances behind a load balancer agree.
+//!   counters and tokens are all in the store, so instances behind a load balancer agree. (Parsed
+//!   form models are cached by version id, but a stored version never changes.)
 //! * **Time is injected** through [`Clock`], so tests control expiry and throttling windows.
 
 pub mod access;
@@ -109,6 +110,8 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Arc<CoreSettings>,
     pub(crate) dummy_hash: Arc<String>,
+    /// Parsed form models by version id (versions never change once stored).
+    pub(crate) models: Arc<forms::ModelCache>,
 }
 
 impl Core {
@@ -126,6 +129,7 @@ impl Core {
             clock,
             settings: Arc::new(settings),
             dummy_hash: Arc::new(dummy_hash),
+            models: Arc::default(),
         }
     }
 

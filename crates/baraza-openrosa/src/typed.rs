@@ -194,6 +194,10 @@ pub fn type_values(form: &Form, sub: &Submission) -> Result<Vec<TypedValue>, Vec
     let prefix = format!("/{}/", form.root);
     let mut out = Vec::with_capacity(sub.values.len());
     let mut duplicates = HashSet::new();
+    // Normalised paths already given a value. The parser never repeats a path, but a
+    // `Submission` built by other code may (the same path twice, or a repeat's path with and
+    // without `[1]`): one node, one value.
+    let mut seen: HashSet<String> = HashSet::new();
     for v in &sub.values {
         let unknown = || ValueError::UnknownField {
             path: v.path.clone(),
@@ -214,7 +218,9 @@ pub fn type_values(form: &Form, sub: &Submission) -> Result<Vec<TypedValue>, Vec
                 }
             }
             Resolved::Container { path } => {
-                if !trim_xml(&v.value).is_empty() {
+                if let Err(e) = first_value(&path, &mut seen, &mut duplicates) {
+                    errors.extend(e);
+                } else if !trim_xml(&v.value).is_empty() {
                     errors.push(ValueError::BadValue {
                         path,
                         expected: "group".into(),
@@ -227,19 +233,25 @@ pub fn type_values(form: &Form, sub: &Submission) -> Result<Vec<TypedValue>, Vec
                 question,
                 repeat,
                 kind,
-            } => match kind.read(&v.value) {
-                Ok(value) => out.push(TypedValue {
-                    path,
-                    question,
-                    repeat,
-                    value,
-                }),
-                Err(expected) => errors.push(ValueError::BadValue {
-                    path,
-                    expected: expected.into(),
-                    value: quote(&v.value),
-                }),
-            },
+            } => {
+                if let Err(e) = first_value(&path, &mut seen, &mut duplicates) {
+                    errors.extend(e);
+                    continue;
+                }
+                match kind.read(&v.value) {
+                    Ok(value) => out.push(TypedValue {
+                        path,
+                        question,
+                        repeat,
+                        value,
+                    }),
+                    Err(expected) => errors.push(ValueError::BadValue {
+                        path,
+                        expected: expected.into(),
+                        value: quote(&v.value),
+                    }),
+                }
+            }
         }
     }
     if errors.is_empty() {
@@ -247,6 +259,23 @@ pub fn type_values(form: &Form, sub: &Submission) -> Result<Vec<TypedValue>, Vec
     } else {
         Err(errors)
     }
+}
+
+/// Records that `path` is given a value. Given a second time, it is a duplicate:
+/// `Err(Some(_))` the first time that is seen, `Err(None)` after.
+fn first_value(
+    path: &str,
+    seen: &mut HashSet<String>,
+    duplicates: &mut HashSet<String>,
+) -> Result<(), Option<ValueError>> {
+    if seen.insert(path.to_owned()) {
+        return Ok(());
+    }
+    Err(duplicates
+        .insert(path.to_owned())
+        .then(|| ValueError::DuplicateField {
+            path: path.to_owned(),
+        }))
 }
 
 enum Resolved {

@@ -107,38 +107,6 @@ pub struct AppUser {
     pub revoked_at: Option<i64>,
 }
 
-/// A submission to store.
-#[derive(Debug, Clone)]
-pub struct NewSubmission<'a> {
-    pub form_id: i64,
-    pub form_version_id: i64,
-    pub instance_id: &'a str,
-    pub deprecated_id: Option<&'a str>,
-    pub xml_sha256: &'a str,
-    pub xml_size: i64,
-    pub values_json: &'a str,
-    pub app_user_id: Option<i64>,
-    pub user_id: Option<UserId>,
-    pub received_at: i64,
-    /// The attachments the submission names (their files may come later).
-    pub attachments: &'a [String],
-}
-
-/// What storing a submission did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IngestOutcome {
-    /// A new record (or a new version of one, through `deprecatedID`).
-    Created(i64),
-    /// The same instanceID with the same bytes: nothing new, the existing record.
-    Replay(i64),
-    /// The same instanceID with other bytes.
-    Conflict,
-    /// `deprecatedID` names no record of this form.
-    DeprecatedUnknown,
-    /// `deprecatedID` names a record that was already replaced.
-    DeprecatedNotCurrent,
-}
-
 #[derive(Debug, Clone)]
 pub struct SubmissionRow {
     pub id: i64,
@@ -388,6 +356,30 @@ impl Store {
             .transpose()
     }
 
+    /// A form of a project by its id, with the id of its version with this number, if it has
+    /// one: what a submission needs, in one query.
+    pub async fn form_with_version(
+        &self,
+        project: ProjectId,
+        xml_form_id: &str,
+        version: &str,
+    ) -> Result<Option<(FormRow, Option<i64>)>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT f.id, f.project_id, f.xml_form_id, f.title, f.state, f.current_version_id,
+                          f.created_at, f.updated_at, v.id AS version_id
+                   FROM forms f LEFT JOIN form_versions v ON v.form_id = f.id AND v.version = $3
+                   WHERE f.project_id = $1 AND f.xml_form_id = $2")
+                .bind(project.0)
+                .bind(xml_form_id)
+                .bind(version),
+            )
+            .await?
+            .map(|r| Ok((form_from(&r)?, r.get("version_id")?)))
+            .transpose()
+    }
+
     pub async fn set_form_state(
         &self,
         form_id: i64,
@@ -465,6 +457,40 @@ impl Store {
             .transpose()
     }
 
+    /// The live app user whose token has this digest, if it belongs to `project`, with the
+    /// project: what each OpenRosa request of a phone needs, in one query.
+    pub async fn app_user_in_project(
+        &self,
+        token_hash: &str,
+        project: ProjectId,
+    ) -> Result<Option<(AppUser, crate::Project)>, StoreError> {
+        self.pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT p.id, p.org_id, p.slug, p.name, p.description, p.visibility, p.created_at,
+                          a.id AS app_user_id, a.name AS app_user_name,
+                          a.created_at AS app_user_created_at
+                   FROM app_users a JOIN projects p ON p.id = a.project_id
+                   WHERE a.token_hash = $1 AND a.project_id = $2 AND a.revoked_at IS NULL")
+                .bind(token_hash)
+                .bind(project.0),
+            )
+            .await?
+            .map(|r| {
+                Ok((
+                    AppUser {
+                        id: r.get("app_user_id")?,
+                        project_id: project,
+                        name: r.get("app_user_name")?,
+                        created_at: r.get("app_user_created_at")?,
+                        revoked_at: None,
+                    },
+                    crate::project_from(&r)?,
+                ))
+            })
+            .transpose()
+    }
+
     pub async fn revoke_app_user(
         &self,
         project: ProjectId,
@@ -484,137 +510,6 @@ impl Store {
     }
 
     // ----- submissions -----------------------------------------------------------------------
-
-    /// Stores a submission in one transaction, or recognises a replay or a conflict. A
-    /// `deprecatedID` makes the new record the current version of the one it replaces.
-    pub async fn insert_submission(
-        &self,
-        s: &NewSubmission<'_>,
-    ) -> Result<IngestOutcome, StoreError> {
-        let mut tx = self.pools.begin().await?;
-        let existing = tx
-            .conn()
-            .fetch_optional(
-                q("SELECT id, xml_sha256 FROM submissions WHERE form_id = $1 AND instance_id = $2")
-                    .bind(s.form_id)
-                    .bind(s.instance_id),
-            )
-            .await?;
-        if let Some(r) = existing {
-            let same = r.get::<String>("xml_sha256")? == s.xml_sha256;
-            let id: i64 = r.get("id")?;
-            return Ok(if same {
-                IngestOutcome::Replay(id)
-            } else {
-                IngestOutcome::Conflict
-            });
-        }
-        let mut root = s.instance_id.to_owned();
-        if let Some(dep) = s.deprecated_id {
-            let prev = tx
-                .conn()
-                .fetch_optional(
-                    q("SELECT id, root_instance_id, is_current FROM submissions WHERE form_id = $1 AND instance_id = $2")
-                        .bind(s.form_id)
-                        .bind(dep),
-                )
-                .await?;
-            let Some(prev) = prev else {
-                return Ok(IngestOutcome::DeprecatedUnknown);
-            };
-            if !prev.get::<bool>("is_current")? {
-                return Ok(IngestOutcome::DeprecatedNotCurrent);
-            }
-            root = prev.get("root_instance_id")?;
-            tx.conn()
-                .execute(
-                    q("UPDATE submissions SET is_current = FALSE WHERE id = $1")
-                        .bind(prev.get::<i64>("id")?),
-                )
-                .await?;
-        }
-        let inserted = tx
-            .conn()
-            .fetch_one(
-                q("INSERT INTO submissions (form_id, form_version_id, instance_id, root_instance_id, deprecated_id, is_current,
-                                            xml_sha256, xml_size, values_json, app_user_id, user_id, received_at)
-                   VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11) RETURNING id")
-                .bind(s.form_id)
-                .bind(s.form_version_id)
-                .bind(s.instance_id)
-                .bind(root)
-                .bind(s.deprecated_id)
-                .bind(s.xml_sha256)
-                .bind(s.xml_size)
-                .bind(s.values_json)
-                .bind(s.app_user_id)
-                .bind(s.user_id.map(|u| u.0))
-                .bind(s.received_at),
-            )
-            .await;
-        let id: i64 = match inserted {
-            Ok(r) => r.get("id")?,
-            // Another instance stored the same instanceID a moment ago: look again.
-            Err(StoreError::Conflict { .. }) => {
-                drop(tx);
-                return self.recheck_submission(s).await;
-            }
-            Err(e) => return Err(e),
-        };
-        for name in s.attachments {
-            tx.conn()
-                .execute(
-                    q(
-                        "INSERT INTO submission_attachments (submission_id, name) VALUES ($1, $2)
-                       ON CONFLICT (submission_id, name) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(name.as_str()),
-                )
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(IngestOutcome::Created(id))
-    }
-
-    async fn recheck_submission(&self, s: &NewSubmission<'_>) -> Result<IngestOutcome, StoreError> {
-        let r = self
-            .pools
-            .fetch_one(
-                Mode::Write,
-                q("SELECT id, xml_sha256 FROM submissions WHERE form_id = $1 AND instance_id = $2")
-                    .bind(s.form_id)
-                    .bind(s.instance_id),
-            )
-            .await?;
-        Ok(if r.get::<String>("xml_sha256")? == s.xml_sha256 {
-            IngestOutcome::Replay(r.get("id")?)
-        } else {
-            IngestOutcome::Conflict
-        })
-    }
-
-    /// Records the file of an attachment the submission names. Returns false when the submission
-    /// names no such attachment.
-    pub async fn attach(
-        &self,
-        submission_id: i64,
-        name: &str,
-        sha256: &str,
-        size: i64,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .pools
-            .execute(
-                q("UPDATE submission_attachments SET sha256 = $1, size = $2 WHERE submission_id = $3 AND name = $4")
-                    .bind(sha256)
-                    .bind(size)
-                    .bind(submission_id)
-                    .bind(name),
-            )
-            .await?
-            == 1)
-    }
 
     /// The attachments a submission names, with the digest of those received.
     pub async fn submission_attachments(

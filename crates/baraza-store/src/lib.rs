@@ -19,12 +19,16 @@ mod central;
 mod db;
 mod fill;
 mod forms;
+mod ingest;
 mod models;
 
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use central::*;
 pub use fill::*;
 pub use forms::*;
+pub use ingest::{
+    IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubmissionXml, MAX_BATCH,
+};
 pub use models::*;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
@@ -139,6 +143,8 @@ pub struct MigrationStatus {
 #[derive(Clone)]
 pub struct Store {
     pools: Pools,
+    /// The writers that store submissions with group commit (see `ingest.rs`).
+    committer: std::sync::Arc<ingest::Committer>,
 }
 
 impl Store {
@@ -156,9 +162,10 @@ impl Store {
                 .map_err(|e| {
                     StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
                 })?;
-            Ok(Store {
-                pools: Pools::Postgres(pool),
-            })
+            // PostgreSQL shares the WAL flushes of concurrent commits: a few writers keep
+            // several batches in flight, leaving most connections to readers.
+            let writers = (opts.max_connections / 2).clamp(1, 4) as usize;
+            Ok(Store::with_pools(Pools::Postgres(pool), writers))
         } else if url.starts_with("sqlite:") {
             if url.contains(":memory:") || url.contains("mode=memory") {
                 return Err(StoreError::Config(
@@ -188,14 +195,21 @@ impl Store {
                 base.read_only(true),
             )
             .await?;
-            Ok(Store {
-                pools: Pools::Sqlite { writer, reader },
-            })
+            // One writer: SQLite has one write connection, and group commit is what lets it
+            // keep up.
+            Ok(Store::with_pools(Pools::Sqlite { writer, reader }, 1))
         } else {
             Err(StoreError::Config(format!(
                 "database URL must start with sqlite:// or postgres://, got {:?}",
                 url.split(':').next().unwrap_or("")
             )))
+        }
+    }
+
+    fn with_pools(pools: Pools, writers: usize) -> Store {
+        Store {
+            committer: std::sync::Arc::new(ingest::Committer::new(pools.clone(), writers)),
+            pools,
         }
     }
 
@@ -282,6 +296,7 @@ impl Store {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.committer.stop();
         match &self.pools {
             Pools::Sqlite { writer, reader } => {
                 reader.close().await;

@@ -72,18 +72,19 @@ async fn the_feed_filters_pages_and_describes_submissions() {
         let put = |id: &'static str, dep: Option<&'static str>, user: Option<UserId>, at: i64| {
             let s = s.clone();
             async move {
-                s.insert_submission(&NewSubmission {
+                s.insert_submission(NewSubmission {
                     form_id: form.id,
                     form_version_id: version.id,
-                    instance_id: id,
-                    deprecated_id: dep,
-                    xml_sha256: id,
-                    xml_size: 1,
-                    values_json: "[]",
+                    instance_id: id.to_owned(),
+                    deprecated_id: dep.map(str::to_owned),
+                    xml: format!("<data><meta><instanceID>{id}</instanceID></meta></data>"),
+                    xml_sha256: id.to_owned(),
+                    values_json: "[]".to_owned(),
                     app_user_id: user.is_none().then_some(phone.id),
                     user_id: user,
                     received_at: at,
-                    attachments: &["a.jpg".to_owned()],
+                    attachments: vec!["a.jpg".to_owned()],
+                    files: Vec::new(),
                 })
                 .await
                 .unwrap()

@@ -177,12 +177,10 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(2026);
     for i in 0..SUBMISSIONS {
         let xml = submission(i, &mut rng, &uploaded.version.version);
-        let blob = core.blobs().put(xml.as_bytes()).await?;
         core.ingest_submission(
             private.id,
             Submitter::AppUser(phone.id),
             xml.as_bytes(),
-            &blob,
             &[],
         )
         .await

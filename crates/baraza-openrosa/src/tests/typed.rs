@@ -424,3 +424,50 @@ fn serializes() {
     is_serialize(&v);
     is_serialize(&ValueError::UnknownField { path: "/x".into() });
 }
+
+/// Found by fuzzing `type_values` (fuzz/): a `Submission` built by code other than the parser
+/// may give one node two values, as the same path twice or as a repeat's path with and without
+/// its `[1]`; each used to be typed twice. One node, one value: the second is a duplicate.
+#[test]
+fn regression_fuzz_same_path_twice_is_a_duplicate() {
+    let sub = |paths: &[&str]| Submission {
+        root: "data".into(),
+        form_id: "hh".into(),
+        version: Some("2026011".into()),
+        instance_id: "uuid:1".into(),
+        deprecated_id: None,
+        instance_name: None,
+        values: paths
+            .iter()
+            .map(|p| Value {
+                path: (*p).into(),
+                value: "x".into(),
+            })
+            .collect(),
+    };
+    for paths in [
+        &["/data/title", "/data/title", "/data/title"][..],
+        &["/data/member/name", "/data/member[1]/name"],
+        &["/data/g/inner", "/data/g/inner"],
+        &["/data/g", "/data/g"],
+    ] {
+        let errors = type_values(&form(), &sub(paths)).expect_err("refused");
+        let got: Vec<_> = errors.iter().map(|e| e.code()).collect();
+        assert!(
+            got.contains(&"submission_duplicate_field")
+                && got
+                    .iter()
+                    .filter(|c| **c == "submission_duplicate_field")
+                    .count()
+                    == 1,
+            "{paths:?}: {errors:?}"
+        );
+    }
+    // Distinct repeat instances are not duplicates.
+    let ok = type_values(
+        &form(),
+        &sub(&["/data/member[1]/name", "/data/member[2]/name"]),
+    )
+    .expect("two members");
+    assert_eq!(ok.len(), 2);
+}

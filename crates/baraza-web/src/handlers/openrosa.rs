@@ -4,9 +4,11 @@
 //! `/v1/projects/{pid}/…` for people signing in with HTTP Basic or Digest credentials (or a
 //! bearer token), see `central::auth`.
 //!
-//! A submission's parts are streamed to content-addressed blobs as they arrive (the XML part,
-//! small, is also kept in memory to be parsed); only when every part is durable does the core
-//! record the submission and the answer say 201.
+//! A submission's attachments are streamed to content-addressed blobs as they arrive; the XML
+//! part (at most 10 MiB) is kept in memory, to be parsed and stored in the submission's row. Only
+//! when every attachment is durable does the core record the submission (its commit shared with
+//! the submissions arriving at the same time), and only once that commit returns does the answer
+//! say 201.
 
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
@@ -25,6 +27,9 @@ use std::collections::HashMap;
 pub const MAX_SUBMISSION_BYTES: usize = 100 * 1024 * 1024;
 /// The largest submission XML part.
 const MAX_XML_BYTES: usize = 10 * 1024 * 1024;
+/// The multipart field with which ODK Collect says that more attachments follow in another
+/// request (its value is `yes`).
+const INCOMPLETE_FIELD: &str = "*isIncomplete*";
 
 /// Who is speaking OpenRosa: an app user, by the token in the path
 /// (`/v1/key/{token}/projects/{pid}/…`), or a person with HTTP Basic credentials
@@ -52,14 +57,10 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(WebError::not_found)?;
         if let Some(token) = params.get("token") {
             let ctx = Ctx::from_request_parts(parts, state).await?;
-            let app_user = state.core.app_user(token, ProjectId(pid)).await?;
-            let project = state
+            let (app_user, project) = state
                 .core
-                .store()
-                .project_by_id(ProjectId(pid))
-                .await
-                .map_err(CoreError::from)?
-                .ok_or_else(WebError::not_found)?;
+                .app_user_in_project(token, ProjectId(pid))
+                .await?;
             return Ok(Caller {
                 ctx,
                 project,
@@ -273,33 +274,42 @@ pub async fn submission_post(
 ) -> WebResult<Response> {
     require_openrosa(&headers)?;
     let blobs = g.ctx.state.core.blobs().clone();
-    let mut xml: Option<(Vec<u8>, baraza_store::BlobRef)> = None;
+    let mut xml: Option<Vec<u8>> = None;
     let mut files = Vec::new();
     while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
         let name = field.name().unwrap_or("").to_owned();
         let file_name = field.file_name().map(str::to_owned);
-        let is_xml = name == "xml_submission_file";
-        let limit = if is_xml {
-            MAX_XML_BYTES
-        } else {
-            MAX_SUBMISSION_BYTES
-        } as u64;
-        let mut writer = blobs.writer(limit).await.map_err(blob_err)?;
-        let mut kept = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-            writer.write(&chunk).await.map_err(blob_err)?;
-            if is_xml {
+        if name == INCOMPLETE_FIELD {
+            // ODK Collect marks every request of a split upload but the last: the rest of the
+            // attachments follow in another request with the same XML, which is then a replay
+            // that adds them. Nothing to do but not to take the flag for a file.
+            while field.chunk().await.map_err(multipart_err)?.is_some() {}
+            continue;
+        }
+        if name == "xml_submission_file" {
+            let mut kept = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+                if kept.len() + chunk.len() > MAX_XML_BYTES {
+                    return Err(WebError::code(ErrorCode::PayloadTooLarge));
+                }
                 kept.extend_from_slice(&chunk);
             }
+            xml = Some(kept);
+            continue;
+        }
+        let mut writer = blobs
+            .writer(MAX_SUBMISSION_BYTES as u64)
+            .await
+            .map_err(blob_err)?;
+        while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+            writer.write(&chunk).await.map_err(blob_err)?;
         }
         let blob = writer.finish().await.map_err(blob_err)?;
-        if is_xml {
-            xml = Some((kept, blob));
-        } else if let Some(f) = file_name.or(Some(name)).filter(|n| !n.is_empty()) {
+        if let Some(f) = file_name.or(Some(name)).filter(|n| !n.is_empty()) {
             files.push(IncomingFile { name: f, blob });
         }
     }
-    let Some((xml, xml_blob)) = xml else {
+    let Some(xml) = xml else {
         return Err(WebError::code(ErrorCode::SubmissionInvalid)
             .with_detail("raw:no xml_submission_file part"));
     };
@@ -307,7 +317,7 @@ pub async fn submission_post(
         .ctx
         .state
         .core
-        .ingest_submission(g.project.id, g.submitter, &xml, &xml_blob, &files)
+        .ingest_submission(g.project.id, g.submitter, &xml, &files)
         .await;
     match outcome {
         Ok(Ingested::Created) => Ok(xml_response(

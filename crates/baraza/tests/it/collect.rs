@@ -26,6 +26,16 @@ impl Phone {
     }
 
     async fn submit(&self, xml: &str, files: &[(&str, &[u8])]) -> reqwest::Response {
+        self.submit_part(xml, files, false).await
+    }
+
+    /// A request of a split upload: Collect marks all but the last with `*isIncomplete*`.
+    async fn submit_part(
+        &self,
+        xml: &str,
+        files: &[(&str, &[u8])],
+        incomplete: bool,
+    ) -> reqwest::Response {
         // Collect asks first how much it may send.
         let head = self
             .http
@@ -57,6 +67,9 @@ impl Phone {
                     .unwrap(),
             );
         }
+        if incomplete {
+            form = form.text("*isIncomplete*", "yes");
+        }
         self.http
             .post(format!("{}/submission", self.base))
             .header("X-OpenRosa-Version", "1.0")
@@ -65,6 +78,26 @@ impl Phone {
             .await
             .unwrap()
     }
+}
+
+/// The files in the blob store.
+fn blob_files(app: &TestApp) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        walk(&p)
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    walk(&app.data_dir.join("blobs"))
 }
 
 fn photo_xml(id: &str, village: &str, deprecated: Option<&str>) -> String {
@@ -150,8 +183,14 @@ async fn collect_downloads_forms_and_submissions_are_never_lost_nor_doubled() {
 
         // A submission whose photo comes in a second request (Collect splits large uploads).
         let first = photo_xml("uuid:11111111-1111-4111-8111-111111111111", "Chagoua", None);
-        let res = phone.submit(&first, &[]).await;
+        let files_before = blob_files(&app);
+        let res = phone.submit_part(&first, &[], true).await;
         assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(
+            blob_files(&app),
+            files_before,
+            "neither the XML (kept in its row) nor the *isIncomplete* flag is a file"
+        );
         assert_eq!(res.headers()["x-openrosa-version"], "1.0");
         assert!(res.text().await.unwrap().contains("OpenRosaResponse"));
         let res = phone
