@@ -19,6 +19,7 @@ pub mod access;
 pub mod auth;
 mod error;
 pub mod forms;
+pub mod listing;
 pub mod orgs;
 mod secret;
 pub use secret::constant_time_eq;

@@ -19,6 +19,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    F64(f64),
 }
 
 impl From<i64> for Arg {
@@ -56,29 +57,49 @@ impl From<bool> for Arg {
         Arg::Bool(v)
     }
 }
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::F64(v)
+    }
+}
 
 /// A query and its arguments.
 #[derive(Debug)]
 pub(crate) struct Sql {
-    sql: &'static str,
+    sql: std::borrow::Cow<'static, str>,
     args: Vec<Arg>,
 }
 
 pub(crate) fn q(sql: &'static str) -> Sql {
     Sql {
-        sql,
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+/// A query assembled at run time from fixed fragments (never from input: values are always
+/// bound), still one text for both backends.
+pub(crate) fn q_built(sql: String) -> Sql {
+    Sql {
+        sql: sql.into(),
         args: Vec::new(),
     }
 }
 
 impl Sql {
+    /// The query's text.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.sql
+    }
+
     pub(crate) fn bind(mut self, a: impl Into<Arg>) -> Self {
         self.args.push(a.into());
         self
     }
 
     fn sqlite(&self) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-        let mut query = sqlx::query(self.sql);
+        let mut query = sqlx::query(&self.sql);
         for a in &self.args {
             query = match a {
                 Arg::I64(v) => query.bind(*v),
@@ -86,13 +107,14 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::F64(v) => query.bind(*v),
             };
         }
         query
     }
 
     fn pg(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        let mut query = sqlx::query(self.sql);
+        let mut query = sqlx::query(&self.sql);
         for a in &self.args {
             query = match a {
                 Arg::I64(v) => query.bind(*v),
@@ -100,6 +122,7 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::F64(v) => query.bind(*v),
             };
         }
         query

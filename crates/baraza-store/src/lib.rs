@@ -15,12 +15,16 @@
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
 pub mod blobs;
+mod bulk;
 mod db;
 mod forms;
+mod listing;
 mod models;
 
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
+pub use bulk::BulkSubmission;
 pub use forms::*;
+pub use listing::*;
 pub use models::*;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
