@@ -241,7 +241,7 @@ pub(crate) fn points_text(points: &[(f64, f64)]) -> String {
 }
 
 /// The text of a value, as ODK would have sent it.
-pub(crate) fn value_text(v: &Typed<'_>) -> String {
+pub fn value_text(v: &Typed<'_>) -> String {
     match v {
         Typed::Empty => String::new(),
         Typed::Text(s)

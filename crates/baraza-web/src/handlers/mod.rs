@@ -4,7 +4,9 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod exports;
 pub mod forms;
+pub mod listing;
 pub mod openrosa;
 pub mod orgs;
 pub mod system;

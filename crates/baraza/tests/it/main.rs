@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod collect;
 mod common;
+mod exports;
 mod fuzz;
 mod pages;
 mod processes;
