@@ -244,6 +244,19 @@ impl Store {
             .collect()
     }
 
+    /// How many current submissions a form has.
+    pub async fn count_current_submissions(&self, form_id: i64) -> Result<i64, StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT COUNT(*) AS n FROM submissions WHERE form_id = $1 AND is_current")
+                    .bind(form_id),
+            )
+            .await?;
+        r.get("n")
+    }
+
     /// The highest submission id of a form (0 when it has none): the snapshot bound of a
     /// reader that goes over the submissions several times.
     pub async fn last_submission_id(&self, form_id: i64) -> Result<i64, StoreError> {
