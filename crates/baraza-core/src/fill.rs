@@ -875,7 +875,7 @@ impl Core {
     }
 
     /// Who sent each of these versions: a person's or a phone's name.
-    pub async fn submitters(
+    pub async fn version_submitters(
         &self,
         access: &ProjectAccess,
         rows: &[baraza_store::SubmissionRow],

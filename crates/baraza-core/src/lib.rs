@@ -26,6 +26,7 @@ mod error;
 pub mod fill;
 pub mod forms;
 pub mod import;
+pub mod listing;
 pub mod orgs;
 mod secret;
 pub use secret::constant_time_eq;

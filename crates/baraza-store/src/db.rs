@@ -19,6 +19,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    F64(f64),
 }
 
 impl From<i64> for Arg {
@@ -56,6 +57,11 @@ impl From<bool> for Arg {
         Arg::Bool(v)
     }
 }
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::F64(v)
+    }
+}
 
 /// A query and its arguments.
 #[derive(Debug)]
@@ -81,6 +87,12 @@ pub(crate) fn q_built(sql: String) -> Sql {
 }
 
 impl Sql {
+    /// The query's text.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.sql
+    }
+
     pub(crate) fn bind(mut self, a: impl Into<Arg>) -> Self {
         self.args.push(a.into());
         self
@@ -95,6 +107,7 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::F64(v) => query.bind(*v),
             };
         }
         query
@@ -109,6 +122,7 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
+                Arg::F64(v) => query.bind(*v),
             };
         }
         query

@@ -15,20 +15,24 @@
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
 pub mod blobs;
+mod bulk;
 mod central;
 mod db;
 mod fill;
 mod forms;
 mod ingest;
+mod listing;
 mod models;
 
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
+pub use bulk::BulkSubmission;
 pub use central::*;
 pub use fill::*;
 pub use forms::*;
 pub use ingest::{
     IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubmissionXml, MAX_BATCH,
 };
+pub use listing::*;
 pub use models::*;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};

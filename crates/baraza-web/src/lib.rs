@@ -127,7 +127,9 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 /// Every route of the application.
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
-    use handlers::{account, admin, api, central, fill, forms, import, openrosa, orgs, system};
+    use handlers::{
+        account, admin, api, central, exports, fill, forms, import, listing, openrosa, orgs, system,
+    };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
     let fill_limit = DefaultBodyLimit::max(fill::MAX_FILL_POST_BYTES);
@@ -167,7 +169,10 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/xform", Project(P::ViewForms), get(forms::xform)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
-        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(forms::submissions_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(listing::submissions_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.csv.zip", Project(P::ViewData), get(exports::csv_zip)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.xlsx", Project(P::ViewData), get(exports::xlsx)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.geojson", Project(P::ViewData), get(exports::geojson)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}", Project(P::ViewData), get(forms::submission_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/review", Project(P::ReviewData), post(forms::review)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/comments", Project(P::ReviewData), post(forms::comment)),
@@ -222,7 +227,19 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/api/v1/projects/{org}/{project}/members", Project(P::ViewMembers), get(api::members)),
         r(M::POST, "/api/v1/projects/{org}/{project}/members", Project(P::ManageMembers), post(api::set_member)),
         r(M::DELETE, "/api/v1/projects/{org}/{project}/members/{user}", Project(P::ManageMembers), delete(api::remove_member)),
+        r(M::GET, "/api/v1/projects/{org}/{project}/forms/{form}/submissions", Project(P::ViewData), get(exports::json)),
     ]
+}
+
+/// What gzip is worth spending on: not archives (zip exports, XLSX workbooks), which are
+/// compressed already.
+fn compress_predicate() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats-officedocument",
+        ))
 }
 
 /// The application: the routes of [`routes`] behind the layers of `middleware.rs`.
@@ -242,7 +259,11 @@ pub fn router(state: AppState) -> Router {
             .layer(axum::middleware::from_fn(middleware::trace))
             .layer(axum::middleware::from_fn(middleware::security_headers))
             .map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new))
-            .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+            .layer(
+                tower_http::compression::CompressionLayer::new()
+                    .gzip(true)
+                    .compress_when(compress_predicate()),
+            )
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 middleware::edge,

@@ -21,7 +21,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tower::ServiceExt;
 
 pub struct BenchOptions {
-    /// Which parts to run: `all`, `server`, `xlsform` or `submissions`.
+    /// Which parts to run: `all`, `server`, `xlsform`, `submissions` or `export`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -31,6 +31,8 @@ pub struct BenchOptions {
     pub concurrency: usize,
     /// The `baraza` executable to start as the measured server.
     pub binary: PathBuf,
+    /// Submissions of the demo form to export (the form is filled up to this number).
+    pub export_rows: usize,
 }
 
 struct Stats {
@@ -50,7 +52,7 @@ fn stats(mut v: Vec<Duration>) -> Stats {
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("baraza-bench-{tag}-{}", std::process::id()))
 }
 
@@ -285,7 +287,10 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "submissions" {
         bench_submissions(opts, &mut report).await?;
     }
-    if opts.only == "xlsform" || opts.only == "submissions" {
+    if opts.only == "all" || opts.only == "export" {
+        crate::bench_export::run(opts, &mut report).await?;
+    }
+    if opts.only == "xlsform" || opts.only == "submissions" || opts.only == "export" {
         return Ok(report);
     }
     run_server(opts, report).await
@@ -350,34 +355,7 @@ async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
     }
 
     // 2. A real server process: idle memory, throughput, memory under load.
-    let mut child = tokio::process::Command::new(&opts.binary)
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(&dir)
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .env("BARAZA_LOG_LEVEL", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", opts.binary.display()))?;
-    let pid = child.id().ok_or_else(|| anyhow!("no child pid"))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow!("no child stdout"))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await? {
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                return Ok::<_, anyhow::Error>(url.trim_end_matches('/').to_owned());
-            }
-        }
-        bail!("server exited before listening")
-    })
-    .await
-    .context("server did not start within 60 s")??;
+    let (child, pid, base) = spawn_server(opts, &dir, None).await?;
 
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -416,16 +394,69 @@ async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
         loaded_rss as f64 / 1024.0
     ));
 
+    stop_server(child, pid).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
+}
+
+/// Starts `baraza serve` on a free port of 127.0.0.1 over `dir` (and `database_url`, if given);
+/// returns the child, its pid and its base URL once it listens.
+pub(crate) async fn spawn_server(
+    opts: &BenchOptions,
+    dir: &Path,
+    database_url: Option<&str>,
+) -> Result<(tokio::process::Child, u32, String)> {
+    let mut cmd = tokio::process::Command::new(&opts.binary);
+    cmd.arg("serve")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    if let Some(url) = database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    let mut child = cmd
+        .env("BARAZA_LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", opts.binary.display()))?;
+    let pid = child.id().ok_or_else(|| anyhow!("no child pid"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("no child stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return Ok::<_, anyhow::Error>(url.trim_end_matches('/').to_owned());
+            }
+        }
+        bail!("server exited before listening")
+    })
+    .await
+    .context("server did not start within 60 s")??;
+    // Keep reading what the server prints, so that it never writes to a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, pid, base))
+}
+
+/// Stops a server started by [`spawn_server`] (SIGTERM, then waits).
+pub(crate) async fn stop_server(mut child: tokio::process::Child, pid: u32) {
     let _ = std::process::Command::new("kill")
         .arg("-TERM")
         .arg(pid.to_string())
         .status();
     let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(report)
 }
 
-async fn sign_in(client: &reqwest::Client, base: &str, a: &demo::DemoAccount) -> Result<()> {
+pub(crate) async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    a: &demo::DemoAccount,
+) -> Result<()> {
     let page = client
         .get(format!("{base}/login"))
         .send()
@@ -489,7 +520,7 @@ async fn load(
     Ok(requests as f64 / started.elapsed().as_secs_f64())
 }
 
-fn rss_kib(pid: u32) -> Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .context("reading /proc (memory figures need Linux)")?;
     status

@@ -92,9 +92,13 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server, xlsform or submissions.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions"])]
+        /// Run only part: all, server, xlsform, submissions or export.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export"])]
         only: String,
+        /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
+        /// figures). The form is filled up to this number.
+        #[arg(long, default_value_t = 10_000)]
+        export_rows: usize,
     },
 }
 
@@ -395,6 +399,7 @@ async fn main() -> Result<()> {
             requests,
             concurrency,
             only,
+            export_rows,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -402,6 +407,7 @@ async fn main() -> Result<()> {
                 requests: *requests,
                 concurrency: *concurrency,
                 binary: std::env::current_exe()?,
+                export_rows: *export_rows,
             })
             .await?;
             println!("{report}");

@@ -529,35 +529,6 @@ pub async fn set_state(
 
 // ----- submissions ----------------------------------------------------------------------------
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    #[serde(default)]
-    after: i64,
-}
-
-#[derive(Serialize)]
-struct SubmissionView {
-    id: i64,
-    instance_id: String,
-    received: String,
-    review_state: String,
-    /// Top-level answers (not in repeats), as text, by question name.
-    values: serde_json::Map<String, serde_json::Value>,
-    /// How many answers sit in repeats.
-    repeat_answers: usize,
-}
-
-#[derive(Serialize)]
-struct SubmissionsData {
-    project: ProjectView,
-    xml_form_id: String,
-    title: String,
-    columns: Vec<String>,
-    submissions: Vec<SubmissionView>,
-    /// The `after` value of the next page, if there is one.
-    next: Option<i64>,
-}
-
 /// An answer as a person reads it.
 fn answer_text(v: &serde_json::Value) -> String {
     let inner = &v["value"];
@@ -589,109 +560,6 @@ fn answer_text(v: &serde_json::Value) -> String {
             other => other.to_string(),
         },
     }
-}
-
-const PAGE: i64 = 50;
-
-/// `GET /orgs/{org}/projects/{project}/forms/{form}/submissions`: a page of 50, keyset-paged.
-pub async fn submissions_page(
-    g: ProjectGuard<crate::ctx::ViewData>,
-    Path(params): Path<HashMap<String, String>>,
-    axum::extract::Query(q): axum::extract::Query<PageQuery>,
-) -> WebResult<Response> {
-    let ctx = &g.ctx;
-    let id = form_param(&params)?;
-    if ctx.format() == crate::ctx::Format::Csv {
-        return csv_export(&g, &id).await;
-    }
-    let (form, version, rows) = ctx
-        .state
-        .core
-        .submissions(&g.access, &id, q.after, PAGE + 1)
-        .await?;
-    let model: Option<baraza_xlsform::Form> = serde_json::from_str(&version.model_json).ok();
-    let columns: Vec<String> = model
-        .as_ref()
-        .map(|m| top_level_questions(&m.children))
-        .unwrap_or_default();
-    let more = rows.len() as i64 > PAGE;
-    let rows = &rows[..rows.len().min(PAGE as usize)];
-    let submissions: Vec<SubmissionView> = rows
-        .iter()
-        .map(|r| {
-            let answers: Vec<serde_json::Value> =
-                serde_json::from_str(&r.values_json).unwrap_or_default();
-            let mut values = serde_json::Map::new();
-            let mut repeat_answers = 0;
-            for a in &answers {
-                if a["repeat"].is_null() {
-                    if let Some(q) = a["question"].as_str() {
-                        values.insert(q.to_owned(), answer_text(&a["value"]).into());
-                    }
-                } else {
-                    repeat_answers += 1;
-                }
-            }
-            SubmissionView {
-                id: r.id,
-                instance_id: r.instance_id.clone(),
-                received: iso(r.received_at),
-                review_state: r.review_state.clone(),
-                values,
-                repeat_answers,
-            }
-        })
-        .collect();
-    let data = SubmissionsData {
-        project: ProjectView::from_access(&g.access),
-        xml_form_id: form.xml_form_id.clone(),
-        title: version.title.clone(),
-        next: if more {
-            rows.last().map(|r| r.id)
-        } else {
-            None
-        },
-        columns,
-        submissions,
-    };
-    Ok(respond(ctx, &data, || {
-        let c = Chrome::from_ctx(ctx);
-        let form_url = format!("{}/{}", forms_url(&data.project), data.xml_form_id);
-        layout(
-            &c,
-            &format!("{} · {}", c.t("submissions.title"), data.title),
-            html! {
-                p.muted { a href=(data.project.url) { (data.project.name) } " › " a href=(form_url) { (data.title) } }
-                h1 { (c.t("submissions.title")) }
-                @if data.submissions.is_empty() {
-                    p.muted { (c.t("submissions.none")) }
-                } @else {
-                    div.scroll {
-                        table {
-                            thead { tr {
-                                th scope="col" { (c.t("submissions.received")) }
-                                @for col in &data.columns { th scope="col" { code { (col) } } }
-                            } }
-                            tbody {
-                                @for s in &data.submissions {
-                                    tr {
-                                        td { a href={ (form_url) "/submissions/" (s.instance_id) } { (s.received.get(..16).unwrap_or("")) } }
-                                        @for col in &data.columns {
-                                            td { (s.values.get(col).and_then(|v| v.as_str()).unwrap_or("")) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    p { a href={ (form_url) "/submissions.csv" } { (c.t("submissions.csv")) } }
-                    @if let Some(next) = data.next {
-                        p { a href={ (form_url) "/submissions?after=" (next) } { (c.t("submissions.next")) } }
-                    }
-                }
-            },
-        )
-    }))
 }
 
 #[derive(Serialize)]
@@ -754,7 +622,11 @@ pub async fn submission_page(
         .rev()
         .find(|r| r.is_current)
         .or(history.last());
-    let submitters = ctx.state.core.submitters(&g.access, &history).await?;
+    let submitters = ctx
+        .state
+        .core
+        .version_submitters(&g.access, &history)
+        .await?;
     let events = ctx
         .state
         .core
@@ -938,118 +810,6 @@ fn record_url(access: &baraza_core::ProjectAccess, form: &str, instance: &str) -
         project_url(&access.org.slug, &access.project.slug),
         crate::middleware::url_encode(instance)
     )
-}
-
-/// Rows of the CSV export fetched per database round trip.
-const EXPORT_BATCH: i64 = 1000;
-
-/// `GET …/forms/{form}/submissions.csv`: every current submission, streamed in batches (constant
-/// memory whatever the number of rows): one row per submission, one column per question outside
-/// repeats, answers as text.
-async fn csv_export(g: &ProjectGuard<crate::ctx::ViewData>, id: &str) -> WebResult<Response> {
-    let core = g.ctx.state.core.clone();
-    let access = g.access.clone();
-    let (form, version, _) = core.submissions(&access, id, 0, 1).await?;
-    let model: Option<baraza_xlsform::Form> = serde_json::from_str(&version.model_json).ok();
-    let columns: Vec<String> = model
-        .as_ref()
-        .map(|m| top_level_questions(&m.children))
-        .unwrap_or_default();
-    let mut header = vec!["instance_id".to_owned(), "received".to_owned()];
-    header.extend(columns.iter().cloned());
-    header.push("answers_in_repeats".to_owned());
-    let first = csv_line(&header);
-    let form_id = id.to_owned();
-    let stream = futures::stream::unfold(Some((0i64, Some(first))), move |state| {
-        let core = core.clone();
-        let access = access.clone();
-        let columns = columns.clone();
-        let form_id = form_id.clone();
-        async move {
-            let (after, header) = state?;
-            if let Some(h) = header {
-                return Some((
-                    Ok::<_, std::io::Error>(axum::body::Bytes::from(h)),
-                    Some((after, None)),
-                ));
-            }
-            let rows = match core
-                .submissions(&access, &form_id, after, EXPORT_BATCH)
-                .await
-            {
-                Ok((_, _, rows)) => rows,
-                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
-            };
-            if rows.is_empty() {
-                return None;
-            }
-            let mut chunk = String::new();
-            for r in &rows {
-                let answers: Vec<serde_json::Value> =
-                    serde_json::from_str(&r.values_json).unwrap_or_default();
-                let mut by_name: HashMap<&str, String> = HashMap::new();
-                let mut in_repeats = 0usize;
-                for a in &answers {
-                    if a["repeat"].is_null() {
-                        if let Some(q) = a["question"].as_str() {
-                            by_name.insert(q, answer_text(&a["value"]));
-                        }
-                    } else {
-                        in_repeats += 1;
-                    }
-                }
-                let mut fields = vec![r.instance_id.clone(), iso(r.received_at)];
-                fields.extend(
-                    columns
-                        .iter()
-                        .map(|c| by_name.remove(c.as_str()).unwrap_or_default()),
-                );
-                fields.push(in_repeats.to_string());
-                chunk.push_str(&csv_line(&fields));
-            }
-            let next = (rows.len() as i64 == EXPORT_BATCH)
-                .then(|| (rows.last().map(|r| r.id).unwrap_or(after), None));
-            Some((Ok(axum::body::Bytes::from(chunk)), next))
-        }
-    });
-    let mut res = Response::new(axum::body::Body::from_stream(stream));
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}.csv\"",
-        form.xml_form_id
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-/// One CSV record (RFC 4180 quoting), ending with CRLF.
-fn csv_line(fields: &[String]) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = w.write_record(fields);
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// The names of the questions outside repeats, in form order (metadata and notes left out).
-fn top_level_questions(nodes: &[baraza_xlsform::model::Node]) -> Vec<String> {
-    use baraza_xlsform::model::{Node, QType};
-    let mut out = Vec::new();
-    for n in nodes {
-        match n {
-            Node::Question(q) if !q.qtype.is_metadata() && q.qtype != QType::Note => {
-                out.push(q.name.clone())
-            }
-            Node::Group(g) if !g.repeat => out.extend(top_level_questions(&g.children)),
-            _ => {}
-        }
-    }
-    out
 }
 
 // ----- app users ------------------------------------------------------------------------------

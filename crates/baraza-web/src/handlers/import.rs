@@ -154,12 +154,7 @@ pub async fn import_page(
     let data = page_data(&g, &id, None).await?;
     if g.ctx.format() == Format::Csv {
         let names: Vec<String> = data.columns.iter().map(|c| c.name.clone()).collect();
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        w.write_record(&names)
-            .map_err(|_| WebError::code(baraza_types::ErrorCode::Internal))?;
-        let body = w.into_inner().unwrap_or_default();
+        let body = baraza_publish::csv::line(&names);
         let mut res = body.into_response();
         let h = res.headers_mut();
         h.insert(

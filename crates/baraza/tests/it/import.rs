@@ -78,11 +78,11 @@ async fn a_spreadsheet_is_imported_whole_and_only_once() {
         assert_eq!(body["report"]["stored"], 3, "{body}");
         assert_eq!(count(&app, &claire).await, before + 3);
         // The rows are submissions like any other, typed, sent by Claire.
-        let mut after = 0;
+        let mut url = format!("{}/submissions.json", form_url());
         let mut chagoua = None;
         loop {
             let page: Value = claire
-                .get(app.url(&format!("{}/submissions.json?after={after}", form_url())))
+                .get(app.url(&url))
                 .send()
                 .await
                 .unwrap()
@@ -90,26 +90,31 @@ async fn a_spreadsheet_is_imported_whole_and_only_once() {
                 .await
                 .unwrap();
             for s in page["submissions"].as_array().unwrap() {
-                if s["values"]["quartier"] == "Chagoua" && s["values"]["sexe_chef"] == "homme" {
+                if s["values"]["localisation/quartier"] == "Chagoua"
+                    && s["submitter"]["name"] == "Claire Ngarlem"
+                {
                     chagoua = Some(s.clone());
                 }
             }
-            match page["next"].as_i64() {
-                Some(n) => after = n,
+            match page["next_url"].as_str() {
+                // The page's link; its twin answers the same query.
+                Some(n) => url = n.replacen("/submissions?", "/submissions.json?", 1),
                 None => break,
             }
         }
         let chagoua = chagoua.expect("the imported row");
-        assert_eq!(
-            chagoua["values"]["type_point"], "borne",
-            "a label became its name"
+        let v = &chagoua["values"];
+        assert_eq!(v["point/type_point"], "borne", "a label became its name");
+        assert_eq!(v["point/pannes"], "robinet tuyau", "{v}");
+        assert!(
+            v["localisation/gps"]
+                .as_str()
+                .unwrap()
+                .starts_with("12.1 15.06"),
+            "{v}"
         );
-        assert_eq!(chagoua["values"]["pannes"], "robinet tuyau");
-        assert_eq!(chagoua["values"]["gps"], "12.1 15.06");
-        assert_eq!(
-            chagoua["values"]["acces_30min"], "0",
-            "calculated on import"
-        );
+        assert_eq!(v["acces_30min"], "0", "calculated on import");
+        assert_eq!(chagoua["submitter"]["name"], "Claire Ngarlem");
         // The same file again: nothing new.
         let (status, body) = import(&app, &claire, "menages.csv", windows_1252_csv(GOOD)).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -8,6 +8,7 @@ mod collect;
 mod common;
 mod conversation;
 mod digest;
+mod exports;
 mod fuzz;
 mod import;
 mod ingest;

@@ -734,7 +734,7 @@ async fn public_links_take_citizen_reports_with_limits() {
 
 async fn first_instance(app: &TestApp, c: &Client) -> String {
     let page: Value = c
-        .get(app.url(&format!("{}/submissions.json", form_url())))
+        .get(app.url(&format!("{}/submissions.json?sort=oldest", form_url())))
         .send()
         .await
         .unwrap()
