@@ -472,6 +472,54 @@ impl Core {
         xml: &[u8],
         files: &[IncomingFile],
     ) -> Result<Ingested, CoreError> {
+        let new = self
+            .prepare_submission(project, submitter, xml, files)
+            .await?;
+        let outcome = self.store.insert_submission(new).await?;
+        ingested(outcome)
+    }
+
+    /// Stores many submissions in one transaction: all of them, or (on any refusal) none.
+    /// Replays of stored submissions count as stored.
+    pub(crate) async fn ingest_all(
+        &self,
+        project: ProjectId,
+        submitter: Submitter,
+        xmls: &[String],
+    ) -> Result<Vec<Ingested>, (usize, CoreError)> {
+        let mut all = Vec::with_capacity(xmls.len());
+        for (i, xml) in xmls.iter().enumerate() {
+            all.push(
+                self.prepare_submission(project, submitter, xml.as_bytes(), &[])
+                    .await
+                    .map_err(|e| (i, e))?,
+            );
+        }
+        match self.store.insert_submissions_atomic(all).await {
+            Ok(Ok(outcomes)) => outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| ingested(o).map_err(|e| (i, e)))
+                .collect(),
+            Ok(Err((i, refused))) => Err((
+                i,
+                ingested(refused)
+                    .err()
+                    .unwrap_or(CoreError::SubmissionConflict),
+            )),
+            Err(e) => Err((0, e.into())),
+        }
+    }
+
+    /// A submission parsed, checked against the form version it names and typed, ready for the
+    /// store.
+    async fn prepare_submission(
+        &self,
+        project: ProjectId,
+        submitter: Submitter,
+        xml: &[u8],
+        files: &[IncomingFile],
+    ) -> Result<NewSubmission, CoreError> {
         let sub = baraza_openrosa::parse_submission(xml, &baraza_openrosa::Limits::default())
             .map_err(|e| CoreError::SubmissionInvalid {
                 code: e.code(),
@@ -527,40 +575,27 @@ impl Core {
             Submitter::User(u) => (None, Some(u)),
             Submitter::Anonymous => (None, None),
         };
-        let outcome = self
-            .store
-            .insert_submission(NewSubmission {
-                form_id: form.id,
-                form_version_id: version_id,
-                instance_id: sub.instance_id,
-                deprecated_id: sub.deprecated_id,
-                xml_sha256: hex::encode(sha2::Sha256::digest(xml)),
-                xml: text,
-                values_json,
-                app_user_id,
-                user_id,
-                received_at: self.now(),
-                attachments: names,
-                // Files the submission does not name are ignored, as ODK Central does.
-                files: files
-                    .iter()
-                    .map(|f| ReceivedFile {
-                        name: f.name.clone(),
-                        blob: f.blob.clone(),
-                    })
-                    .collect(),
-            })
-            .await?;
-        match outcome {
-            IngestOutcome::Created(_) => Ok(Ingested::Created),
-            IngestOutcome::Replay(_) => Ok(Ingested::Duplicate),
-            IngestOutcome::Conflict => Err(CoreError::SubmissionConflict),
-            IngestOutcome::DeprecatedUnknown => Err(CoreError::SubmissionInvalid {
-                code: "submission_deprecated_unknown",
-                detail: "deprecatedID names no submission of this form".into(),
-            }),
-            IngestOutcome::DeprecatedNotCurrent => Err(CoreError::SubmissionConflict),
-        }
+        Ok(NewSubmission {
+            form_id: form.id,
+            form_version_id: version_id,
+            instance_id: sub.instance_id,
+            deprecated_id: sub.deprecated_id,
+            xml_sha256: hex::encode(sha2::Sha256::digest(xml)),
+            xml: text,
+            values_json,
+            app_user_id,
+            user_id,
+            received_at: self.now(),
+            attachments: names,
+            // Files the submission does not name are ignored, as ODK Central does.
+            files: files
+                .iter()
+                .map(|f| ReceivedFile {
+                    name: f.name.clone(),
+                    blob: f.blob.clone(),
+                })
+                .collect(),
+        })
     }
 
     /// The XML of a record's version (by its instanceID) exactly as it was received.
@@ -594,6 +629,20 @@ impl Core {
             }),
             None => Err(CoreError::NotFound { what: "submission" }),
         }
+    }
+}
+
+/// What a store outcome means for the sender.
+fn ingested(outcome: IngestOutcome) -> Result<Ingested, CoreError> {
+    match outcome {
+        IngestOutcome::Created(_) => Ok(Ingested::Created),
+        IngestOutcome::Replay(_) => Ok(Ingested::Duplicate),
+        IngestOutcome::Conflict => Err(CoreError::SubmissionConflict),
+        IngestOutcome::DeprecatedUnknown => Err(CoreError::SubmissionInvalid {
+            code: "submission_deprecated_unknown",
+            detail: "deprecatedID names no submission of this form".into(),
+        }),
+        IngestOutcome::DeprecatedNotCurrent => Err(CoreError::SubmissionConflict),
     }
 }
 

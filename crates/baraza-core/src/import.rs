@@ -325,19 +325,33 @@ impl Core {
         if !report.ok() {
             return Ok(report);
         }
-        for r in &ready {
-            match self
-                .ingest_submission(
-                    access.project.id,
-                    Submitter::User(user.id),
-                    r.xml.as_bytes(),
-                    &[],
-                )
-                .await?
-            {
-                Ingested::Created => report.stored += 1,
-                Ingested::Duplicate => report.already += 1,
+        // One transaction: every row, or none.
+        let xmls: Vec<String> = ready.iter().map(|r| r.xml.clone()).collect();
+        match self
+            .ingest_all(access.project.id, Submitter::User(user.id), &xmls)
+            .await
+        {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    match o {
+                        Ingested::Created => report.stored += 1,
+                        Ingested::Duplicate => report.already += 1,
+                    }
+                }
             }
+            Err((i, CoreError::SubmissionConflict)) => {
+                // Stored by someone else between the check and the write.
+                report.rejected_rows += 1;
+                report.rejected.push(RowProblem {
+                    row: report_rows.get(i).map(|(n, _)| *n).unwrap_or(0),
+                    column: None,
+                    kind: "instance_conflict".into(),
+                    detail: ready.get(i).map(|r| r.instance_id.clone()),
+                    message: None,
+                });
+                return Ok(report);
+            }
+            Err((_, e)) => return Err(e),
         }
         tracing::info!(
             form = xml_form_id,

@@ -411,6 +411,27 @@ impl crate::Store {
         self.committer.submit(s).await
     }
 
+    /// Stores all these submissions in one transaction (an import), outside group commit: every
+    /// one stored (or recognised as a replay), or, if one is refused (a conflict, an edit of a
+    /// record that is not there or was replaced), none, and the index and outcome of the first
+    /// refused one.
+    pub async fn insert_submissions_atomic(
+        &self,
+        subs: Vec<NewSubmission>,
+    ) -> Result<Result<Vec<IngestOutcome>, (usize, IngestOutcome)>, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut out = Vec::with_capacity(subs.len());
+        for (i, s) in subs.iter().enumerate() {
+            let outcome = store_one(&mut tx.conn(), s).await?;
+            match outcome {
+                IngestOutcome::Created(_) | IngestOutcome::Replay(_) => out.push(outcome),
+                refused => return Ok(Err((i, refused))),
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
     /// Counts of what the submission writers did, for benchmarks and tests.
     pub fn ingest_stats(&self) -> IngestStats {
         self.committer.stats()

@@ -320,3 +320,53 @@ async fn what_a_submission_request_reads_comes_in_one_query_each() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn an_import_is_stored_whole_or_not_at_all() {
+    for b in backends() {
+        let db = fresh(b).await;
+        let (store, form, version, _) = setup(&db.url).await;
+        assert!(matches!(
+            store
+                .insert_submission(sub(form, version, "uuid:old", "a", None))
+                .await
+                .unwrap(),
+            IngestOutcome::Created(_)
+        ));
+        // Two new rows, a replay, then a row that conflicts with what is stored: nothing.
+        let refused = store
+            .insert_submissions_atomic(vec![
+                sub(form, version, "uuid:n1", "x", None),
+                sub(form, version, "uuid:n2", "y", None),
+                sub(form, version, "uuid:old", "a", None),
+                sub(form, version, "uuid:old", "other bytes", None),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(refused, Err((3, IngestOutcome::Conflict)));
+        assert_eq!(store.list_submissions(form, 0, 100).await.unwrap().len(), 1);
+        // An edit of a record that is not there refuses the whole import too.
+        let refused = store
+            .insert_submissions_atomic(vec![
+                sub(form, version, "uuid:n1", "x", None),
+                sub(form, version, "uuid:n3", "z", Some("uuid:nowhere")),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(refused, Err((1, IngestOutcome::DeprecatedUnknown)));
+        // All good: all stored, the replay recognised.
+        let outcomes = store
+            .insert_submissions_atomic(vec![
+                sub(form, version, "uuid:n1", "x", None),
+                sub(form, version, "uuid:n2", "y", None),
+                sub(form, version, "uuid:old", "a", None),
+            ])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(outcomes[0], IngestOutcome::Created(_)));
+        assert!(matches!(outcomes[2], IngestOutcome::Replay(_)));
+        assert_eq!(store.list_submissions(form, 0, 100).await.unwrap().len(), 3);
+        db.cleanup().await;
+    }
+}
