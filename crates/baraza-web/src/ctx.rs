@@ -46,6 +46,9 @@ pub struct ReqInfo {
     /// The anonymous CSRF token (double-submit cookie), for forms shown before sign-in.
     pub pre_csrf: String,
     pub method: Method,
+    /// An OpenRosa client (ODK Collect) that reads errors as an `OpenRosaResponse`: it sends
+    /// `X-OpenRosa-Version` and does not ask for JSON.
+    pub openrosa: bool,
 }
 
 /// Everything a handler needs about who asks and how to answer.
@@ -211,6 +214,7 @@ impl Ctx {
                 original_path: parts.uri.path().to_owned(),
                 pre_csrf: String::new(),
                 method: parts.method.clone(),
+                openrosa: false,
             });
         let ctx = Ctx {
             client: client_info(parts, state.settings.behind_proxy),

@@ -169,6 +169,13 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
         .map(str::to_owned);
     let new_csrf = existing_csrf.is_none().then(new_csrf_token);
     let method = req.method().clone();
+    let openrosa = req.uri().path().starts_with("/v1/")
+        && req.headers().contains_key("x-openrosa-version")
+        && !req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|a| a.contains("application/json"));
     let info = ReqInfo {
         request_id: request_id.clone(),
         lang,
@@ -178,6 +185,7 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
             .or_else(|| new_csrf.clone())
             .unwrap_or_default(),
         method: method.clone(),
+        openrosa,
     };
     req.extensions_mut().insert(info.clone());
 
@@ -235,7 +243,23 @@ fn render_error(state: &AppState, info: &ReqInfo, res: Response) -> Response {
             message = format!("{message} ({extra})");
         }
     }
-    let mut out = if info.format != Format::Html {
+    let mut out = if info.openrosa {
+        // ODK Collect shows the message of an OpenRosaResponse, and nothing of a JSON body.
+        let mut r = (status, baraza_openrosa::openrosa_error(&message)).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        );
+        h.insert("x-openrosa-version", HeaderValue::from_static("1.0"));
+        h.insert("x-error-code", HeaderValue::from_static(err.code.as_str()));
+        if err.code.kind() == ErrorKind::Internal {
+            if let Ok(v) = HeaderValue::from_str(&info.request_id) {
+                h.insert("x-request-id", v);
+            }
+        }
+        r
+    } else if info.format != Format::Html {
         let mut body = serde_json::json!({
             "ok": false,
             "error": { "code": err.code.as_str(), "message": message },

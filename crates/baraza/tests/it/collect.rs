@@ -628,3 +628,63 @@ async fn managers_upload_forms_and_their_files_and_collect_gets_them() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn collect_reads_refusals_as_openrosa_responses_in_the_phones_language() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let amina_p = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(&amina_p, "eau-tchad", baraza::demo::PRIVATE_PROJECT)
+            .await
+            .unwrap();
+        let (_, token) = core
+            .create_app_user(&access, &amina_p, "Téléphone")
+            .await
+            .unwrap();
+        let path = format!("/v1/key/{token}/projects/{}", access.project.id.0);
+        let http = reqwest::Client::new();
+        // A submission for a form version the server does not have, from a French phone.
+        let xml = "<?xml version='1.0' ?><data id=\"points_eau\" version=\"1999\"><meta><instanceID>uuid:x</instanceID></meta></data>";
+        let res = http
+            .post(app.url(&format!("{path}/submission")))
+            .header("X-OpenRosa-Version", "1.0")
+            .header("Accept-Language", "fr-TD,fr")
+            .multipart(Form::new().part(
+                "xml_submission_file",
+                Part::bytes(xml.as_bytes().to_vec()).file_name("submission.xml"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml"));
+        assert_eq!(res.headers()["x-error-code"], "submission_invalid");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("<message nature=\"error\">") && body.contains("1999"),
+            "{body}"
+        );
+        assert!(body.contains("refus"), "in French: {body}");
+        // A client that asks for JSON still gets the JSON envelope.
+        let res = http
+            .post(app.url(&format!("{path}/submission")))
+            .header("X-OpenRosa-Version", "1.0")
+            .header("Accept", "application/json")
+            .multipart(Form::new().part(
+                "xml_submission_file",
+                Part::bytes(xml.as_bytes().to_vec()).file_name("submission.xml"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "submission_invalid");
+        app.stop().await;
+    }
+}

@@ -211,9 +211,28 @@ pub fn public_project() -> String {
     format!("/orgs/{}/projects/{}", demo::ORG_SLUG, demo::PUBLIC_PROJECT)
 }
 
-/// The JSON error envelope's code, checking the envelope's shape on the way.
+/// The JSON error envelope's code, checking the envelope's shape on the way; or, for OpenRosa
+/// clients, the `OpenRosaResponse` message and the `X-Error-Code` header.
 pub async fn error_code(res: reqwest::Response) -> (StatusCode, String, String) {
     let status = res.status();
+    let xml = res
+        .headers()
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/xml"));
+    if xml {
+        assert_eq!(res.headers()["x-openrosa-version"], "1.0");
+        let code = res.headers()["x-error-code"].to_str().unwrap().to_owned();
+        let body = res.text().await.unwrap();
+        assert!(body.contains("<OpenRosaResponse"), "{body}");
+        let message = body
+            .split_once("<message nature=\"error\">")
+            .and_then(|(_, rest)| rest.split_once("</message>"))
+            .map(|(m, _)| m.to_owned())
+            .expect("a message");
+        assert!(!message.is_empty());
+        return (status, code, message);
+    }
     let body: serde_json::Value = res.json().await.expect("a JSON error envelope");
     assert_eq!(body["ok"], false, "{body}");
     assert_eq!(body["status"], status.as_u16(), "{body}");
