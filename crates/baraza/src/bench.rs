@@ -316,6 +316,18 @@ async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
                 .map_err(|e| anyhow!(e))?;
         let router = baraza_web::router(state);
         let cookie = format!("baraza_session={}", session.secret);
+        // A draft of the demo survey in the web form, at its first page.
+        let principal = app.core().cli_principal(session.user.id).await?;
+        let access = app
+            .core()
+            .project_access(&principal, demo::ORG_SLUG, demo::PRIVATE_PROJECT)
+            .await?;
+        let draft = app
+            .core()
+            .start_fill(&access, &principal, "points_eau")
+            .await
+            .map_err(|e| anyhow!("web form: {e}"))?;
+        let fill = format!("{PAGE}/forms/points_eau/fill/{}", draft.id);
         report.push_str("| measurement | mean | p50 | p99 |\n|---|---|---|---|\n");
         for (label, path, with_cookie) in [
             ("server time, `GET /-/health`", "/-/health", false),
@@ -323,6 +335,11 @@ async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
             (
                 "server time, signed-in project page (`.json`)",
                 "/orgs/eau-tchad/projects/acces-eau-ndjamena-2026.json",
+                true,
+            ),
+            (
+                "server time, web form page (HTML, evaluated on the server)",
+                fill.as_str(),
                 true,
             ),
         ] {
@@ -351,6 +368,22 @@ async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
                 s.mean_us, s.p50_us, s.p99_us
             ));
         }
+        // What a phone downloads for a page of the web form, compressed as it travels.
+        let mut weight = 0usize;
+        for path in [fill.as_str(), "/-/static/baraza.css", "/-/static/fill.js"] {
+            let req = Request::get(path)
+                .header(header::COOKIE, &cookie)
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())?;
+            let res = router.clone().oneshot(req).await?;
+            weight += axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await?
+                .len();
+        }
+        report.push_str(&format!(
+            "\n| page weight | gzip |\n|---|---|\n| web form page with its CSS and optional script | {:.1} KiB |\n",
+            weight as f64 / 1024.0
+        ));
         app.core().store().close().await;
     }
 
