@@ -8,77 +8,21 @@ open the people page, sign out. Screenshots go to $E2E_SCREENSHOTS when it is se
 
 Usage: newcomer.py PATH/TO/baraza
 """
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from browser import check, chromium, navigate, shot, start_demo, stop_demo, summary
+
 BIN = sys.argv[1]
-SHOTS = os.environ.get("E2E_SCREENSHOTS")
-checks = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    if cond:
-        checks["passed"] += 1
-        print(f"ok   {what}")
-    else:
-        checks["failed"] += 1
-        print(f"FAIL {what}")
-
-
-def navigate(driver, element):
-    """Clicks a link or button that loads a new page, and waits until the new page is there."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 20).until(EC.staleness_of(page))
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
-
-
-def shot(driver, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
 
 
 def main():
-    data = tempfile.mkdtemp(prefix="baraza-e2e-")
-    server = subprocess.Popen(
-        [BIN, "demo", "--listen", "127.0.0.1:0", "--data-dir", data],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    base = None
-    banner = []
-    for line in server.stdout:
-        banner.append(line)
-        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if m and base is None:
-            base = m.group(1)
-        if "amina@" in line:
-            break
+    server, data, base, banner = start_demo(BIN)
     account = next(l.split() for l in banner if "amina@" in l)
     email, password = account[0], account[1]
-
-    opts = Options()
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--window-size=412,915", "--lang=fr-FR"]:
-        opts.add_argument(a)
-    opts.add_experimental_option("prefs", {
-        "intl.accept_languages": "fr-FR,fr",
-        "profile.managed_default_content_settings.javascript": 2,
-    })
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts)
+    driver = chromium()
     try:
         driver.get(base + "/")
         html = driver.find_element(By.TAG_NAME, "html")
@@ -121,11 +65,8 @@ def main():
         check("Sign in" in header and "Amina Mahamat" not in header, f"signed out ({header!r})")
     finally:
         driver.quit()
-        server.terminate()
-        server.wait(timeout=20)
-        shutil.rmtree(data, ignore_errors=True)
-    print(f"e2e: {checks['passed']} passed, {checks['failed']} failed")
-    return 1 if checks["failed"] else 0
+        stop_demo(server, data)
+    return summary()
 
 
 if __name__ == "__main__":

@@ -17,61 +17,24 @@ Screenshots go to $E2E_SCREENSHOTS when it is set.
 
 Usage: webform.py PATH/TO/baraza
 """
-import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from browser import check, chromium, gone, navigate, start_demo, stop_demo, summary
+from browser import shot as save_shot
+
 BIN = sys.argv[1]
-SHOTS = os.environ.get("E2E_SCREENSHOTS")
-checks = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    if cond:
-        checks["passed"] += 1
-        print(f"ok   {what}")
-    else:
-        checks["failed"] += 1
-        print(f"FAIL {what}")
-
-
-def navigate(driver, element):
-    """Clicks a link or button that loads a new page, and waits until the new page is there."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 20).until(EC.staleness_of(page))
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
 
 
 def shot(driver, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        driver.save_screenshot(os.path.join(SHOTS, f"webform-{name}.png"))
+    save_shot(driver, f"webform-{name}")
 
 
 def browser(javascript=False):
-    opts = Options()
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--window-size=412,915", "--lang=fr-FR"]:
-        opts.add_argument(a)
-    opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='baraza-chrome-')}")
-    opts.add_experimental_option("prefs", {
-        "intl.accept_languages": "fr-FR,fr",
-        "profile.managed_default_content_settings.javascript": 1 if javascript else 2,
-    })
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts)
+    return chromium(javascript)
 
 
 def by_name(driver, name):
@@ -146,20 +109,7 @@ def fill_survey(driver, who, quartier, temps):
 
 
 def main():
-    data = tempfile.mkdtemp(prefix="baraza-e2e-")
-    server = subprocess.Popen(
-        [BIN, "demo", "--listen", "127.0.0.1:0", "--data-dir", data],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    base = None
-    banner = []
-    for line in server.stdout:
-        banner.append(line)
-        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if m and base is None:
-            base = m.group(1)
-        if "Ctrl-C" in line:
-            break
+    server, data, base, banner = start_demo(BIN)
     accounts = {l.split()[0]: l.split()[1] for l in banner if "@eau-tchad.example" in l}
     public = next((re.search(r"(http://\S+/f/\S+)", l).group(1) for l in banner if "/f/" in l), None)
     check(public is not None, "the demo prints the survey's public link")
@@ -232,7 +182,7 @@ def main():
         navigate(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         page = driver.find_element(By.TAG_NAME, "html")
         Select(by_name(driver, "/data/localisation/province")).select_by_value("ouaddai")
-        WebDriverWait(driver, 20).until(EC.staleness_of(page))
+        WebDriverWait(driver, 20).until(lambda _: gone(page))
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
         options = [o.get_attribute("value") for o in Select(by_name(driver, "/data/localisation/commune")).options]
         check(options == ["", "abeche", "adre"], f"with JavaScript, the communes follow the province at once ({options})")
@@ -240,11 +190,8 @@ def main():
               "with JavaScript, a button fills the position from the device")
     finally:
         driver.quit()
-        server.terminate()
-        server.wait(timeout=20)
-        shutil.rmtree(data, ignore_errors=True)
-    print(f"e2e: {checks['passed']} passed, {checks['failed']} failed")
-    return 1 if checks["failed"] else 0
+        stop_demo(server, data)
+    return summary()
 
 
 if __name__ == "__main__":

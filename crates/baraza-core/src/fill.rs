@@ -123,24 +123,9 @@ pub(crate) fn new_instance_id() -> String {
 
 /// `YYYY-MM-DD` and `YYYY-MM-DDThh:mm:ss.000+00:00` of a Unix time (UTC).
 fn iso(unix: i64) -> (String, String) {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d, hh, mm, ss) = crate::forms::civil(unix);
     let date = format!("{y:04}-{m:02}-{d:02}");
-    let time = format!(
-        "{date}T{:02}:{:02}:{:02}.000+00:00",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    );
+    let time = format!("{date}T{hh:02}:{mm:02}:{ss:02}.000+00:00");
     (date, time)
 }
 

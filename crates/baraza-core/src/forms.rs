@@ -109,8 +109,9 @@ pub enum Ingested {
     Duplicate,
 }
 
-/// A form version stamp from the upload time, when the XLSForm gives none: `YYYYMMDDhhmmss` (UTC).
-fn version_stamp(unix: i64) -> String {
+/// The civil date and time (UTC) of a Unix time: year, month, day, hour, minute, second
+/// (Howard Hinnant's algorithm).
+pub(crate) fn civil(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let z = days + 719_468;
@@ -122,12 +123,13 @@ fn version_stamp(unix: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// A form version stamp from the upload time, when the XLSForm gives none: `YYYYMMDDhhmmss` (UTC).
+fn version_stamp(unix: i64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(unix);
+    format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}")
 }
 
 fn md5_hex(text: &str) -> String {

@@ -106,22 +106,55 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 async fn start<'a>(app: &'a TestApp, client: Client, lang: &'static str) -> Filler<'a> {
-    let token = csrf(app, &client, &format!("{}/fill", form_url())).await;
+    start_at(app, client, &form_url(), lang).await
+}
+
+/// Starts a draft of the form at `url` (its page's path) through its fill page.
+async fn start_at<'a>(
+    app: &'a TestApp,
+    client: Client,
+    url: &str,
+    lang: &'static str,
+) -> Filler<'a> {
+    let token = csrf(app, &client, &format!("{url}/fill")).await;
     let res = client
-        .post(app.url(&format!("{}/fill", form_url())))
+        .post(app.url(&format!("{url}/fill")))
         .form(&[("_csrf", token.as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let path = location(&res);
-    assert!(path.starts_with(&format!("{}/fill/", form_url())), "{path}");
+    assert!(path.starts_with(&format!("{url}/fill/")), "{path}");
     Filler {
         app,
         client,
         path,
         lang,
     }
+}
+
+/// Posts the first page of the taps form: a place and a photo.
+async fn post_visit(f: &Filler<'_>, place: &str, file_name: &str, bytes: &[u8]) {
+    let token = f.csrf().await;
+    let form = form_new()
+        .text("_csrf", token)
+        .text("_f", "/data/visit/place")
+        .text("_f", "/data/visit/photo")
+        .text("/data/visit/place", place.to_owned())
+        .part(
+            "/data/visit/photo",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.to_owned()),
+        )
+        .text("_action", "next");
+    let res = f
+        .client
+        .post(f.app.url(&f.path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 const PAGE1: &[(&str, &str)] = &[
@@ -417,40 +450,10 @@ async fn draft_forms_are_tested_and_repeats_and_files_work() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        let token = csrf(&app, &amina, &format!("{url}/fill")).await;
-        let res = amina
-            .post(app.url(&format!("{url}/fill")))
-            .form(&[("_csrf", token.as_str())])
-            .send()
-            .await
-            .unwrap();
-        let f = Filler {
-            app: &app,
-            client: amina.clone(),
-            path: location(&res),
-            lang: "en",
-        };
+        let f = start_at(&app, amina.clone(), &url, "en").await;
         // A photo, uploaded with the page.
-        let token = f.csrf().await;
         let jpeg = b"\xff\xd8\xff\xe0 a tiny jpeg \xff\xd9".to_vec();
-        let form = form_new()
-            .text("_csrf", token)
-            .text("_f", "/data/visit/place")
-            .text("_f", "/data/visit/photo")
-            .text("/data/visit/place", "Kibera")
-            .part(
-                "/data/visit/photo",
-                reqwest::multipart::Part::bytes(jpeg.clone()).file_name("IMG_0001.JPG"),
-            )
-            .text("_action", "next");
-        let res = f
-            .client
-            .post(app.url(&f.path))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        post_visit(&f, "Kibera", "IMG_0001.JPG", &jpeg).await;
         // One person to start; add two, remove the first.
         let res = f
             .post(&[("/data/person[1]/name", "Achieng")], "add:/data/person")
@@ -493,38 +496,8 @@ async fn draft_forms_are_tested_and_repeats_and_files_work() {
 
         // Published, the same filling is stored, with its photo.
         set_state(&app, &amina, "taps", "published").await;
-        let token = csrf(&app, &amina, &format!("{url}/fill")).await;
-        let res = amina
-            .post(app.url(&format!("{url}/fill")))
-            .form(&[("_csrf", token.as_str())])
-            .send()
-            .await
-            .unwrap();
-        let f = Filler {
-            app: &app,
-            client: amina.clone(),
-            path: location(&res),
-            lang: "en",
-        };
-        let token = f.csrf().await;
-        let form = form_new()
-            .text("_csrf", token)
-            .text("_f", "/data/visit/place")
-            .text("_f", "/data/visit/photo")
-            .text("/data/visit/place", "Mathare")
-            .part(
-                "/data/visit/photo",
-                reqwest::multipart::Part::bytes(jpeg.clone()).file_name("tap.jpeg"),
-            )
-            .text("_action", "next");
-        let res = f
-            .client
-            .post(app.url(&f.path))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let f = start_at(&app, amina.clone(), &url, "en").await;
+        post_visit(&f, "Mathare", "tap.jpeg", &jpeg).await;
         let res = f.post(&[("/data/person[1]/name", "Akinyi")], "next").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let res = f.post(&[], "send").await;
