@@ -102,6 +102,8 @@ pub struct ProjectAccess {
     pub project: Project,
     /// The effective role, if any.
     pub role: Option<Role>,
+    /// The account asking, if signed in (what the audit log names as the actor).
+    pub user: Option<baraza_types::UserId>,
     anonymous: bool,
     via_token: bool,
 }
@@ -210,6 +212,7 @@ impl Core {
             org,
             project,
             role,
+            user: principal.user().map(|u| u.id),
             anonymous: matches!(principal, Principal::Anonymous),
             via_token,
         })

@@ -19,6 +19,7 @@
 //! * **Time is injected** through [`Clock`], so tests control expiry and throttling windows.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod central;
 pub mod digest;
@@ -113,6 +114,8 @@ pub struct Core {
     pub(crate) dummy_hash: Arc<String>,
     /// Parsed form models by version id (versions never change once stored).
     pub(crate) models: Arc<forms::ModelCache>,
+    /// The key that signs the audit log (read from a file by the binary).
+    pub(crate) audit_key: Arc<baraza_protect::chain::AuditKey>,
 }
 
 impl Core {
@@ -121,6 +124,7 @@ impl Core {
         blobs: BlobStore,
         clock: Arc<dyn Clock>,
         settings: CoreSettings,
+        audit_key: Arc<baraza_protect::chain::AuditKey>,
     ) -> Core {
         // Invariant: hashing a fresh random secret with default Argon2 parameters cannot fail.
         let dummy_hash = auth::hash_password(&secret::random_secret()).unwrap_or_default();
@@ -131,6 +135,7 @@ impl Core {
             settings: Arc::new(settings),
             dummy_hash: Arc::new(dummy_hash),
             models: Arc::default(),
+            audit_key,
         }
     }
 

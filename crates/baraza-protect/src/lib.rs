@@ -4,3 +4,5 @@
 //! * [`chain`] — the audit log's hash chain: each entry commits to the one before it, so that a
 //!   changed, removed or reordered entry breaks every hash after it, and the chain's head is
 //!   signed so that a rewritten chain is caught too.
+
+pub mod chain;

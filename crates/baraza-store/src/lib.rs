@@ -14,6 +14,7 @@
 //! * **The store knows no rules.** It stores and finds; who may do what, password hashing and token
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
+mod audit;
 pub mod blobs;
 mod bulk;
 mod central;
@@ -24,6 +25,7 @@ mod ingest;
 mod listing;
 mod models;
 
+pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::BulkSubmission;
 pub use central::*;

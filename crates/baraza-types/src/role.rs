@@ -52,7 +52,7 @@ impl Role {
             ViewProject | ViewMembers | ViewForms => true,
             SubmitData => self >= Role::Collector,
             ViewData => self >= Role::Analyst,
-            ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData => {
+            ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit => {
                 self >= Role::Manager
             }
             GrantOwner | ManageProject => self == Role::Owner,
@@ -101,10 +101,12 @@ pub enum Permission {
     ReviewData,
     /// Correct submissions (each edit is a new version, with who and why).
     EditData,
+    /// Read the project's audit log: who signed in, read, exported or changed what.
+    ViewAudit,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -117,6 +119,7 @@ impl Permission {
         Permission::ManageAppUsers,
         Permission::ReviewData,
         Permission::EditData,
+        Permission::ViewAudit,
     ];
 
     /// The least role that holds this permission.

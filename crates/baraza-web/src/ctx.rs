@@ -326,6 +326,7 @@ needs! {
     ManageAppUsers => ManageAppUsers,
     ReviewData => ReviewData,
     EditData => EditData,
+    ViewAudit => ViewAudit,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

@@ -3,7 +3,9 @@
 use crate::config::Settings;
 use anyhow::{Context, Result};
 use axum::Router;
+use baraza_core::audit::{Actor, Target};
 use baraza_core::{Clock, Core, CoreSettings, SystemClock};
+use baraza_protect::chain::AuditKey;
 use baraza_store::{Store, StoreOptions};
 use baraza_web::{AppState, WebSettings};
 use std::future::Future;
@@ -50,6 +52,88 @@ pub fn open_blobs(settings: &Settings) -> Result<baraza_store::BlobStore> {
         .with_context(|| format!("cannot create the blob directory {}", dir.display()))
 }
 
+/// Reads the audit log's signing key, creating it (readable by this user only) at first start,
+/// and checks that it is the key that signed this database's log: instances sharing a database
+/// must share the key file, and a lost key must not silently start a second chain of trust.
+pub async fn audit_key(settings: &Settings, store: &Store) -> Result<(Arc<AuditKey>, bool)> {
+    let path = &settings.audit_key_file;
+    let (key, created) = match std::fs::read_to_string(path) {
+        Ok(text) => (
+            AuditKey::from_text(&text)
+                .with_context(|| format!("the audit key file {}", path.display()))?,
+            false,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut secret = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+            let key = AuditKey::from_bytes(&secret);
+            write_private(path, key.to_text().as_bytes())
+                .with_context(|| format!("cannot create the audit key file {}", path.display()))?;
+            tracing::info!(file = %path.display(), public_key = %key.public_hex(), "created the audit key");
+            (key, true)
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read the audit key file {}", path.display()))
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let ours = key.public_hex();
+    let stored = store
+        .server_secret("audit_public_key", &ours, now)
+        .await
+        .context("reading the audit log's public key")?;
+    if stored != ours {
+        anyhow::bail!(
+            "the audit key in {} (public key {ours}) is not the key that signs this database's audit log (public key {stored}): put the right key file there, or point audit_key_file at it",
+            path.display()
+        );
+    }
+    Ok((Arc::new(key), created))
+}
+
+/// Writes a new file that only its owner can read, refusing to overwrite one.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// The core over an open store: blobs, the audit key, the settings.
+pub async fn build_core(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -> Result<Core> {
+    let (key, created) = audit_key(settings, &store).await?;
+    let public = key.public_hex();
+    let core = Core::new(
+        store,
+        open_blobs(settings)?,
+        clock,
+        core_settings(settings),
+        key,
+    );
+    if created {
+        core.audit(
+            Actor::System,
+            "audit.key_created",
+            &Target::none(),
+            serde_json::json!({ "public_key": public }),
+        )
+        .await
+        .context("recording the new audit key")?;
+    }
+    Ok(core)
+}
+
 pub fn core_settings(settings: &Settings) -> CoreSettings {
     CoreSettings {
         session_idle_secs: settings.session_idle_hours * 3600,
@@ -84,7 +168,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Application> {
         let store = open_store(settings).await?;
-        let core = Core::new(store, open_blobs(settings)?, clock, core_settings(settings));
+        let core = build_core(settings, store, clock).await?;
         let state = AppState::new(core.clone(), web_settings(settings))
             .map_err(|e| anyhow::anyhow!("language catalogues: {e}"))?;
         let router = baraza_web::router(state);

@@ -34,6 +34,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "login_max_failures_per_address", default: "30", secret: false, doc: "Failed sign-ins per client address within the window before it is throttled." },
     Key { name: "login_failure_window_minutes", default: "15", secret: false, doc: "The throttling window." },
     Key { name: "public_form_submissions_per_hour", default: "60", secret: false, doc: "Submissions per hour from one client address through forms' public links (new drafts: four times as many). Many phones can share one address behind a mobile operator's NAT: keep it generous." },
+    Key { name: "audit_key_file", default: "<data_dir>/audit.key", secret: false, doc: "The file of the key that signs the audit log (created at first start, readable by Baraza only). Instances sharing a PostgreSQL database must share this file. Keep a copy apart from the database's backups: whoever holds both could rewrite the log." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -81,6 +82,7 @@ pub struct Settings {
     pub login_max_failures_per_address: i64,
     pub login_failure_window_minutes: i64,
     pub public_form_submissions_per_hour: i64,
+    pub audit_key_file: PathBuf,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -144,6 +146,11 @@ impl Settings {
             let dir = PathBuf::from(values["data_dir"].0.trim());
             let url = format!("sqlite://{}", dir.join("baraza.db").display());
             values.insert("database_url", (url, Source::Default));
+        }
+        if values["audit_key_file"].1 == Source::Default {
+            let dir = PathBuf::from(values["data_dir"].0.trim());
+            let file = dir.join("audit.key").display().to_string();
+            values.insert("audit_key_file", (file, Source::Default));
         }
         let get = |name: &str| values[name].0.clone();
         let err = |name: &str, what: &str| {
@@ -221,6 +228,7 @@ impl Settings {
                 1,
                 1_000_000,
             )?,
+            audit_key_file: PathBuf::from(get("audit_key_file").trim()),
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

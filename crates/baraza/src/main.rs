@@ -191,12 +191,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
 
 async fn cli_core(settings: &Settings) -> Result<Core> {
     let store = open_store(settings).await?;
-    Ok(Core::new(
-        store,
-        baraza::app::open_blobs(settings)?,
-        Arc::new(SystemClock),
-        baraza::app::core_settings(settings),
-    ))
+    baraza::app::build_core(settings, store, Arc::new(SystemClock)).await
 }
 
 /// `baraza xlsform`: returns the exit status.

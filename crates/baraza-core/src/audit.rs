@@ -1,0 +1,360 @@
+//! The tamper-evident audit log: who signed in, who read or exported personal data, who changed
+//! what, which roles and keys changed.
+//!
+//! Entries are chained and signed by `baraza_protect::chain` with the server's audit key, which
+//! the binary reads from a file (never from the database). [`Core::verify_audit`] reads the whole
+//! log in batches and checks it in constant memory. Managers browse their project's entries
+//! ([`Core::project_audit`]); administrators the whole log.
+//!
+//! # What is recorded
+//!
+//! Actions are stable dotted codes (docs/audit.md lists them). Details are small JSON objects
+//! that name things by id and never carry answers: the log says *that* Claire exported the water
+//! points with a filter, not what the records said.
+//!
+//! An export by an account far above its usual (more than [`ALERT_MIN_EXPORTS`] in a day and
+//! more than [`ALERT_FACTOR`] times its daily average of the previous 30 days) adds an
+//! `alert.unusual_exports` entry, which the project's audit page shows first.
+
+use crate::access::ProjectAccess;
+use crate::{Core, CoreError, Principal};
+use baraza_protect::chain::{self, AuditKey, AuditPublicKey, Break, ChainVerifier, Content};
+use baraza_store::{AuditEntry, AuditQuery, Chained, NewAuditEntry, StoreError};
+use baraza_types::{Permission, ProjectId, UserId};
+use serde_json::Value;
+
+/// Exports in one day below which no alert is raised, whatever the account's usual.
+pub const ALERT_MIN_EXPORTS: i64 = 20;
+/// How many times its daily average an account must export in a day to raise an alert.
+pub const ALERT_FACTOR: i64 = 5;
+
+/// Who did something, as the log names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(UserId),
+    /// An ODK Collect app user of a project.
+    AppUser(i64),
+    /// Someone not signed in (a public link, a failed sign-in).
+    Anonymous,
+    /// The server itself (scheduled jobs, the command line's maintenance).
+    System,
+}
+
+impl Actor {
+    pub fn of(principal: &Principal) -> Actor {
+        principal
+            .user()
+            .map(|u| Actor::User(u.id))
+            .unwrap_or(Actor::Anonymous)
+    }
+
+    pub fn of_access(access: &ProjectAccess) -> Actor {
+        access.user.map(Actor::User).unwrap_or(Actor::Anonymous)
+    }
+
+    pub fn text(self) -> String {
+        match self {
+            Actor::User(u) => format!("user:{}", u.0),
+            Actor::AppUser(a) => format!("app-user:{a}"),
+            Actor::Anonymous => "anonymous".into(),
+            Actor::System => "system".into(),
+        }
+    }
+
+    fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::User(u) => Some(u.0),
+            _ => None,
+        }
+    }
+}
+
+/// What an action was done to: `project:3/form:points_eau/submission:uuid:…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub project: Option<ProjectId>,
+    pub text: String,
+}
+
+impl Target {
+    pub fn none() -> Target {
+        Target::default()
+    }
+
+    pub fn project(id: ProjectId) -> Target {
+        Target {
+            project: Some(id),
+            text: format!("project:{}", id.0),
+        }
+    }
+
+    pub fn form(project: ProjectId, xml_form_id: &str) -> Target {
+        Target {
+            project: Some(project),
+            text: format!("project:{}/form:{xml_form_id}", project.0),
+        }
+    }
+
+    pub fn submission(project: ProjectId, xml_form_id: &str, instance_id: &str) -> Target {
+        Target {
+            project: Some(project),
+            text: format!(
+                "project:{}/form:{xml_form_id}/submission:{instance_id}",
+                project.0
+            ),
+        }
+    }
+
+    pub fn user(id: UserId) -> Target {
+        Target {
+            project: None,
+            text: format!("user:{}", id.0),
+        }
+    }
+
+    pub fn org(slug: &str) -> Target {
+        Target {
+            project: None,
+            text: format!("org:{slug}"),
+        }
+    }
+
+    /// The project a target's text names, as verification reads it back.
+    fn project_of(text: &str) -> Option<i64> {
+        text.strip_prefix("project:")?
+            .split('/')
+            .next()?
+            .parse()
+            .ok()
+    }
+}
+
+/// Where verification found the log broken.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditBroken {
+    #[error("{0}")]
+    Chain(Break),
+    #[error("entry {seq}: its {column} column does not agree with what the entry says")]
+    Column { seq: i64, column: &'static str },
+    #[error("entry {seq} cannot be read: {what}")]
+    Unreadable { seq: i64, what: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome of a verification that found nothing wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerified {
+    pub entries: u64,
+    pub signatures_checked: u64,
+    /// `SEQ:HASH` of the last entry, to note down and give as the next verification's anchor.
+    pub anchor: Option<String>,
+    /// The public key that checked the signatures, hexadecimal.
+    pub public_key: String,
+}
+
+fn unhex<const N: usize>(seq: i64, text: &str, what: &'static str) -> Result<[u8; N], AuditBroken> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .ok_or(AuditBroken::Unreadable { seq, what })
+}
+
+impl Core {
+    /// Appends one entry to the audit log. A failure to record is an error of the action that
+    /// asked for it: an action that must be audited does not happen unaudited.
+    pub async fn audit(
+        &self,
+        actor: Actor,
+        action: &str,
+        target: &Target,
+        details: Value,
+    ) -> Result<AuditEntry, CoreError> {
+        let key: &AuditKey = &self.audit_key;
+        let at = self.now();
+        let actor_text = actor.text();
+        let details = details.to_string();
+        let new = NewAuditEntry {
+            at,
+            actor: &actor_text,
+            action,
+            target: &target.text,
+            details: &details,
+            user_id: actor.user_id(),
+            project_id: target.project.map(|p| p.0),
+        };
+        let content = Content {
+            at,
+            actor: &actor_text,
+            action,
+            target: &target.text,
+            details: &details,
+        };
+        let entry = self
+            .store
+            .append_audit(&new, |seq, prev| {
+                // Invariant: the head's hash is always one this code wrote (64 hex digits); a
+                // damaged head chains from zeros, which verification then reports.
+                let prev = hex::decode(prev)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .unwrap_or(chain::GENESIS);
+                let hash = chain::entry_hash(seq as u64, &content, &prev);
+                Chained {
+                    hash: hex::encode(hash),
+                    signature: hex::encode(key.sign(seq as u64, &hash)),
+                }
+            })
+            .await?;
+        Ok(entry)
+    }
+
+    /// Records an export or download, then checks whether this account is exporting far more
+    /// than usual.
+    pub async fn audit_export(
+        &self,
+        access: &ProjectAccess,
+        action: &str,
+        target: &Target,
+        details: Value,
+    ) -> Result<(), CoreError> {
+        let actor = Actor::of_access(access);
+        self.audit(actor, action, target, details).await?;
+        let Actor::User(user) = actor else {
+            return Ok(());
+        };
+        let now = self.now();
+        let day = 24 * 3600;
+        let today = self
+            .store
+            .audit_count(user.0, "export.", now - day, now + 1)
+            .await?;
+        let before = self
+            .store
+            .audit_count(user.0, "export.", now - 31 * day, now - day)
+            .await?;
+        let average = before / 30;
+        // Raised once, when the day's count first goes over the threshold.
+        let threshold = ALERT_MIN_EXPORTS.max(ALERT_FACTOR * average);
+        if today == threshold + 1 {
+            tracing::warn!(
+                user = user.0,
+                exports_today = today,
+                daily_average = average,
+                "unusual number of exports"
+            );
+            self.audit(
+                Actor::System,
+                "alert.unusual_exports",
+                &Target::project(access.project.id),
+                serde_json::json!({
+                    "user": user.0,
+                    "exports_last_24h": today,
+                    "daily_average_30d": average,
+                }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The public half of the audit key.
+    pub fn audit_public_key(&self) -> AuditPublicKey {
+        self.audit_key.public()
+    }
+
+    /// Checks the whole log: every hash, the signature of every `signature_every`-th entry and of
+    /// the last one, the query columns against the hashed text, and the anchor if one is given.
+    /// `public_key` (hexadecimal) checks against a key published earlier instead of this
+    /// server's own.
+    pub async fn verify_audit(
+        &self,
+        signature_every: u64,
+        anchor: Option<(u64, [u8; 32])>,
+        public_key: Option<AuditPublicKey>,
+    ) -> Result<AuditVerified, AuditBroken> {
+        let key = public_key.unwrap_or_else(|| self.audit_key.public());
+        let mut verifier = ChainVerifier::new(key.clone(), signature_every, anchor);
+        let mut after = 0i64;
+        loop {
+            let batch = self.store.audit_batch(after, 5000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for e in &batch {
+                let stored = chain::Stored {
+                    seq: e.seq as u64,
+                    content: Content {
+                        at: e.at,
+                        actor: &e.actor,
+                        action: &e.action,
+                        target: &e.target,
+                        details: &e.details,
+                    },
+                    prev: unhex(e.seq, &e.prev_hash, "previous hash")?,
+                    hash: unhex(e.seq, &e.hash, "hash")?,
+                    signature: unhex(e.seq, &e.signature, "signature")?,
+                };
+                verifier.push(&stored).map_err(AuditBroken::Chain)?;
+                let user = e
+                    .actor
+                    .strip_prefix("user:")
+                    .and_then(|u| u.parse::<i64>().ok());
+                if e.user_id != user {
+                    return Err(AuditBroken::Column {
+                        seq: e.seq,
+                        column: "user_id",
+                    });
+                }
+                if e.project_id != Target::project_of(&e.target) {
+                    return Err(AuditBroken::Column {
+                        seq: e.seq,
+                        column: "project_id",
+                    });
+                }
+            }
+        }
+        let done = verifier.finish().map_err(AuditBroken::Chain)?;
+        // The head row must agree with the last entry: a cut tail leaves it ahead.
+        let (head_seq, head_hash) = self.store.audit_head().await?;
+        let last = done.head.map(|(s, h)| (s as i64, hex::encode(h)));
+        if last.as_ref().map(|(s, _)| *s).unwrap_or(0) != head_seq
+            || last
+                .as_ref()
+                .is_some_and(|(_, h)| !crate::constant_time_eq(h, &head_hash))
+        {
+            return Err(AuditBroken::Chain(Break::Gap {
+                expected: last.map(|(s, _)| s as u64).unwrap_or(0) + 1,
+                found: head_seq as u64,
+            }));
+        }
+        Ok(AuditVerified {
+            entries: done.entries,
+            signatures_checked: done.signatures_checked,
+            anchor: done.head.map(|(s, h)| format!("{s}:{}", hex::encode(h))),
+            public_key: key.to_hex(),
+        })
+    }
+
+    /// A project's audit entries, newest first, for its managers.
+    pub async fn project_audit(
+        &self,
+        access: &ProjectAccess,
+        mut query: AuditQuery,
+    ) -> Result<Vec<AuditEntry>, CoreError> {
+        access.require(Permission::ViewAudit)?;
+        query.project_id = Some(access.project.id.0);
+        query.limit = query.limit.clamp(1, 1000);
+        Ok(self.store.audit_entries(&query).await?)
+    }
+
+    /// The whole log, for site administrators.
+    pub async fn site_audit(
+        &self,
+        principal: &Principal,
+        mut query: AuditQuery,
+    ) -> Result<Vec<AuditEntry>, CoreError> {
+        principal.require_admin()?;
+        query.limit = query.limit.clamp(1, 1000);
+        Ok(self.store.audit_entries(&query).await?)
+    }
+}

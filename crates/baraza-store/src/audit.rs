@@ -1,0 +1,243 @@
+//! The audit log: appended under the lock of its one head row, read in keyset batches.
+//!
+//! The hashing and signing are the caller's (`baraza_protect::chain` through `baraza-core`): the
+//! store hands the caller the next sequence number and the previous hash inside the transaction
+//! and stores what the caller computed from them, so entries from several instances chain in one
+//! order. The tables refuse updates and deletes (triggers of migration 0008).
+
+use crate::db::{q, q_built, Mode, Row};
+use crate::{Store, StoreError};
+
+/// An entry to append, before it is chained.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub details: &'a str,
+    /// Query columns; they must agree with `actor` and `target`.
+    pub user_id: Option<i64>,
+    pub project_id: Option<i64>,
+}
+
+/// What the caller computes for the entry: its hash and signature, in hexadecimal.
+#[derive(Debug, Clone)]
+pub struct Chained {
+    pub hash: String,
+    pub signature: String,
+}
+
+/// One stored entry.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub signature: String,
+    pub user_id: Option<i64>,
+    pub project_id: Option<i64>,
+}
+
+fn entry_from(r: &Row) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: r.get("seq")?,
+        at: r.get("at")?,
+        actor: r.get("actor")?,
+        action: r.get("action")?,
+        target: r.get("target")?,
+        details: r.get("details")?,
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+        signature: r.get("signature")?,
+        user_id: r.get("user_id")?,
+        project_id: r.get("project_id")?,
+    })
+}
+
+const COLS: &str =
+    "seq, at, actor, action, target, details, prev_hash, hash, signature, user_id, project_id";
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub project_id: Option<i64>,
+    pub user_id: Option<i64>,
+    /// Actions starting with this (`export.` for every export).
+    pub action_prefix: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Newest first, entries before this sequence number (the next page's cursor).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Appends one entry: `chain(seq, prev_hash)` computes its hash and signature. Returns the
+    /// stored entry. The head row's lock orders concurrent appends, on either backend.
+    pub async fn append_audit(
+        &self,
+        e: &NewAuditEntry<'_>,
+        chain: impl FnOnce(i64, &str) -> Chained,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        // The UPDATE takes the row lock (PostgreSQL) or runs on the one writer (SQLite).
+        let head = tx
+            .conn()
+            .fetch_one(q(
+                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            ))
+            .await?;
+        let seq: i64 = head.get("seq")?;
+        let prev: String = head.get("hash")?;
+        let Chained { hash, signature } = chain(seq, &prev);
+        tx.conn()
+            .execute(
+                q("INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash, signature, user_id, project_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                .bind(seq)
+                .bind(e.at)
+                .bind(e.actor)
+                .bind(e.action)
+                .bind(e.target)
+                .bind(e.details)
+                .bind(prev.as_str())
+                .bind(hash.as_str())
+                .bind(signature.as_str())
+                .bind(e.user_id)
+                .bind(e.project_id),
+            )
+            .await?;
+        tx.conn()
+            .execute(q("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash.as_str()))
+            .await?;
+        tx.commit().await?;
+        Ok(AuditEntry {
+            seq,
+            at: e.at,
+            actor: e.actor.to_owned(),
+            action: e.action.to_owned(),
+            target: e.target.to_owned(),
+            details: e.details.to_owned(),
+            prev_hash: prev,
+            hash,
+            signature,
+            user_id: e.user_id,
+            project_id: e.project_id,
+        })
+    }
+
+    /// Entries after `after_seq`, oldest first, at most `limit` (verification reads them so).
+    pub async fn audit_batch(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q_built(format!(
+                    "SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after_seq)
+                .bind(limit),
+            )
+            .await?
+            .iter()
+            .map(entry_from)
+            .collect()
+    }
+
+    /// The head: the last sequence number and its hash (0 and zeros for an empty log).
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT seq, hash FROM audit_head WHERE id = 1"),
+            )
+            .await?;
+        Ok((r.get("seq")?, r.get("hash")?))
+    }
+
+    /// Entries matching `query`, newest first.
+    pub async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut sql = format!("SELECT {COLS} FROM audit_log WHERE 1 = 1");
+        let mut args: Vec<crate::db::Arg> = Vec::new();
+        let mut push = |cond: &str, arg: crate::db::Arg, sql: &mut String| {
+            args.push(arg);
+            sql.push_str(&format!(" AND {cond} ${}", args.len()));
+        };
+        if let Some(p) = query.project_id {
+            push("project_id =", p.into(), &mut sql);
+        }
+        if let Some(u) = query.user_id {
+            push("user_id =", u.into(), &mut sql);
+        }
+        if let Some(prefix) = &query.action_prefix {
+            // The prefix is matched as text, wildcards escaped.
+            let like = prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            push("action LIKE", format!("{like}%").into(), &mut sql);
+            sql.push_str(" ESCAPE '\\'");
+        }
+        if let Some(s) = query.since {
+            push("at >=", s.into(), &mut sql);
+        }
+        if let Some(u) = query.until {
+            push("at <", u.into(), &mut sql);
+        }
+        if let Some(b) = query.before_seq {
+            push("seq <", b.into(), &mut sql);
+        }
+        args.push(query.limit.into());
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
+        let mut stmt = q_built(sql);
+        for a in args {
+            stmt = stmt.bind(a);
+        }
+        self.pools
+            .fetch_all(Mode::Read, stmt)
+            .await?
+            .iter()
+            .map(entry_from)
+            .collect()
+    }
+
+    /// How many entries of `action` (prefix) one account made since `since`: what the export
+    /// alert compares with the account's usual.
+    pub async fn audit_count(
+        &self,
+        user_id: i64,
+        action_prefix: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<i64, StoreError> {
+        let like = format!(
+            "{}%",
+            action_prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        self.pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT COUNT(*) AS n FROM audit_log
+                   WHERE user_id = $1 AND action LIKE $2 ESCAPE '\\' AND at >= $3 AND at < $4")
+                .bind(user_id)
+                .bind(like)
+                .bind(since)
+                .bind(until),
+            )
+            .await?
+            .get("n")
+    }
+}
