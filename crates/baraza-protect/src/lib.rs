@@ -9,12 +9,16 @@
 //!   that a wrong master key is named as such, and rewrapping for master-key rotation.
 //! * [`seal`] — values and files sealed under a project's data key, bound to their place by
 //!   associated data; files in 64 KiB chunks with the STREAM construction, in constant memory.
+//! * [`blind`] — blind indexes: a keyed HMAC of a normalised phone number, e-mail, name or
+//!   identifier, so that records of one person are found without decrypting them.
 //!
 //! Error messages never hold key material, passphrases nor plaintext: see [`ProtectError`].
 
+pub mod blind;
 pub mod error;
 pub mod keys;
 pub mod seal;
 
+pub use blind::{normalise, BlindIndexKey, BlindKind};
 pub use error::{ProtectError, Result};
 pub use keys::{rewrap, DataKey, MasterKey, WrappedKey};
