@@ -11,14 +11,22 @@
 //!   associated data; files in 64 KiB chunks with the STREAM construction, in constant memory.
 //! * [`blind`] — blind indexes: a keyed HMAC of a normalised phone number, e-mail, name or
 //!   identifier, so that records of one person are found without decrypting them.
+//! * [`odk`] — ODK encrypted forms as ODK Collect sends them: the submission manifest, the
+//!   RSA-OAEP key, the per-file IVs, AES-CFB decryption and the element signature; and form key
+//!   pairs whose private key is sealed under a passphrase the server never stores.
 //!
 //! Error messages never hold key material, passphrases nor plaintext: see [`ProtectError`].
 
 pub mod blind;
 pub mod error;
 pub mod keys;
+pub mod odk;
 pub mod seal;
 
 pub use blind::{normalise, BlindIndexKey, BlindKind};
 pub use error::{ProtectError, Result};
 pub use keys::{rewrap, DataKey, MasterKey, WrappedKey};
+pub use odk::{
+    decrypt_submission, DecryptedFile, DecryptedSubmission, FormPrivateKey, KdfParams, OaepMgf,
+    SealedFormKey, SubmissionDecryptor, SubmissionManifest,
+};
