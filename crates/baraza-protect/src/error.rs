@@ -172,3 +172,78 @@ impl ProtectError {
 
 /// Result with [`ProtectError`].
 pub type Result<T, E = ProtectError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_start_lowercase_and_end_without_a_period() {
+        let s = || "x".to_owned();
+        let all = [
+            ProtectError::MasterKeyEncoding { reason: s() },
+            ProtectError::MasterKeyLength { found: 3 },
+            ProtectError::WrappedKeyFormat { reason: s() },
+            ProtectError::WrongMasterKey {
+                expected: s(),
+                found: s(),
+            },
+            ProtectError::UnwrapFailed { key_id: s() },
+            ProtectError::SealedTruncated { len: 1, min: 2 },
+            ProtectError::SealedVersion { found: 9 },
+            ProtectError::SealedWrongKey,
+            ProtectError::SealedWrongPlace { aad: s() },
+            ProtectError::SealedTampered,
+            ProtectError::StreamChunk { chunk: 2 },
+            ProtectError::StreamHeader { reason: s() },
+            ProtectError::Io {
+                during: "reading",
+                source: std::io::Error::other("disk"),
+            },
+            ProtectError::BlindEmpty {
+                kind: "name",
+                shown: s(),
+            },
+            ProtectError::PhoneInvalid {
+                shown: s(),
+                found: 'x',
+            },
+            ProtectError::CallingCode { code: 0 },
+            ProtectError::ManifestXml { reason: s() },
+            ProtectError::ManifestMissing {
+                what: "meta/instanceID",
+            },
+            ProtectError::NotEncrypted {
+                root: s(),
+                encrypted: s(),
+            },
+            ProtectError::ManifestBase64 {
+                field: "base64EncryptedKey",
+            },
+            ProtectError::SubmissionKeyUndecryptable { form_id: s() },
+            ProtectError::MissingMediaFile { name: s() },
+            ProtectError::FileUndecryptable {
+                name: s(),
+                reason: "padding",
+            },
+            ProtectError::SignatureMismatch { instance_id: s() },
+            ProtectError::PrivateKeyFormat { reason: s() },
+            ProtectError::FormKey {
+                during: "generated",
+                reason: s(),
+            },
+            ProtectError::EmptyPassphrase,
+            ProtectError::WrongPassphrase { hint: s() },
+            ProtectError::SealedKeyFormat { reason: s() },
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for err in all {
+            let message = err.to_string();
+            assert!(message.starts_with(|c: char| c.is_lowercase()), "{message}");
+            assert!(!message.ends_with('.'), "{message}");
+            codes.insert(err.code());
+        }
+        // Distinct failures keep distinct codes (the two master-key parse errors share one).
+        assert_eq!(codes.len(), 28);
+    }
+}

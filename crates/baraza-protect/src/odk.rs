@@ -436,6 +436,11 @@ impl SealedFormKey {
             t_cost: number(t)?,
             p_cost: number(p)?,
         };
+        // Costs far above what this crate writes would only make opening the key a way to
+        // exhaust the server's memory or time.
+        if params.m_cost_kib > 1024 * 1024 || params.t_cost > 64 || params.p_cost > 64 {
+            return Err(bad("argon2 costs are beyond what this server accepts"));
+        }
         let salt = STANDARD
             .decode(salt)
             .ok()
@@ -556,8 +561,9 @@ impl<'k> SubmissionDecryptor<'k> {
             .manifest
             .files()
             .position(|f| f == name)
-            .ok_or_else(|| ProtectError::MissingMediaFile {
+            .ok_or_else(|| ProtectError::FileUndecryptable {
                 name: name.to_owned(),
+                reason: "the submission's manifest does not name it",
             })?;
         let io = |during| move |source| ProtectError::Io { during, source };
         let undecryptable = |reason| ProtectError::FileUndecryptable {
@@ -941,12 +947,24 @@ mod tests {
 
     #[test]
     fn sealed_form_key_text_refuses_garbage() {
+        let params = KdfParams {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        };
+        let good = FormPrivateKey(test_key())
+            .seal("p", "h", params, [1; 16], [2; 24])
+            .unwrap();
+        let huge = good
+            .to_text()
+            .replacen("v1.argon2id.64.", "v1.argon2id.99999999.", 1);
         for text in [
             "",
             "v1",
             "v2.argon2id.1.1.1.a.b.c.d",
             "v1.argon2id.x.1.1.AA.AA.AA.AA",
             "v1.argon2id.64.1.1.AA.AA.AA.AA",
+            huge.as_str(),
         ] {
             assert_eq!(
                 SealedFormKey::from_text(text).unwrap_err().code(),
