@@ -10,6 +10,7 @@
 //! * An API token (`bz_…`) is scoped to one project and a role, expires, can be revoked, and is
 //!   stored as a SHA-256 digest. Tokens cannot mint tokens or change passwords.
 
+use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess, Via};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
@@ -189,6 +190,13 @@ impl Core {
         let user = self
             .create_user(email, name, &password, is_admin, locale)
             .await?;
+        self.audit(
+            Actor::of(principal),
+            "account.created",
+            &Target::user(user.id),
+            serde_json::json!({ "admin": is_admin }),
+        )
+        .await?;
         Ok((user, password))
     }
 
@@ -201,7 +209,15 @@ impl Core {
         client: &ClientInfo,
     ) -> Result<NewSession, CoreError> {
         let user = self.authenticate(email, password, client).await?;
-        self.open_session(user, client).await
+        let session = self.open_session(user, client).await?;
+        self.audit(
+            Actor::User(session.user.id),
+            "auth.sign_in",
+            &Target::user(session.user.id),
+            serde_json::json!({ "ip": client.ip }),
+        )
+        .await?;
+        Ok(session)
     }
 
     /// The principal of HTTP Basic credentials (as ODK Collect sends them to OpenRosa endpoints),
@@ -275,8 +291,18 @@ impl Core {
         let ok = verify_off_runtime(password.to_owned(), hash).await && usable;
         let user = match (ok, user) {
             (true, Some(u)) => u,
-            _ => {
+            (_, known) => {
                 self.throttle_failed(&keys).await?;
+                // The address typed is not recorded (it may be someone's mistyped personal
+                // data); the account is, when there is one.
+                let target = known.map(|u| Target::user(u.id)).unwrap_or_default();
+                self.audit(
+                    Actor::Anonymous,
+                    "auth.sign_in_failed",
+                    &target,
+                    serde_json::json!({ "ip": client.ip }),
+                )
+                .await?;
                 return Err(CoreError::InvalidCredentials);
             }
         };
@@ -340,6 +366,15 @@ impl Core {
     pub async fn logout(&self, principal: &Principal) -> Result<(), CoreError> {
         if let Some(id_hash) = principal.session_id_hash() {
             self.store.delete_session(id_hash).await?;
+            if let Some(user) = principal.user() {
+                self.audit(
+                    Actor::User(user.id),
+                    "auth.sign_out",
+                    &Target::user(user.id),
+                    serde_json::json!({}),
+                )
+                .await?;
+            }
         }
         Ok(())
     }
@@ -362,6 +397,13 @@ impl Core {
         self.store
             .delete_user_sessions(user.id, principal.session_id_hash())
             .await?;
+        self.audit(
+            Actor::User(user.id),
+            "account.password_changed",
+            &Target::user(user.id),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -376,6 +418,13 @@ impl Core {
         let hash = hash_off_runtime(new.to_owned()).await?;
         self.store_password(&user, new, &hash).await?;
         self.store.delete_user_sessions(user.id, None).await?;
+        self.audit(
+            Actor::System,
+            "account.password_reset",
+            &Target::user(user.id),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(user)
     }
 
@@ -433,6 +482,13 @@ impl Core {
                 expires_at: now + days * 24 * 3600,
             })
             .await?;
+        self.audit(
+            Actor::of(principal),
+            "token.created",
+            &Target::project(access.project.id),
+            serde_json::json!({ "token": token.id.0, "role": role.as_str(), "days": days }),
+        )
+        .await?;
         Ok(MintedToken { secret, token })
     }
 
@@ -483,6 +539,13 @@ impl Core {
     pub async fn revoke_token(&self, principal: &Principal, id: TokenId) -> Result<(), CoreError> {
         let user = principal.require_session_user()?;
         if self.store.revoke_token(id, user.id, self.now()).await? {
+            self.audit(
+                Actor::User(user.id),
+                "token.revoked",
+                &Target::user(user.id),
+                serde_json::json!({ "token": id.0 }),
+            )
+            .await?;
             Ok(())
         } else {
             Err(CoreError::NotFound { what: "token" })

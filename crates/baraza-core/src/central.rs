@@ -7,6 +7,7 @@
 //! create. A submission is known by the instanceID of its first version (Central's `instanceId`);
 //! its data are those of its current version.
 
+use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess, Via};
 use crate::auth::{ClientInfo, NewSession};
 use crate::forms::{Ingested, Submitter};
@@ -271,6 +272,17 @@ impl Core {
                 limit: i64::try_from(limit.min(10_000)).unwrap_or(10_000),
             })
             .await?;
+        // The first page of a feed read is one export; the pages after it are its continuation.
+        let first = before.is_none() && offset == 0;
+        let details = serde_json::json!({ "rows": rows.len(), "offset": offset });
+        let target = Target::form(access.project.id, &form.xml_form_id);
+        if first {
+            self.audit_export(access, "export.odata", &target, details)
+                .await?;
+        } else {
+            self.audit(Actor::of_access(access), "data.feed_page", &target, details)
+                .await?;
+        }
         rows.into_iter().map(FeedSubmission::from_row).collect()
     }
 
@@ -299,6 +311,13 @@ impl Core {
             .feed_row(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
+        self.audit(
+            Actor::of_access(access),
+            "data.view",
+            &Target::submission(access.project.id, &form.xml_form_id, instance_id),
+            serde_json::json!({}),
+        )
+        .await?;
         FeedSubmission::from_row(row)
     }
 

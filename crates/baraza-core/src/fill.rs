@@ -6,6 +6,7 @@
 //! guarantees. The form engine (`baraza-fill`) does the evaluation; here are the rules: who may
 //! fill what, rate limits and the honeypot of public links, the reason an edit needs.
 
+use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
 use crate::forms::{IncomingFile, Ingested, Submitter};
 use crate::secret::{digest, random_secret};
@@ -711,6 +712,13 @@ impl Core {
                     created_at: self.now(),
                 })
                 .await?;
+            self.audit(
+                user.map(|u| Actor::User(u.id)).unwrap_or(Actor::Anonymous),
+                "data.edit",
+                &Target::submission(state.project, &state.form.xml_form_id, &root),
+                serde_json::json!({ "version": state.filling.instance_id }),
+            )
+            .await?;
         }
         self.store.delete_draft(&state.draft.id).await?;
         Ok(Sent::Stored {
@@ -750,6 +758,13 @@ impl Core {
         self.store
             .set_public_token(form.id, token.as_deref(), self.now())
             .await?;
+        self.audit(
+            Actor::of_access(access),
+            "form.public_link_set",
+            &Target::form(access.project.id, xml_form_id),
+            serde_json::json!({ "on": on }),
+        )
+        .await?;
         Ok(token)
     }
 
@@ -807,6 +822,13 @@ impl Core {
             created_at: self.now(),
         };
         if self.store.set_review_state(&e, state).await? {
+            self.audit(
+                Actor::User(user.id),
+                "data.review",
+                &Target::submission(access.project.id, xml_form_id, &root),
+                serde_json::json!({ "state": state }),
+            )
+            .await?;
             Ok(())
         } else {
             Err(CoreError::NotFound { what: "submission" })
@@ -844,6 +866,13 @@ impl Core {
                 created_at: self.now(),
             })
             .await?;
+        self.audit(
+            Actor::User(user.id),
+            "data.comment",
+            &Target::submission(access.project.id, xml_form_id, &root),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@
 //! The XML is parsed once, here, into typed values; the form model it is checked against is
 //! parsed once per form version and kept ([`ModelCache`]).
 
+use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
@@ -193,11 +194,20 @@ impl Core {
             })
             .await
         {
-            Ok((form, version)) => Ok(Uploaded {
-                form,
-                version,
-                warnings,
-            }),
+            Ok((form, version)) => {
+                self.audit(
+                    Actor::of(principal),
+                    "form.uploaded",
+                    &Target::form(access.project.id, &form.xml_form_id),
+                    serde_json::json!({ "version": version.version, "file": file_name }),
+                )
+                .await?;
+                Ok(Uploaded {
+                    form,
+                    version,
+                    warnings,
+                })
+            }
             Err(StoreError::Conflict { .. }) => Err(CoreError::FormVersionExists { version }),
             Err(e) => Err(e.into()),
         }
@@ -272,6 +282,13 @@ impl Core {
             .store
             .submission_history(form.id, &row.root_instance_id)
             .await?;
+        self.audit(
+            Actor::of_access(access),
+            "data.view",
+            &Target::submission(access.project.id, xml_form_id, &row.root_instance_id),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok((form, history))
     }
 
@@ -284,10 +301,17 @@ impl Core {
     ) -> Result<(), CoreError> {
         access.require(Permission::ManageForms)?;
         let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
-        Ok(self
-            .store
+        self.store
             .set_form_state(form.id, state, self.now())
-            .await?)
+            .await?;
+        self.audit(
+            Actor::of_access(access),
+            "form.state_set",
+            &Target::form(access.project.id, xml_form_id),
+            serde_json::json!({ "state": state.as_str() }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// The files a form names (from-file choice lists, pulldata tables, media in texts), with the
@@ -335,6 +359,13 @@ impl Core {
                 },
             )
             .await?;
+        self.audit(
+            Actor::of_access(access),
+            "form.attachment_set",
+            &Target::form(access.project.id, xml_form_id),
+            serde_json::json!({ "file": name, "bytes": bytes.len() }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -374,6 +405,13 @@ impl Core {
                 self.now(),
             )
             .await?;
+        self.audit(
+            Actor::of(principal),
+            "app_user.created",
+            &Target::project(access.project.id),
+            serde_json::json!({ "app_user": user.id }),
+        )
+        .await?;
         Ok((user, token))
     }
 
@@ -389,6 +427,13 @@ impl Core {
             .revoke_app_user(access.project.id, id, self.now())
             .await?
         {
+            self.audit(
+                Actor::of_access(access),
+                "app_user.revoked",
+                &Target::project(access.project.id),
+                serde_json::json!({ "app_user": id }),
+            )
+            .await?;
             Ok(())
         } else {
             Err(CoreError::NotFound { what: "app_user" })

@@ -6,6 +6,7 @@
 //! its column and reason. A row without an `instanceID` column gets one made from its content, so
 //! importing the same file twice adds nothing the second time.
 
+use crate::audit::{self, Actor};
 use crate::access::{Principal, ProjectAccess};
 use crate::forms::{Ingested, Submitter};
 use crate::{Core, CoreError};
@@ -338,6 +339,13 @@ impl Core {
                         Ingested::Duplicate => report.already += 1,
                     }
                 }
+                self.audit(
+                    Actor::User(user.id),
+                    "data.import",
+                    &audit::Target::form(access.project.id, xml_form_id),
+                    serde_json::json!({ "stored": report.stored, "already": report.already }),
+                )
+                .await?;
             }
             Err((i, CoreError::SubmissionConflict)) => {
                 // Stored by someone else between the check and the write.

@@ -7,6 +7,7 @@
 //! and are checked here against the form's current version; a bad one is refused naming its
 //! parameter. Seeing submissions takes `ViewData`, checked on every read, exports included.
 
+use crate::audit::{Actor, Target};
 use crate::access::ProjectAccess;
 use crate::{Core, CoreError};
 use baraza_publish::{FieldKind, Schema};
@@ -258,6 +259,13 @@ impl Core {
         } else {
             None
         };
+        self.audit(
+            Actor::of_access(access),
+            "data.list",
+            &Target::form(access.project.id, &source.form.xml_form_id),
+            serde_json::json!({ "rows": rows.len(), "first_page": filter.after.is_none() }),
+        )
+        .await?;
         Ok((rows, next))
     }
 
@@ -268,10 +276,18 @@ impl Core {
         access: &ProjectAccess,
         source: &SubmissionSource,
         filter: &Filter,
+        format: &str,
     ) -> Result<SubmissionQuery, CoreError> {
         access.require(Permission::ViewData)?;
         let mut query = filter.query.clone();
         query.max_id = Some(self.store.last_submission_id(source.form.id).await?);
+        self.audit_export(
+            access,
+            "export.download",
+            &Target::form(access.project.id, &source.form.xml_form_id),
+            serde_json::json!({ "format": format, "up_to_submission": query.max_id }),
+        )
+        .await?;
         Ok(query)
     }
 

@@ -1,5 +1,6 @@
 //! Organisations, projects and the people in them.
 
+use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
 use crate::{Core, CoreError};
 use baraza_store::{
@@ -93,7 +94,17 @@ impl Core {
             .await
         {
             Err(StoreError::Conflict { .. }) => Err(CoreError::SlugTaken { slug }),
-            other => Ok(other?),
+            Err(e) => Err(e.into()),
+            Ok(org) => {
+                self.audit(
+                    Actor::User(user.id),
+                    "org.created",
+                    &Target::org(&org.slug),
+                    serde_json::json!({ "owner": owner.unwrap_or(user.id).0 }),
+                )
+                .await?;
+                Ok(org)
+            }
         }
     }
 
@@ -132,7 +143,16 @@ impl Core {
             .await?
         {
             MemberChange::LastOwner => Err(CoreError::LastOwner),
-            _ => Ok(()),
+            _ => {
+                self.audit(
+                    Actor::of(principal),
+                    "org.role_set",
+                    &Target::org(&org.slug),
+                    serde_json::json!({ "user": user.id.0, "role": role.as_str() }),
+                )
+                .await?;
+                Ok(())
+            }
         }
     }
 
@@ -147,7 +167,16 @@ impl Core {
             return Err(CoreError::Forbidden);
         }
         match self.store.remove_org_member(org.id, user).await? {
-            MemberChange::Done => Ok(()),
+            MemberChange::Done => {
+                self.audit(
+                    Actor::of(principal),
+                    "org.member_removed",
+                    &Target::org(&org.slug),
+                    serde_json::json!({ "user": user.0 }),
+                )
+                .await?;
+                Ok(())
+            }
             MemberChange::LastOwner => Err(CoreError::LastOwner),
             MemberChange::NotMember => Err(CoreError::NotFound { what: "member" }),
         }
@@ -228,7 +257,17 @@ impl Core {
             .await
         {
             Err(StoreError::Conflict { .. }) => Err(CoreError::SlugTaken { slug }),
-            other => Ok(other?),
+            Err(e) => Err(e.into()),
+            Ok(project) => {
+                self.audit(
+                    Actor::User(user.id),
+                    "project.created",
+                    &Target::project(project.id),
+                    serde_json::json!({ "org": org.slug, "slug": project.slug, "visibility": input.visibility.as_str() }),
+                )
+                .await?;
+                Ok(project)
+            }
         }
     }
 
@@ -243,10 +282,17 @@ impl Core {
         access.require(Permission::ManageProject)?;
         let name = check_name(name)?;
         let description = check_description(description)?;
-        Ok(self
-            .store
+        self.store
             .update_project(access.project.id, name, description, visibility)
-            .await?)
+            .await?;
+        self.audit(
+            Actor::of_access(access),
+            "project.updated",
+            &Target::project(access.project.id),
+            serde_json::json!({ "visibility": visibility.as_str() }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// The people of a project.
@@ -281,13 +327,26 @@ impl Core {
             .await?
         {
             MemberChange::LastOwner => Err(CoreError::LastOwner),
-            _ => Ok(Member {
+            _ => {
+                self.audit(
+                    Actor::of_access(access),
+                    "member.role_set",
+                    &Target::project(access.project.id),
+                    serde_json::json!({
+                        "user": user.id.0,
+                        "role": role.as_str(),
+                        "previous": current.map(|r| r.as_str()),
+                    }),
+                )
+                .await?;
+                Ok(Member {
                 user_id: user.id,
                 email: user.email,
                 name: user.name,
                 role,
                 since: self.now(),
-            }),
+            })
+            }
         }
     }
 
@@ -303,7 +362,16 @@ impl Core {
             access.require(Permission::GrantOwner)?;
         }
         match self.store.remove_member(access.project.id, user).await? {
-            MemberChange::Done => Ok(()),
+            MemberChange::Done => {
+                self.audit(
+                    Actor::of_access(access),
+                    "member.removed",
+                    &Target::project(access.project.id),
+                    serde_json::json!({ "user": user.0, "previous": current.map(|r| r.as_str()) }),
+                )
+                .await?;
+                Ok(())
+            }
             MemberChange::LastOwner => Err(CoreError::LastOwner),
             MemberChange::NotMember => Err(CoreError::NotFound { what: "member" }),
         }

@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, central, exports, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, exports, fill, forms, import, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -151,6 +151,8 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/account/digest", Session, post(central::set_digest)),
         r(M::GET, "/admin/users", Admin, get(admin::users_page)),
         r(M::POST, "/admin/users", Admin, post(admin::create_user)),
+        r(M::GET, "/-/audit", Admin, get(audit::site_audit)),
+        r(M::POST, "/-/audit/verify", Admin, post(audit::verify)),
         r(M::GET, "/orgs", Public, get(orgs::org_list)),
         r(M::POST, "/orgs", Admin, post(orgs::create_org)),
         r(M::GET, "/orgs/{org}", Public, get(orgs::org_page)),
@@ -160,6 +162,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects", OrgOwner, post(orgs::create_project)),
         r(M::GET, "/orgs/{org}/projects/{project}", Project(P::ViewProject), get(orgs::project_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/settings", Project(P::ManageProject), post(orgs::update_project)),
+        r(M::GET, "/orgs/{org}/projects/{project}/audit", Project(P::ViewAudit), get(audit::project_audit)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),

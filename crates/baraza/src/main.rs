@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Check or read the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Show the configuration.
     Config {
         #[command(subcommand)]
@@ -129,6 +134,32 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every entry's hash and check the signatures; exit status 1 when the log was
+    /// changed. Prints the anchor (SEQ:HASH) to note down for the next verification.
+    Verify {
+        /// Check every entry's signature, not one in --every and the last.
+        #[arg(long)]
+        all_signatures: bool,
+        /// Check the signature of every N-th entry (and always of the last).
+        #[arg(long, default_value_t = 1000, value_name = "N")]
+        every: u64,
+        /// An anchor printed by an earlier verification: that entry must still be there, with
+        /// its hash (catches entries cut off the end).
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<String>,
+        /// Check with this public key (hexadecimal, as published) instead of the server's own.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public key that checks the log's signatures, to publish or give to an auditor.
+    PublicKey,
 }
 
 #[derive(Subcommand)]
@@ -262,6 +293,57 @@ fn xlsform(
     Ok(if failed { 1 } else { 0 })
 }
 
+/// `baraza audit verify`: returns the exit status.
+async fn audit_verify(
+    core: &Core,
+    all_signatures: bool,
+    every: u64,
+    anchor: Option<&str>,
+    public_key: Option<&str>,
+    json: bool,
+) -> Result<i32> {
+    use baraza_protect::chain::{parse_anchor, AuditPublicKey};
+    let anchor = anchor.map(parse_anchor).transpose()?;
+    let key = public_key.map(AuditPublicKey::from_hex).transpose()?;
+    let every = if all_signatures { 1 } else { every };
+    let started = std::time::Instant::now();
+    let result = core.verify_audit(every, anchor, key).await;
+    let secs = started.elapsed().as_secs_f64();
+    let (code, value) = match &result {
+        Ok(v) => (
+            0,
+            serde_json::json!({
+                "ok": true,
+                "entries": v.entries,
+                "signatures_checked": v.signatures_checked,
+                "anchor": v.anchor,
+                "public_key": v.public_key,
+                "seconds": secs,
+            }),
+        ),
+        Err(baraza_core::audit::AuditBroken::Store(e)) => bail!("cannot read the audit log: {e}"),
+        Err(e) => (1, serde_json::json!({ "ok": false, "error": e.to_string() })),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        match result {
+            Ok(v) => {
+                println!(
+                    "audit log verified: {} entries, {} signatures checked, in {:.2} s",
+                    v.entries, v.signatures_checked, secs
+                );
+                if let Some(a) = v.anchor {
+                    println!("anchor (note it down; give it as --anchor next time): {a}");
+                }
+                println!("public key: {}", v.public_key);
+            }
+            Err(e) => eprintln!("audit log BROKEN: {e}"),
+        }
+    }
+    Ok(code)
+}
+
 fn load(o: &Overrides) -> Result<Settings> {
     Settings::load(o, &|k| std::env::var(k).ok())
 }
@@ -347,6 +429,13 @@ async fn main() -> Result<()> {
                     let u = core
                         .create_user(email, name, &password, *admin, locale.as_deref())
                         .await?;
+                    core.audit(
+                        baraza_core::audit::Actor::System,
+                        "account.created",
+                        &baraza_core::audit::Target::user(u.id),
+                        serde_json::json!({ "admin": *admin, "via": "command line" }),
+                    )
+                    .await?;
                     println!("created account {} ({})", u.email, u.id);
                     if generated {
                         println!("password: {password}");
@@ -368,6 +457,26 @@ async fn main() -> Result<()> {
                 }
             }
             core.store().close().await;
+        }
+        Command::Audit { command } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let core = cli_core(&settings).await?;
+            let code = match command {
+                AuditCommand::PublicKey => {
+                    println!("{}", core.audit_public_key().to_hex());
+                    0
+                }
+                AuditCommand::Verify {
+                    all_signatures,
+                    every,
+                    anchor,
+                    public_key,
+                    json,
+                } => audit_verify(&core, *all_signatures, *every, anchor.as_deref(), public_key.as_deref(), *json).await?,
+            };
+            core.store().close().await;
+            std::process::exit(code);
         }
         Command::Config {
             command: ConfigCommand::Show,

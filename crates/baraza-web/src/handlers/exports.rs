@@ -159,7 +159,9 @@ pub(crate) async fn export(
     format: Format,
 ) -> WebResult<Response> {
     let filter = source.filter(params)?;
-    let query = core.export_query(&access, &source, &filter).await?;
+    let query = core
+        .export_query(&access, &source, &filter, format.extension())
+        .await?;
     let passes = match format {
         Format::CsvZip | Format::Xlsx => source.schema.tables.len(),
         _ => 1,

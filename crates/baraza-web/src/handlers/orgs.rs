@@ -300,6 +300,9 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                 @if a.can(Permission::ViewForms) {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
+                @if a.can(Permission::ViewAudit) {
+                    p { a href={ (p.url) "/audit" } { (c.t("audit.title")) } }
+                }
                 p.muted { (c.t("project.coming")) }
                 @if a.can(Permission::ManageProject) {
                     h2 { (c.t("project.settings")) }

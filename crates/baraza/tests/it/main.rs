@@ -2,6 +2,7 @@
 //! `BARAZA_TEST_DATABASE_URL` is set) PostgreSQL.
 
 mod access;
+mod audit;
 mod auth;
 mod central;
 mod collect;
