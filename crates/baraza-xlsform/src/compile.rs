@@ -356,7 +356,7 @@ pub fn compile_workbook(
                 .collect()
         })
         .unwrap_or_default();
-    let settings = book
+    let (settings, settings_row) = book
         .sheet("settings")
         .map(|s| read_settings(s, diags))
         .unwrap_or_default();
@@ -681,7 +681,7 @@ pub fn compile_workbook(
     let default_level = read_sensitivity(
         settings.get("sensitivity").map(String::as_str),
         "settings",
-        None,
+        settings_row,
         diags,
     )
     .unwrap_or_default();
@@ -1089,22 +1089,28 @@ fn read_choices(
     lists
 }
 
-fn read_settings(sheet: &Sheet, diags: &mut Vec<Diagnostic>) -> HashMap<String, String> {
+/// The settings (keys in lower case) and the row they are on.
+fn read_settings(
+    sheet: &Sheet,
+    diags: &mut Vec<Diagnostic>,
+) -> (HashMap<String, String>, Option<usize>) {
     let mut out = HashMap::new();
     let Some(table) = Table::new(sheet, diags) else {
-        return out;
+        return (out, None);
     };
+    let mut number = None;
     if let Some(raw) = table
         .rows
         .iter()
         .find(|r| r.cells.iter().any(|c| !c.is_empty()))
     {
         let row = Row::of(&table, raw);
+        number = Some(row.number);
         for (b, _, _, v) in row.cells {
             out.insert(b.to_ascii_lowercase(), v.to_owned());
         }
     }
-    out
+    (out, number)
 }
 
 /// Gives every question its effective sensitivity: its own, else its nearest group's, else a

@@ -469,7 +469,12 @@ fn unknown_levels_and_flags_are_errors_with_their_place() {
                 Some(5),
                 Some("sensitivity")
             ),
-            ("sensitivity_invalid", "settings", None, Some("sensitivity")),
+            (
+                "sensitivity_invalid",
+                "settings",
+                Some(2),
+                Some("sensitivity")
+            ),
         ]
     );
     let d = c.errors().next().unwrap();
