@@ -1,4 +1,8 @@
 //! From sheets of text to a checked [`Form`]: every problem is collected, none stops the others.
+//!
+//! Once the tree of groups and questions is built, `classify` gives each question its
+//! effective sensitivity (its own, its nearest group's, or a default), so that the model carries
+//! a decided level and nobody downstream repeats the rules.
 
 use crate::diag::Diagnostic;
 use crate::model::*;
@@ -35,6 +39,9 @@ const SURVEY_COLUMNS: &[&str] = &[
     "noappearanceerror",
     "save_to",
     "list_name",
+    // Baraza's own: kept in the model, left out of the XForm (pyxform ignores them too).
+    "sensitivity",
+    "quasi_identifier",
 ];
 
 /// Splits a header into its column and language: `label::Français (fr)` -> (`label`, `Français (fr)`).
@@ -72,6 +79,7 @@ fn alias(base: &str) -> String {
         "value" => "name".into(),
         "params" => "parameters".into(),
         "big_image" => "big-image".into(),
+        "quasi-identifier" => "quasi_identifier".into(),
         _ => b,
     }
 }
@@ -201,6 +209,38 @@ fn truthy(v: &str) -> Option<String> {
     }
 }
 
+/// A yes/no column that must be a constant (not an expression): `None` for anything else.
+fn yes_no(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "oui" => Some(true),
+        "non" => Some(false),
+        _ => match truthy(v).as_deref() {
+            Some("true()") => Some(true),
+            Some("false()") => Some(false),
+            _ => None,
+        },
+    }
+}
+
+/// The `sensitivity` cell of a row, if any; an unknown value is reported and read as none.
+fn read_sensitivity(
+    value: Option<&str>,
+    sheet: &str,
+    row: Option<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Sensitivity> {
+    let v = value?;
+    let level = Sensitivity::parse(v);
+    if level.is_none() {
+        let mut d = Diagnostic::error("sensitivity_invalid", sheet)
+            .col("sensitivity")
+            .arg("value", v.trim());
+        d.row = row;
+        diags.push(d);
+    }
+    level
+}
+
 fn parse_type(t: &str) -> Option<(QType, Option<String>, bool)> {
     let normalised = normalise_type(t);
     let t = normalised.as_str();
@@ -316,7 +356,7 @@ pub fn compile_workbook(
                 .collect()
         })
         .unwrap_or_default();
-    let settings = book
+    let (settings, settings_row) = book
         .sheet("settings")
         .map(|s| read_settings(s, diags))
         .unwrap_or_default();
@@ -365,6 +405,8 @@ pub fn compile_workbook(
                 let name = row.get("name").unwrap_or("").trim().to_owned();
                 check_name(&name, n, diags);
                 let texts = row.texts(&mut langs);
+                let sensitivity =
+                    read_sensitivity(row.get("sensitivity"), "survey", Some(n), diags);
                 stack.push(Frame::Group(Box::new(Group {
                     name,
                     row: n,
@@ -377,6 +419,7 @@ pub fn compile_workbook(
                     } else {
                         None
                     },
+                    sensitivity,
                     children: Vec::new(),
                 })));
                 continue;
@@ -512,6 +555,19 @@ pub fn compile_workbook(
             .map(parse_parameters)
             .unwrap_or_default();
         check_parameters(qtype, &parameters, type_text, n, diags);
+        let sensitivity = read_sensitivity(row.get("sensitivity"), "survey", Some(n), diags);
+        let quasi_identifier = match row.get("quasi_identifier") {
+            None => false,
+            Some(v) => yes_no(v).unwrap_or_else(|| {
+                diags.push(
+                    Diagnostic::error("quasi_identifier_invalid", "survey")
+                        .at(n)
+                        .col(&row.header_of("quasi_identifier"))
+                        .arg("value", v.trim()),
+                );
+                false
+            }),
+        };
         count += 1;
         let q = Question {
             name,
@@ -531,6 +587,10 @@ pub fn compile_workbook(
             choice_filter,
             parameters,
             trigger: row.get("trigger").map(str::to_owned),
+            // Refined by `classify` once the whole tree is known.
+            sensitivity: sensitivity.unwrap_or_default(),
+            sensitivity_declared: sensitivity.is_some(),
+            quasi_identifier,
         };
         let _ = row.header_of("type");
         push_node(&mut stack, Node::Question(q), diags);
@@ -616,7 +676,16 @@ pub fn compile_workbook(
         children,
         lists,
         external_lists: external,
+        sensitivity_default: None,
     };
+    let default_level = read_sensitivity(
+        settings.get("sensitivity").map(String::as_str),
+        "settings",
+        settings_row,
+        diags,
+    )
+    .unwrap_or_default();
+    classify(&mut form, default_level, diags);
     if let Some(dl) = form.default_language.clone() {
         rename_default(&mut form, &dl);
     }
@@ -670,6 +739,9 @@ fn expand_table_lists(nodes: &mut [Node]) {
             choice_filter: None,
             parameters: Vec::new(),
             trigger: None,
+            sensitivity: Sensitivity::default(),
+            sensitivity_declared: false,
+            quasi_identifier: false,
         };
         let label_texts = Texts {
             label: std::mem::take(&mut g.texts.label),
@@ -1017,20 +1089,358 @@ fn read_choices(
     lists
 }
 
-fn read_settings(sheet: &Sheet, diags: &mut Vec<Diagnostic>) -> HashMap<String, String> {
+/// The settings (keys in lower case) and the row they are on.
+fn read_settings(
+    sheet: &Sheet,
+    diags: &mut Vec<Diagnostic>,
+) -> (HashMap<String, String>, Option<usize>) {
     let mut out = HashMap::new();
     let Some(table) = Table::new(sheet, diags) else {
-        return out;
+        return (out, None);
     };
+    let mut number = None;
     if let Some(raw) = table
         .rows
         .iter()
         .find(|r| r.cells.iter().any(|c| !c.is_empty()))
     {
         let row = Row::of(&table, raw);
+        number = Some(row.number);
         for (b, _, _, v) in row.cells {
             out.insert(b.to_ascii_lowercase(), v.to_owned());
         }
     }
+    (out, number)
+}
+
+/// Gives every question its effective sensitivity: its own, else its nearest group's, else a
+/// default — personal for media, locations, device metadata and names that look like personal
+/// data (each with a `sensitivity_assumed*` warning asking the author to confirm), `default` for
+/// the rest. Running it again changes nothing.
+pub(crate) fn classify(form: &mut Form, default: Sensitivity, diags: &mut Vec<Diagnostic>) {
+    fn walk(
+        nodes: &mut [Node],
+        inherited: Option<Sensitivity>,
+        default: Sensitivity,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        for n in nodes {
+            match n {
+                Node::Group(g) => {
+                    walk(&mut g.children, g.sensitivity.or(inherited), default, diags)
+                }
+                Node::Question(q) if q.sensitivity_declared => {}
+                Node::Question(q) => {
+                    if let Some(level) = inherited {
+                        q.sensitivity = level;
+                        q.sensitivity_declared = true;
+                        continue;
+                    }
+                    q.sensitivity = match assumed_personal(q) {
+                        Some(why) => {
+                            diags.push(why.diagnostic(q));
+                            Sensitivity::Personal
+                        }
+                        None if matches!(q.qtype, QType::Start | QType::End | QType::Today) => {
+                            default.max(Sensitivity::Internal)
+                        }
+                        None => default,
+                    };
+                }
+            }
+        }
+    }
+    form.sensitivity_default = Some(default);
+    walk(&mut form.children, None, default, diags);
+}
+
+/// Why a question that says nothing is taken for personal data.
+#[derive(Debug, PartialEq)]
+enum Assumed {
+    /// Its type captures a place, a picture, a voice, a file, or identifies a device or person.
+    Type,
+    /// Its name contains these words.
+    Name(String),
+}
+
+impl Assumed {
+    fn diagnostic(&self, q: &Question) -> Diagnostic {
+        let d = match self {
+            Assumed::Type => Diagnostic::warning("sensitivity_assumed", "survey").arg(
+                "type",
+                q.type_text
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or(q.qtype.bind_type()),
+            ),
+            Assumed::Name(word) => {
+                Diagnostic::warning("sensitivity_assumed_name", "survey").arg("word", word.clone())
+            }
+        };
+        d.at(q.row).col("sensitivity").arg("name", q.name.clone())
+    }
+}
+
+fn assumed_personal(q: &Question) -> Option<Assumed> {
+    use QType::*;
+    match q.qtype {
+        Geopoint | Geotrace | Geoshape | StartGeopoint | Image | Audio | Video | File
+        | BackgroundAudio | DeviceId | PhoneNumber | Username | Email | SimSerial
+        | SubscriberId => return Some(Assumed::Type),
+        // An audit log records where the device was when its parameters ask for locations.
+        Audit if q.parameters.iter().any(|(k, _)| k.starts_with("location")) => {
+            return Some(Assumed::Type)
+        }
+        _ if q.qtype.is_metadata() => return None,
+        _ => {}
+    }
+    personal_name(&q.name, q.qtype == Text).map(Assumed::Name)
+}
+
+/// Words that, alone in a name, mean personal data (English and French, accents removed).
+const PERSONAL_WORDS: &[&str] = &[
+    // names
+    "name",
+    "names",
+    "nom",
+    "noms",
+    "prenom",
+    "prenoms",
+    "postnom",
+    "surname",
+    "surnom",
+    "firstname",
+    "lastname",
+    "fullname",
+    "forename",
+    "middlename",
+    "nickname",
+    "nomcomplet",
+    // phones
+    "phone",
+    "phones",
+    "telephone",
+    "telephones",
+    "tel",
+    "mobile",
+    "cellphone",
+    "portable",
+    "contact",
+    "contacts",
+    "whatsapp",
+    "msisdn",
+    // e-mail
+    "email",
+    "emails",
+    "mail",
+    "courriel",
+    // addresses
+    "address",
+    "addresses",
+    "adresse",
+    "adresses",
+    "domicile",
+    // identity documents
+    "cni",
+    "passport",
+    "passeport",
+    "nin",
+    "ssn",
+    "nationalid",
+    "idnumber",
+    // birth dates
+    "dob",
+    "ddn",
+    "birthdate",
+    "birthday",
+    "datenaissance",
+    // likeness and marks
+    "signature",
+    "photo",
+    "photos",
+    "picture",
+    "portrait",
+    "selfie",
+    "fingerprint",
+    "empreinte",
+];
+
+/// Sequences of words that mean personal data together (each word alone may not).
+const PERSONAL_PHRASES: &[&[&str]] = &[
+    &["first", "name"],
+    &["last", "name"],
+    &["family", "name"],
+    &["given", "name"],
+    &["nom", "de", "famille"],
+    &["id", "number"],
+    &["id", "card"],
+    &["national", "id"],
+    &["carte", "identite"],
+    &["numero", "identite"],
+    &["piece", "identite"],
+    &["birth", "date"],
+    &["date", "of", "birth"],
+    &["date", "birth"],
+    &["date", "naissance"],
+    &["date", "de", "naissance"],
+    &["phone", "number"],
+    &["e", "mail"],
+];
+
+/// Words that mean a location when typed as text (a geopoint is personal by its type).
+const LOCATION_WORDS: &[&str] = &[
+    "gps",
+    "location",
+    "localisation",
+    "coordinates",
+    "coordonnees",
+    "latitude",
+    "longitude",
+    "geolocation",
+];
+
+/// Lower case without accents: `Prénom` -> `prenom`.
+fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
+            'ç' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+            'ñ' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => out.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+            'ý' | 'ÿ' => out.push('y'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            c => out.push(c),
+        }
+    }
     out
+}
+
+/// The personal-data word or phrase a question name contains, if any, joined with `_`. Names
+/// are cut into words at anything but a letter (`_`, `-`, `.`, digits), without case or accents.
+fn personal_name(name: &str, is_text: bool) -> Option<String> {
+    let folded = fold(name);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if let Some(p) = PERSONAL_PHRASES
+        .iter()
+        .find(|p| words.windows(p.len()).any(|w| w == **p))
+    {
+        return Some(p.join("_"));
+    }
+    words
+        .iter()
+        .find(|w| PERSONAL_WORDS.contains(w) || (is_text && LOCATION_WORDS.contains(w)))
+        .map(|w| (*w).to_owned())
+}
+
+#[cfg(test)]
+mod sensitivity_tests {
+    use super::*;
+
+    #[test]
+    fn levels_read_in_english_and_french_any_case() {
+        use Sensitivity::*;
+        for (cell, want) in [
+            ("public", Some(Public)),
+            ("Publique", Some(Public)),
+            ("PUBLIC ", Some(Public)),
+            ("internal", Some(Internal)),
+            ("interne", Some(Internal)),
+            ("personal", Some(Personal)),
+            ("Personnel", Some(Personal)),
+            ("personnelle", Some(Personal)),
+            ("sensitive", Some(Sensitive)),
+            ("SENSIBLE", Some(Sensitive)),
+            ("secret", None),
+            ("", None),
+            ("private", None),
+        ] {
+            assert_eq!(Sensitivity::parse(cell), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn quasi_identifier_reads_the_usual_spellings() {
+        for (cell, want) in [
+            ("yes", Some(true)),
+            ("Yes", Some(true)),
+            ("TRUE", Some(true)),
+            ("true()", Some(true)),
+            ("TRUE()", Some(true)),
+            ("oui", Some(true)),
+            ("no", Some(false)),
+            ("FALSE", Some(false)),
+            ("false()", Some(false)),
+            ("Non", Some(false)),
+            ("maybe", None),
+            ("${age} > 5", None),
+        ] {
+            assert_eq!(yes_no(cell), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn names_that_look_like_personal_data() {
+        for (name, is_text, want) in [
+            ("name", false, Some("name")),
+            ("respondent_name", false, Some("name")),
+            ("first_name", false, Some("first_name")),
+            ("LastName", false, Some("lastname")),
+            ("nom", false, Some("nom")),
+            ("prénom", false, Some("prenom")),
+            ("Prenom_2", false, Some("prenom")),
+            ("surname", false, Some("surname")),
+            ("phone", false, Some("phone")),
+            ("phone2", false, Some("phone")),
+            ("tel", false, Some("tel")),
+            ("téléphone", false, Some("telephone")),
+            ("numero-telephone", false, Some("telephone")),
+            ("mobile_number", false, Some("mobile")),
+            ("contact_chef", false, Some("contact")),
+            ("email", false, Some("email")),
+            ("e-mail", false, Some("e_mail")),
+            ("courriel", false, Some("courriel")),
+            ("address", false, Some("address")),
+            ("adresse_domicile", false, Some("adresse")),
+            ("id_number", false, Some("id_number")),
+            ("national_id", false, Some("national_id")),
+            ("numero_cni", false, Some("cni")),
+            ("passport", false, Some("passport")),
+            ("passeport_no", false, Some("passeport")),
+            ("dob", false, Some("dob")),
+            ("birth_date", false, Some("birth_date")),
+            ("date_naissance", false, Some("date_naissance")),
+            ("date_de_naissance", false, Some("date_de_naissance")),
+            ("signature", false, Some("signature")),
+            ("photo_id", false, Some("photo")),
+            ("gps", true, Some("gps")),
+            ("location", true, Some("location")),
+            ("location", false, None),
+            ("gps_village", false, None),
+            // Whole words only.
+            ("age", false, None),
+            ("village", false, None),
+            ("nombre_enfants", false, None),
+            ("telecom_operator", false, None),
+            ("hotel", false, None),
+            ("renom", false, None),
+            ("household_id", false, None),
+            ("sexe", false, None),
+            ("date", false, None),
+        ] {
+            assert_eq!(personal_name(name, is_text).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn accents_and_ligatures_fold() {
+        assert_eq!(fold("Prénom_Élève_Œuvre"), "prenom_eleve_oeuvre");
+    }
 }

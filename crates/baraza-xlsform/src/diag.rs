@@ -156,6 +156,10 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("settings_form_id_invalid", "form_id {value} is not valid: use letters, digits, _ and -, starting with a letter", "form_id {value} n’est pas valide : utilisez lettres, chiffres, _ et -, en commençant par une lettre"),
     ("or_other_with_choice_filter", "or_other cannot be used with a choice_filter; add an other choice to the list instead", "or_other ne peut pas être utilisé avec un choice_filter ; ajoutez plutôt un choix other à la liste"),
     ("translation_missing", "{column} has no {lang} translation", "{column} n’a pas de traduction {lang}"),
+    ("sensitivity_invalid", "the sensitivity {value} is not known; write public, internal, personal or sensitive", "la sensibilité {value} n’est pas connue ; écrivez publique, interne, personnelle ou sensible (ou public, internal, personal, sensitive)"),
+    ("quasi_identifier_invalid", "quasi_identifier must be yes or no, not {value}; write yes or no", "quasi_identifier doit valoir yes ou no, pas {value} ; écrivez yes ou no (ou oui, non)"),
+    ("sensitivity_assumed", "{name} is a {type} question, so it is assumed to hold personal data; confirm by writing personal (or another level) in its sensitivity column", "{name} est une question {type}, elle est donc considérée comme une donnée personnelle ; confirmez en écrivant personal (ou un autre niveau) dans sa colonne sensitivity"),
+    ("sensitivity_assumed_name", "{name} is assumed to hold personal data because its name contains {word}; confirm by writing personal (or another level) in its sensitivity column", "{name} est considérée comme une donnée personnelle car son nom contient {word} ; confirmez en écrivant personal (ou un autre niveau) dans sa colonne sensitivity"),
 ];
 
 fn template(code: &str) -> (&'static str, &'static str) {

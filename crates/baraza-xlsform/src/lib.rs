@@ -17,6 +17,18 @@
 //!    `${name}` replaced by its path — absolute, or relative when both ends share a repeat — which
 //!    is what pyxform does too.
 //!
+//! Every question also leaves the compiler with a [`model::Sensitivity`] — `public`, `internal`,
+//! `personal` or `sensitive` — because data-responsibility guidance asks that each field be
+//! classified and the rest of Baraza (encryption at rest, exports, disclosure control) must not
+//! guess. The author writes it in a `sensitivity` column, on the question or on a group whose
+//! fields inherit it, and marks `quasi_identifier` fields for disclosure control. Fields that say
+//! nothing take the `sensitivity` setting (`internal` by default), except media, locations,
+//! identifying metadata and names that look like personal data (a tested list of English and
+//! French words), which are assumed `personal` with a warning asking the author to confirm.
+//! The level is decided once, at compile time, so readers never recompute it. These columns
+//! are Baraza's own: they never reach the XForm, which stays what pyxform writes, and pyxform
+//! ignores them.
+//!
 //! The crate is pure: no IO beyond the bytes it is given, no clock, no globals. Nothing in it
 //! panics on input; `tests/conformance.rs` runs a corpus of forms whose expected XForms were
 //! produced by pyxform, and prints the pass rate.

@@ -250,3 +250,316 @@ fn hostile_cell_positions_are_refused_without_allocating_a_grid() {
         bad.diagnostics
     );
 }
+
+/// Pipes a table of rows (cells without the leading sheet column) into pyxform's Markdown layout.
+fn md(sheets: &[(&str, &[&[&str]])]) -> String {
+    let mut out = String::new();
+    for (sheet, rows) in sheets {
+        out.push_str(&format!("| {sheet} |\n"));
+        for r in *rows {
+            out.push_str(&format!("| | {} |\n", r.join(" | ")));
+        }
+    }
+    out
+}
+
+fn levels(form: &baraza_xlsform::Form) -> Vec<(&str, &str, bool)> {
+    form.questions()
+        .iter()
+        .map(|q| {
+            (
+                q.name.as_str(),
+                q.sensitivity.as_str(),
+                q.sensitivity_declared,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sensitivity_is_inherited_from_groups_and_repeats() {
+    let src = md(&[
+        (
+            "survey",
+            &[
+                &["type", "name", "label", "sensitivity", "quasi-identifier"],
+                &["begin group", "respondent", "R", "Personnel", ""],
+                &["integer", "age", "Age", "", "yes"],
+                &["select_one sex", "sexe", "Sexe", "internal", "TRUE()"],
+                &["begin repeat", "illness", "I", "sensible", ""],
+                &["text", "diagnosis", "D", "", ""],
+                &["text", "remark", "Remark", "PUBLIC", "no"],
+                &["end repeat", "", "", "", ""],
+                &["text", "after", "After", "", ""],
+                &["end group", "", "", "", ""],
+                &["begin group", "plain", "P", "", ""],
+                &["integer", "rooms", "Rooms", "", ""],
+                &["end group", "", "", "", ""],
+            ],
+        ),
+        (
+            "choices",
+            &[
+                &["list_name", "name", "label"],
+                &["sex", "f", "F"],
+                &["sex", "m", "M"],
+            ],
+        ),
+    ]);
+    let c = compile(src.as_bytes(), Format::Markdown, "data");
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let form = c.form.unwrap();
+    assert_eq!(
+        levels(&form),
+        [
+            ("age", "personal", true),
+            ("sexe", "internal", true),
+            ("diagnosis", "sensitive", true),
+            ("remark", "public", true),
+            ("after", "personal", true),
+            ("rooms", "internal", false),
+        ]
+    );
+    assert_eq!(
+        form.quasi_identifier_paths(),
+        ["/data/respondent/age", "/data/respondent/sexe"]
+    );
+    assert_eq!(
+        form.protected_paths(),
+        [
+            "/data/respondent/age",
+            "/data/respondent/illness/diagnosis",
+            "/data/respondent/after",
+        ]
+    );
+    assert_eq!(
+        form.sensitivity_class(),
+        baraza_xlsform::model::Sensitivity::Sensitive
+    );
+    // Declared levels ask nothing of the author.
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+}
+
+#[test]
+fn settings_give_the_default_and_personal_looking_fields_are_flagged() {
+    let src = md(&[
+        (
+            "survey",
+            &[
+                &["type", "name", "label", "calculation"],
+                &["start", "start", "", ""],
+                &["deviceid", "deviceid", "", ""],
+                &["text", "prénom", "Prénom", ""],
+                &["text", "date_de_naissance", "DDN", ""],
+                &["integer", "age", "Age", ""],
+                &["geopoint", "home", "Home", ""],
+                &["select_one yn", "location", "Has a GPS?", ""],
+                &["text", "gps", "GPS as text", ""],
+                &[
+                    "calculate",
+                    "telephone_complet",
+                    "",
+                    "concat('+', ${prénom})",
+                ],
+                &["note", "intro", "Hello", ""],
+            ],
+        ),
+        (
+            "choices",
+            &[&["list_name", "name", "label"], &["yn", "y", "Y"]],
+        ),
+        (
+            "settings",
+            &[&["form_id", "sensitivity"], &["f", "Publique"]],
+        ),
+    ]);
+    let c = compile(src.as_bytes(), Format::Markdown, "data");
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let form = c.form.as_ref().unwrap();
+    let got: Vec<(&str, &str)> = levels(form).iter().map(|(n, l, _)| (*n, *l)).collect();
+    assert!(got.contains(&("start", "internal")), "{got:?}");
+    assert!(got.contains(&("deviceid", "personal")));
+    assert!(got.contains(&("prénom", "personal")));
+    assert!(got.contains(&("date_de_naissance", "personal")));
+    assert!(got.contains(&("age", "public")));
+    assert!(got.contains(&("home", "personal")));
+    assert!(got.contains(&("telephone_complet", "personal")));
+    assert!(got.contains(&("intro", "public")));
+    assert_eq!(
+        form.sensitivity_default,
+        Some(baraza_xlsform::model::Sensitivity::Public)
+    );
+    // Location words make only text questions personal.
+    assert!(got.contains(&("location", "public")));
+    assert!(got.contains(&("gps", "personal")));
+    let warned: Vec<(&str, Option<usize>, Option<&str>, Severity)> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.starts_with("sensitivity_assumed"))
+        .map(|d| (d.code, d.row, d.column.as_deref(), d.severity))
+        .collect();
+    let w = Severity::Warning;
+    assert_eq!(
+        warned,
+        [
+            ("sensitivity_assumed", Some(3), Some("sensitivity"), w),
+            ("sensitivity_assumed_name", Some(4), Some("sensitivity"), w),
+            ("sensitivity_assumed_name", Some(5), Some("sensitivity"), w),
+            ("sensitivity_assumed", Some(7), Some("sensitivity"), w),
+            ("sensitivity_assumed_name", Some(9), Some("sensitivity"), w),
+            ("sensitivity_assumed_name", Some(10), Some("sensitivity"), w),
+        ]
+    );
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "sensitivity_assumed_name" && d.row == Some(4))
+        .unwrap();
+    assert_eq!(
+        d.to_string(),
+        "warning[sensitivity_assumed_name] sheet survey, row 4, column sensitivity: prénom is assumed to hold personal data because its name contains prenom; confirm by writing personal (or another level) in its sensitivity column"
+    );
+    assert!(d.message(baraza_xlsform::Lang::Fr).starts_with(
+        "prénom est considérée comme une donnée personnelle car son nom contient prenom ;"
+    ));
+    let d = c.diagnostics.iter().find(|d| d.row == Some(7)).unwrap();
+    assert!(d
+        .message(baraza_xlsform::Lang::En)
+        .starts_with("home is a geopoint question"));
+}
+
+#[test]
+fn unknown_levels_and_flags_are_errors_with_their_place() {
+    let src = md(&[
+        (
+            "survey",
+            &[
+                &["type", "name", "label", "sensitivity", "quasi_identifier"],
+                &["begin group", "g", "G", "secret", ""],
+                &["integer", "age", "Age", "", "maybe"],
+                &["end group", "", "", "", ""],
+                &["text", "x", "X", "privé", ""],
+            ],
+        ),
+        ("settings", &[&["sensitivity"], &["top"]]),
+    ]);
+    let c = compile(src.as_bytes(), Format::Markdown, "data");
+    let got: Vec<(&str, &str, Option<usize>, Option<&str>)> = c
+        .errors()
+        .map(|d| (d.code, d.sheet.as_str(), d.row, d.column.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "sensitivity_invalid",
+                "survey",
+                Some(2),
+                Some("sensitivity")
+            ),
+            (
+                "quasi_identifier_invalid",
+                "survey",
+                Some(3),
+                Some("quasi_identifier")
+            ),
+            (
+                "sensitivity_invalid",
+                "survey",
+                Some(5),
+                Some("sensitivity")
+            ),
+            (
+                "sensitivity_invalid",
+                "settings",
+                Some(2),
+                Some("sensitivity")
+            ),
+        ]
+    );
+    let d = c.errors().next().unwrap();
+    assert_eq!(
+        d.message(baraza_xlsform::Lang::En),
+        "the sensitivity secret is not known; write public, internal, personal or sensitive"
+    );
+    assert!(d
+        .message(baraza_xlsform::Lang::Fr)
+        .contains("écrivez publique, interne, personnelle ou sensible"));
+    assert!(c.xform.is_none());
+}
+
+#[test]
+fn sensitivity_columns_stay_out_of_the_xform_and_are_not_unknown() {
+    let plain = md(&[(
+        "survey",
+        &[
+            &["type", "name", "label"],
+            &["begin group", "g", "G"],
+            &["text", "nom", "Nom"],
+            &["end group", "", ""],
+        ],
+    )]);
+    let marked = md(&[
+        (
+            "survey",
+            &[
+                &["type", "name", "label", "sensitivity", "quasi-identifier"],
+                &["begin group", "g", "G", "sensitive", ""],
+                &["text", "nom", "Nom", "", "yes"],
+                &["end group", "", "", "", ""],
+            ],
+        ),
+        (
+            "settings",
+            &[&["form_id", "sensitivity"], &["data", "public"]],
+        ),
+    ]);
+    let a = compile(plain.as_bytes(), Format::Markdown, "data");
+    let b = compile(marked.as_bytes(), Format::Markdown, "data");
+    assert!(b.diagnostics.is_empty(), "{:?}", b.diagnostics);
+    assert_eq!(a.xform.unwrap(), b.xform.unwrap());
+}
+
+#[test]
+fn models_stored_before_sensitivity_still_read_and_classify_as_a_compile_would() {
+    // A model as stored before fields had a sensitivity: no sensitivity, sensitivity_declared,
+    // quasi_identifier, group sensitivity, nor sensitivity_default.
+    let old = r#"{"title":"t","id":"t","version":null,"root":"data","omit_instance_id":false,
+        "auto_send":null,"auto_delete":null,"instance_name":null,"default_language":null,
+        "public_key":null,"submission_url":null,"style":null,"languages":["default"],
+        "children":[{"kind":"group","name":"g","row":2,"repeat":false,
+            "texts":{"label":[["default","G"]],"hint":[],"guidance_hint":[],"image":[],"big_image":[],
+                "audio":[],"video":[],"constraint_message":[],"required_message":[]},
+            "relevant":null,"appearance":null,"repeat_count":null,
+            "children":[{"kind":"question","name":"phone","row":3,"qtype":"text","type_text":"text",
+                "list":null,"or_other":false,
+                "texts":{"label":[["default","Phone"]],"hint":[],"guidance_hint":[],"image":[],"big_image":[],
+                    "audio":[],"video":[],"constraint_message":[],"required_message":[]},
+                "required":null,"relevant":null,"constraint":null,"calculation":null,"default":null,
+                "readonly":null,"appearance":null,"choice_filter":null,"parameters":[],"trigger":null}]}],
+        "lists":[],"external_lists":[]}"#;
+    let mut form: baraza_xlsform::Form = serde_json::from_str(old).unwrap();
+    let q = form.questions()[0].clone();
+    assert_eq!(q.sensitivity, baraza_xlsform::model::Sensitivity::Internal);
+    assert!(!q.sensitivity_declared && !q.quasi_identifier);
+    assert_eq!(form.sensitivity_default, None);
+    assert!(form.classify_if_unclassified());
+    assert!(!form.classify_if_unclassified());
+    assert_eq!(form.protected_paths(), ["/data/g/phone"]);
+    // The same as compiling it now.
+    let src = md(&[(
+        "survey",
+        &[
+            &["type", "name", "label"],
+            &["begin group", "g", "G"],
+            &["text", "phone", "Phone"],
+            &["end group", "", ""],
+        ],
+    )]);
+    let fresh = compile(src.as_bytes(), Format::Markdown, "t").form.unwrap();
+    assert_eq!(form.questions(), fresh.questions());
+    // And a model written today reads back the same.
+    let again: baraza_xlsform::Form =
+        serde_json::from_str(&serde_json::to_string(&fresh).unwrap()).unwrap();
+    assert_eq!(again, fresh);
+}
