@@ -18,7 +18,7 @@
 
 use crate::access::ProjectAccess;
 use crate::{Core, CoreError, Principal};
-use baraza_protect::chain::{self, AuditKey, AuditPublicKey, Break, ChainVerifier, Content};
+use baraza_protect::chain::{self, AuditPublicKey, Break, ChainVerifier, Content};
 use baraza_store::{AuditEntry, AuditQuery, Chained, NewAuditEntry, StoreError};
 use baraza_types::{Permission, ProjectId, UserId};
 use serde_json::Value;
@@ -170,43 +170,53 @@ impl Core {
         target: &Target,
         details: Value,
     ) -> Result<AuditEntry, CoreError> {
-        let key: &AuditKey = &self.audit_key;
+        let key = self.audit_key.clone();
+        let store = self.store.clone();
         let at = self.now();
         let actor_text = actor.text();
+        let action = action.to_owned();
+        let target = target.clone();
         let details = details.to_string();
-        let new = NewAuditEntry {
-            at,
-            actor: &actor_text,
-            action,
-            target: &target.text,
-            details: &details,
-            user_id: actor.user_id(),
-            project_id: target.project.map(|p| p.0),
-        };
-        let content = Content {
-            at,
-            actor: &actor_text,
-            action,
-            target: &target.text,
-            details: &details,
-        };
-        let entry = self
-            .store
-            .append_audit(&new, |seq, prev| {
-                // Invariant: the head's hash is always one this code wrote (64 hex digits); a
-                // damaged head chains from zeros, which verification then reports.
-                let prev = hex::decode(prev)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .unwrap_or(chain::GENESIS);
-                let hash = chain::entry_hash(seq as u64, &content, &prev);
-                Chained {
-                    hash: hex::encode(hash),
-                    signature: hex::encode(key.sign(seq as u64, &hash)),
-                }
-            })
-            .await?;
-        Ok(entry)
+        // The append runs in a task of its own: a request dropped half-way (a client that goes
+        // away while its export streams) must not leave the head row locked by a transaction
+        // that nobody finishes.
+        let task = tokio::spawn(async move {
+            let new = NewAuditEntry {
+                at,
+                actor: &actor_text,
+                action: &action,
+                target: &target.text,
+                details: &details,
+                user_id: actor.user_id(),
+                project_id: target.project.map(|p| p.0),
+            };
+            let content = Content {
+                at,
+                actor: &actor_text,
+                action: &action,
+                target: &target.text,
+                details: &details,
+            };
+            store
+                .append_audit(&new, |seq, prev| {
+                    // Invariant: the head's hash is always one this code wrote (64 hex
+                    // digits); a damaged head chains from zeros, which verification reports.
+                    let prev = hex::decode(prev)
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .unwrap_or(chain::GENESIS);
+                    let hash = chain::entry_hash(seq as u64, &content, &prev);
+                    Chained {
+                        hash: hex::encode(hash),
+                        signature: hex::encode(key.sign(seq as u64, &hash)),
+                    }
+                })
+                .await
+        });
+        match task.await {
+            Ok(entry) => Ok(entry?),
+            Err(e) => Err(StoreError::Unavailable(format!("audit append: {e}")).into()),
+        }
     }
 
     /// Records an export or download, then checks whether this account is exporting far more

@@ -10,8 +10,8 @@
 //! * An API token (`bz_…`) is scoped to one project and a role, expires, can be revoked, and is
 //!   stored as a SHA-256 digest. Tokens cannot mint tokens or change passwords.
 
-use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess, Via};
+use crate::audit::{Actor, Target};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -7,8 +7,8 @@
 //! create. A submission is known by the instanceID of its first version (Central's `instanceId`);
 //! its data are those of its current version.
 
-use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess, Via};
+use crate::audit::{Actor, Target};
 use crate::auth::{ClientInfo, NewSession};
 use crate::forms::{Ingested, Submitter};
 use crate::secret::digest;
@@ -236,8 +236,7 @@ impl Core {
     ) -> Result<(FormRow, odata::Schema), CoreError> {
         access.require(Permission::ViewData)?;
         let (form, version) = self.form(access, xml_form_id).await?;
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+        let model = crate::forms::read_model(&version.model_json)?;
         Ok((form, odata::Schema::from_form(&model)))
     }
 
@@ -283,7 +282,13 @@ impl Core {
             self.audit(Actor::of_access(access), "data.feed_page", &target, details)
                 .await?;
         }
-        rows.into_iter().map(FeedSubmission::from_row).collect()
+        let mask = self.mask_for(access, form.id).await?;
+        rows.into_iter()
+            .map(|mut r| {
+                mask.apply_in_place(&mut r.values_json)?;
+                FeedSubmission::from_row(r)
+            })
+            .collect()
     }
 
     /// How many current submissions of a form pass the filter.
@@ -311,6 +316,10 @@ impl Core {
             .feed_row(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
+        let mut row = row;
+        self.mask_for(access, form.id)
+            .await?
+            .apply_in_place(&mut row.values_json)?;
         self.audit(
             Actor::of_access(access),
             "data.view",
@@ -339,13 +348,31 @@ impl Core {
         instance_id: &str,
     ) -> Result<Vec<(String, bool)>, CoreError> {
         let sub = self.feed_submission(access, form, instance_id).await?;
+        // Files of masked questions are not named to those who may not see them.
+        let visible = file_names(&sub.row.values_json);
         Ok(self
             .store
             .submission_attachments(sub.row.id)
             .await?
             .into_iter()
+            .filter(|(name, _)| visible.contains(name))
             .map(|(name, sha)| (name, sha.is_some()))
             .collect())
+    }
+
+    /// A submission's XML as received, for readers who see every field (the XML cannot be
+    /// masked without rewriting what was received).
+    pub async fn feed_submission_xml(
+        &self,
+        access: &ProjectAccess,
+        form: &FormRow,
+        instance_id: &str,
+    ) -> Result<Vec<u8>, CoreError> {
+        let sub = self.feed_submission(access, form, instance_id).await?;
+        if !self.mask_for(access, form.id).await?.is_empty() {
+            return Err(CoreError::Forbidden);
+        }
+        self.stored_submission_xml(sub.row.id).await
     }
 
     /// Creates a submission from its XML (`POST …/forms/{id}/submissions`), through the one
@@ -397,4 +424,17 @@ impl Core {
             .ok_or(CoreError::NotFound { what: "submission" })?;
         Ok((outcome, Some(FeedSubmission::from_row(row)?)))
     }
+}
+
+/// The file names a record's stored values hold (answers to image, audio, file… questions).
+fn file_names(values_json: &str) -> std::collections::HashSet<String> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(values_json).unwrap_or_default();
+    values
+        .iter()
+        .filter_map(|v| {
+            let typed = v.get("value")?;
+            (typed.get("type")?.as_str()? == "file")
+                .then(|| typed.get("value")?.as_str().map(str::to_owned))?
+        })
+        .collect()
 }

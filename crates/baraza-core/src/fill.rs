@@ -6,8 +6,8 @@
 //! guarantees. The form engine (`baraza-fill`) does the evaluation; here are the rules: who may
 //! fill what, rate limits and the honeypot of public links, the reason an edit needs.
 
-use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
+use crate::audit::{Actor, Target};
 use crate::forms::{IncomingFile, Ingested, Submitter};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
@@ -220,8 +220,7 @@ impl Core {
     }
 
     fn model_of(version: &FormVersionRow) -> Result<baraza_xlsform::Form, CoreError> {
-        serde_json::from_str(&version.model_json)
-            .map_err(|e| CoreError::Store(StoreError::Corrupt(format!("form model: {e}"))))
+        Ok(crate::forms::read_model(&version.model_json)?)
     }
 
     /// The CSV files of a form's `*_from_file` selects.

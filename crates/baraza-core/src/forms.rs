@@ -12,8 +12,8 @@
 //! The XML is parsed once, here, into typed values; the form model it is checked against is
 //! parsed once per form version and kept ([`ModelCache`]).
 
-use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
+use crate::audit::{Actor, Target};
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
 use baraza_store::{
@@ -135,6 +135,16 @@ fn version_stamp(unix: i64) -> String {
 
 fn md5_hex(text: &str) -> String {
     baraza_openrosa::md5_hash(text.as_bytes())
+}
+
+/// A stored form model, as every reader must take it: parsed, and — for models stored before
+/// fields carried their sensitivity — classified the way a compile would classify them today, so
+/// that no read path treats a personal field of an older form as `internal`.
+pub fn read_model(model_json: &str) -> Result<baraza_xlsform::Form, StoreError> {
+    let mut form: baraza_xlsform::Form = serde_json::from_str(model_json)
+        .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+    form.classify_if_unclassified();
+    Ok(form)
 }
 
 impl Core {
@@ -278,10 +288,14 @@ impl Core {
             .submission(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let history = self
+        let mut history = self
             .store
             .submission_history(form.id, &row.root_instance_id)
             .await?;
+        let mask = self.mask_for(access, form.id).await?;
+        for r in &mut history {
+            mask.apply_in_place(&mut r.values_json)?;
+        }
         self.audit(
             Actor::of_access(access),
             "data.view",
@@ -493,7 +507,10 @@ impl Core {
     }
 
     /// The parsed model of a form version.
-    async fn form_model(&self, version_id: i64) -> Result<Arc<baraza_xlsform::Form>, CoreError> {
+    pub(crate) async fn form_model(
+        &self,
+        version_id: i64,
+    ) -> Result<Arc<baraza_xlsform::Form>, CoreError> {
         if let Some(m) = self.models.get(version_id) {
             return Ok(m);
         }
@@ -502,9 +519,7 @@ impl Core {
             .form_version(version_id)
             .await?
             .ok_or(CoreError::NotFound { what: "form" })?;
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
-        let model = Arc::new(model);
+        let model = Arc::new(read_model(&version.model_json)?);
         self.models.put(version_id, model.clone());
         Ok(model)
     }
@@ -695,7 +710,7 @@ fn ingested(outcome: IngestOutcome) -> Result<Ingested, CoreError> {
 
 /// The files a form version names: `*_from_file` lists, `pulldata()` tables, media in texts.
 fn expected_files(model_json: &str) -> Vec<String> {
-    let Ok(form) = serde_json::from_str::<baraza_xlsform::Form>(model_json) else {
+    let Ok(form) = read_model(model_json) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();

@@ -6,8 +6,8 @@
 //! its column and reason. A row without an `instanceID` column gets one made from its content, so
 //! importing the same file twice adds nothing the second time.
 
-use crate::audit::{self, Actor};
 use crate::access::{Principal, ProjectAccess};
+use crate::audit::{self, Actor};
 use crate::forms::{Ingested, Submitter};
 use crate::{Core, CoreError};
 use baraza_fill::import::{
@@ -223,8 +223,7 @@ impl Core {
     ) -> Result<Vec<(String, bool)>, CoreError> {
         access.require(Permission::EditData)?;
         let (_, version) = self.form(access, xml_form_id).await?;
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| CoreError::Store(baraza_store::StoreError::Corrupt(e.to_string())))?;
+        let model = crate::forms::read_model(&version.model_json)?;
         let engine = Engine::new(&model, "default", &HashMap::new());
         let mut out = Vec::new();
         for def in &engine.idx.defs {
@@ -277,8 +276,7 @@ impl Core {
             }
         };
         report.rows = table.rows.len();
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| CoreError::Store(baraza_store::StoreError::Corrupt(e.to_string())))?;
+        let model = crate::forms::read_model(&version.model_json)?;
         let list_files = self.list_files(form.id, &model).await?;
         let env = self.fill_env(Some(&user));
         let lang = lang.to_owned();

@@ -28,6 +28,7 @@ pub mod fill;
 pub mod forms;
 pub mod import;
 pub mod listing;
+pub mod mask;
 pub mod orgs;
 mod secret;
 pub use secret::constant_time_eq;

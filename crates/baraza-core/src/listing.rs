@@ -7,13 +7,14 @@
 //! and are checked here against the form's current version; a bad one is refused naming its
 //! parameter. Seeing submissions takes `ViewData`, checked on every read, exports included.
 
-use crate::audit::{Actor, Target};
 use crate::access::ProjectAccess;
+use crate::audit::{Actor, Target};
+use crate::mask::Mask;
 use crate::{Core, CoreError};
 use baraza_publish::{FieldKind, Schema};
 use baraza_store::{
-    AnswerFilter, Cursor, FormRow, FormVersionRow, ListedSubmission, NumberOp, StoreError,
-    SubmissionQuery, Submitter, SubmitterRef,
+    AnswerFilter, Cursor, FormRow, FormVersionRow, ListedSubmission, NumberOp, SubmissionQuery,
+    Submitter, SubmitterRef,
 };
 use baraza_types::Permission;
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct SubmissionSource {
     pub version: FormVersionRow,
     pub model: Arc<baraza_xlsform::Form>,
     pub schema: Arc<Schema>,
+    /// What this reader does not see (see [`crate::mask`]).
+    pub mask: Mask,
 }
 
 /// Filters checked against a form.
@@ -167,6 +170,9 @@ impl SubmissionSource {
             .root_field(question)
             .ok_or_else(|| invalid("question", "filter.question"))?;
         let field = &self.schema.fields[field];
+        if self.mask.covers(&field.path) {
+            return Err(invalid("question", "filter.masked"));
+        }
         if field.kind.is_geo() {
             return Err(invalid("question", "filter.question_kind"));
         }
@@ -227,10 +233,11 @@ impl Core {
     ) -> Result<SubmissionSource, CoreError> {
         access.require(Permission::ViewData)?;
         let (form, version) = self.form(access, xml_form_id).await?;
-        let model: baraza_xlsform::Form = serde_json::from_str(&version.model_json)
-            .map_err(|e| StoreError::Corrupt(format!("form model: {e}")))?;
+        let model = crate::forms::read_model(&version.model_json)?;
         let schema = Schema::new(&model, &form.xml_form_id);
+        let mask = self.mask_for(access, form.id).await?;
         Ok(SubmissionSource {
+            mask,
             form,
             version,
             model: Arc::new(model),
@@ -254,6 +261,9 @@ impl Core {
             .await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        for r in &mut rows {
+            source.mask.apply_in_place(&mut r.values_json)?;
+        }
         let next = if more {
             rows.last().map(ListedSubmission::cursor)
         } else {
@@ -301,10 +311,14 @@ impl Core {
         limit: i64,
     ) -> Result<Vec<ListedSubmission>, CoreError> {
         access.require(Permission::ViewData)?;
-        Ok(self
+        let mut rows = self
             .store
             .find_submissions(source.form.id, query, after, limit.clamp(1, 10_000))
-            .await?)
+            .await?;
+        for r in &mut rows {
+            source.mask.apply_in_place(&mut r.values_json)?;
+        }
+        Ok(rows)
     }
 
     /// Who may have sent the project's submissions (app users and accounts with a role), for
@@ -326,6 +340,7 @@ mod tests {
         let model = compiled.form.unwrap();
         let schema = Schema::new(&model, "f");
         SubmissionSource {
+            mask: Mask::none(),
             form: FormRow {
                 id: 1,
                 project_id: baraza_types::ProjectId(1),

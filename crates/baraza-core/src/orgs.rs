@@ -1,7 +1,7 @@
 //! Organisations, projects and the people in them.
 
-use crate::audit::{Actor, Target};
 use crate::access::{Principal, ProjectAccess};
+use crate::audit::{Actor, Target};
 use crate::{Core, CoreError};
 use baraza_store::{
     Member, MemberChange, NewProject, Org, OrgMember, Project, ProjectListing, StoreError,
@@ -340,12 +340,12 @@ impl Core {
                 )
                 .await?;
                 Ok(Member {
-                user_id: user.id,
-                email: user.email,
-                name: user.name,
-                role,
-                since: self.now(),
-            })
+                    user_id: user.id,
+                    email: user.email,
+                    name: user.name,
+                    role,
+                    since: self.now(),
+                })
             }
         }
     }

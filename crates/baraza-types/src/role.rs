@@ -52,9 +52,8 @@ impl Role {
             ViewProject | ViewMembers | ViewForms => true,
             SubmitData => self >= Role::Collector,
             ViewData => self >= Role::Analyst,
-            ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit => {
-                self >= Role::Manager
-            }
+            ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
+            | ViewPersonal => self >= Role::Manager,
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -103,10 +102,12 @@ pub enum Permission {
     EditData,
     /// Read the project's audit log: who signed in, read, exported or changed what.
     ViewAudit,
+    /// See answers to `personal` and `sensitive` fields in clear (others see them masked).
+    ViewPersonal,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -120,6 +121,7 @@ impl Permission {
         Permission::ReviewData,
         Permission::EditData,
         Permission::ViewAudit,
+        Permission::ViewPersonal,
     ];
 
     /// The least role that holds this permission.

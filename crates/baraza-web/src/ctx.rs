@@ -327,6 +327,7 @@ needs! {
     ReviewData => ReviewData,
     EditData => EditData,
     ViewAudit => ViewAudit,
+    ViewPersonal => ViewPersonal,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

@@ -218,7 +218,8 @@ pub async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
             .form(&access, "points_eau")
             .await
             .map_err(|e| anyhow!("{e}"))?;
-        let model: Arc<baraza_xlsform::Form> = Arc::new(serde_json::from_str(&version.model_json)?);
+        let model: Arc<baraza_xlsform::Form> =
+            Arc::new(baraza_core::forms::read_model(&version.model_json)?);
         let phone = store
             .list_app_users(access.project.id)
             .await?

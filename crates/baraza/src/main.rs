@@ -322,7 +322,10 @@ async fn audit_verify(
             }),
         ),
         Err(baraza_core::audit::AuditBroken::Store(e)) => bail!("cannot read the audit log: {e}"),
-        Err(e) => (1, serde_json::json!({ "ok": false, "error": e.to_string() })),
+        Err(e) => (
+            1,
+            serde_json::json!({ "ok": false, "error": e.to_string() }),
+        ),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -473,7 +476,17 @@ async fn main() -> Result<()> {
                     anchor,
                     public_key,
                     json,
-                } => audit_verify(&core, *all_signatures, *every, anchor.as_deref(), public_key.as_deref(), *json).await?,
+                } => {
+                    audit_verify(
+                        &core,
+                        *all_signatures,
+                        *every,
+                        anchor.as_deref(),
+                        public_key.as_deref(),
+                        *json,
+                    )
+                    .await?
+                }
             };
             core.store().close().await;
             std::process::exit(code);

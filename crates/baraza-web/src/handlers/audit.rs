@@ -241,7 +241,10 @@ pub async fn verify(
         },
     };
     if !v.ok {
-        tracing::error!(error = v.error.as_deref().unwrap_or(""), "the audit log does not verify");
+        tracing::error!(
+            error = v.error.as_deref().unwrap_or(""),
+            "the audit log does not verify"
+        );
     }
     site_page(&ctx, AuditParams::default(), Some(v)).await
 }

@@ -178,7 +178,8 @@ pub async fn import_post(
     let id = form_param(&params)?;
     let ctx = &g.ctx;
     let (_, version) = ctx.state.core.form(&g.access, &id).await?;
-    let model: Option<baraza_xlsform::Form> = serde_json::from_str(&version.model_json).ok();
+    let model: Option<baraza_xlsform::Form> =
+        baraza_core::forms::read_model(&version.model_json).ok();
     let lang = model
         .as_ref()
         .map(|m| baraza_fill::pick_language(m, ctx.lang().code()))

@@ -28,6 +28,8 @@ struct ColumnView {
     name: String,
     label: String,
     number: bool,
+    /// Answers hidden from this reader (a personal or sensitive field; see `baraza_core::mask`).
+    masked: bool,
 }
 
 #[derive(Serialize)]
@@ -98,6 +100,7 @@ fn columns(ctx: &Ctx, source: &SubmissionSource) -> Vec<ColumnView> {
             name: f.name.clone(),
             label: label_for(&f.labels, ctx.lang().code()).unwrap_or_else(|| f.name.clone()),
             number: f.kind.is_number(),
+            masked: source.mask.covers(&f.path),
         })
         .collect()
 }
@@ -291,7 +294,7 @@ fn page(ctx: &Ctx, data: &SubmissionsData, form_url: &str) -> Markup {
                             th scope="col" { (c.t("submissions.received")) }
                             th scope="col" { (c.t("exports.submitter")) }
                             th scope="col" { (c.t("exports.review")) }
-                            @for col in &data.columns { th scope="col" title=(col.label) { code { (col.name) } } }
+                            @for col in &data.columns { th scope="col" title=(col.label) { code { (col.name) } @if col.masked { br; span.muted { (c.t("submissions.masked")) } } } }
                         } }
                         tbody {
                             @for s in &data.submissions {
@@ -300,7 +303,7 @@ fn page(ctx: &Ctx, data: &SubmissionsData, form_url: &str) -> Markup {
                                     td { @if let Some(who) = &s.submitter { (who.name) } }
                                     td { (c.t(&format!("exports.state_{}", s.review_state))) }
                                     @for col in &data.columns {
-                                        td { (s.values.get(&col.path).and_then(|v| v.as_str()).unwrap_or("")) }
+                                        td { @if col.masked { span.muted aria-label=(c.t("submissions.masked")) { "•••" } } @else { (s.values.get(&col.path).and_then(|v| v.as_str()).unwrap_or("")) } }
                                     }
                                 }
                             }

@@ -81,7 +81,13 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
 
         // Sign-ins, a failed one, reads and an export.
         let idriss = signed_in(&app, IDRISS).await;
-        let failed = try_login(&app, &browser(), "nobody@nowhere.example", "wrong-password-1").await;
+        let failed = try_login(
+            &app,
+            &browser(),
+            "nobody@nowhere.example",
+            "wrong-password-1",
+        )
+        .await;
         assert_eq!(failed.status(), StatusCode::UNAUTHORIZED, "the form again");
         let list = idriss
             .get(app.url(&format!("{base}/forms/points_eau/submissions")))
@@ -119,8 +125,17 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
         let claire = signed_in(&app, CLAIRE).await;
         let all = entries(&app, &claire, "").await;
         let acts = actions(&all);
-        for expected in ["export.download", "data.view", "data.list", "member.role_set", "form.uploaded"] {
-            assert!(acts.contains(&expected.to_owned()), "{expected} in {acts:?}");
+        for expected in [
+            "export.download",
+            "data.view",
+            "data.list",
+            "member.role_set",
+            "form.uploaded",
+        ] {
+            assert!(
+                acts.contains(&expected.to_owned()),
+                "{expected} in {acts:?}"
+            );
         }
         let view = all.iter().find(|e| e["action"] == "data.view").unwrap();
         assert!(view["target"].as_str().unwrap().ends_with(&instance));
@@ -129,36 +144,100 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
         assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first");
         // Filters: one kind, one account.
         let exports = entries(&app, &claire, "?kind=export").await;
-        assert!(!exports.is_empty() && exports.iter().all(|e| e["action"].as_str().unwrap().starts_with("export.")));
-        let idriss_id = view["actor"].as_str().unwrap().trim_start_matches("user:").to_owned();
+        assert!(
+            !exports.is_empty()
+                && exports
+                    .iter()
+                    .all(|e| e["action"].as_str().unwrap().starts_with("export."))
+        );
+        let idriss_id = view["actor"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("user:")
+            .to_owned();
         let by_idriss = entries(&app, &claire, &format!("?user={idriss_id}")).await;
         assert!(by_idriss.iter().all(|e| e["actor"] == view["actor"]));
         // The CSV twin and the page.
-        let csv = claire.get(app.url(&format!("{}.csv", audit_path()))).send().await.unwrap();
+        let csv = claire
+            .get(app.url(&format!("{}.csv", audit_path())))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(csv.status(), StatusCode::OK);
         let text = csv.text().await.unwrap();
-        assert!(text.starts_with("seq,at,actor,actor_name,action,target,details,hash"), "{text}");
-        let html = claire.get(app.url(&audit_path())).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("Downloaded an export") || html.contains("A téléchargé un export"), "labels");
+        assert!(
+            text.starts_with("seq,at,actor,actor_name,action,target,details,hash"),
+            "{text}"
+        );
+        let html = claire
+            .get(app.url(&audit_path()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Downloaded an export") || html.contains("A téléchargé un export"),
+            "labels"
+        );
 
         // Sign-ins are in the site's log, for administrators; nothing personal is written.
         let admin = signed_in(&app, ADMIN).await;
-        let site: Value = admin.get(app.url("/-/audit.json?kind=auth")).send().await.unwrap().json().await.unwrap();
+        let site: Value = admin
+            .get(app.url("/-/audit.json?kind=auth"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let site_acts = actions(site["entries"].as_array().unwrap());
         assert!(site_acts.contains(&"auth.sign_in".to_owned()));
         assert!(site_acts.contains(&"auth.sign_in_failed".to_owned()));
-        let everything = admin.get(app.url("/-/audit.csv")).send().await.unwrap().text().await.unwrap();
-        for secret in ["nobody@nowhere.example", "wrong-password-1", IDRISS, "puits"] {
-            assert!(!everything.contains(secret), "{secret} must not be in the audit log");
+        let everything = admin
+            .get(app.url("/-/audit.csv"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for secret in [
+            "nobody@nowhere.example",
+            "wrong-password-1",
+            IDRISS,
+            "puits",
+        ] {
+            assert!(
+                !everything.contains(secret),
+                "{secret} must not be in the audit log"
+            );
         }
 
         // Who may read it: managers and owners of the project, administrators for the site.
-        for (who, status) in [(IDRISS, StatusCode::FORBIDDEN), (FATIME, StatusCode::FORBIDDEN), (OUTSIDER, StatusCode::NOT_FOUND)] {
+        for (who, status) in [
+            (IDRISS, StatusCode::FORBIDDEN),
+            (FATIME, StatusCode::FORBIDDEN),
+            (OUTSIDER, StatusCode::NOT_FOUND),
+        ] {
             let c = signed_in(&app, who).await;
-            let res = c.get(app.url(&format!("{}.json", audit_path()))).send().await.unwrap();
+            let res = c
+                .get(app.url(&format!("{}.json", audit_path())))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), status, "{who}");
         }
-        assert_eq!(claire.get(app.url("/-/audit.json")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            claire
+                .get(app.url("/-/audit.json"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
 
         // Verification from the site's page, then through the core; then tampering is caught.
         let csrf = csrf(&app, &admin, "/-/audit").await;
@@ -174,8 +253,17 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
         let ok = app.core.verify_audit(1, None, None).await.expect("intact");
         assert_eq!(ok.signatures_checked, ok.entries);
         let anchor = baraza_protect::chain::parse_anchor(ok.anchor.as_deref().unwrap()).unwrap();
-        assert!(app.core.verify_audit(1000, Some(anchor), None).await.is_ok());
-        let member_entry = all.iter().find(|e| e["action"] == "member.role_set").unwrap()["seq"].as_i64().unwrap();
+        assert!(app
+            .core
+            .verify_audit(1000, Some(anchor), None)
+            .await
+            .is_ok());
+        let member_entry = all
+            .iter()
+            .find(|e| e["action"] == "member.role_set")
+            .unwrap()["seq"]
+            .as_i64()
+            .unwrap();
         tamper(&app, member_entry).await;
         match app.core.verify_audit(1000, None, None).await {
             Err(AuditBroken::Chain(baraza_protect::chain::Break::Content { seq })) => {
@@ -183,7 +271,16 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
             }
             other => panic!("expected a changed entry, got {other:?}"),
         }
-        let csrf = csrf_from(&admin.get(app.url("/-/audit")).send().await.unwrap().text().await.unwrap());
+        let csrf = csrf_from(
+            &admin
+                .get(app.url("/-/audit"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
         let v: Value = admin
             .post(app.url("/-/audit/verify.json"))
             .form(&[("_csrf", csrf.as_str())])
@@ -194,7 +291,10 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
             .await
             .unwrap();
         assert_eq!(v["verification"]["ok"], false);
-        assert!(v["verification"]["error"].as_str().unwrap().contains(&format!("entry {member_entry} was changed")));
+        assert!(v["verification"]["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("entry {member_entry} was changed")));
         app.stop().await;
     }
 }
@@ -203,7 +303,10 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
 async fn an_account_exporting_far_more_than_usual_raises_an_alert() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let idriss = signed_in(&app, IDRISS).await;
-    let url = app.url(&format!("{}/forms/points_eau/submissions.csv", private_project()));
+    let url = app.url(&format!(
+        "{}/forms/points_eau/submissions.csv",
+        private_project()
+    ));
     for _ in 0..baraza_core::audit::ALERT_MIN_EXPORTS {
         let res = idriss.get(&url).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -232,7 +335,10 @@ async fn an_account_exporting_far_more_than_usual_raises_an_alert() {
     let alerts = page["alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 1, "{page}");
     assert_eq!(alerts[0]["action"], "alert.unusual_exports");
-    assert_eq!(alerts[0]["details"]["exports_last_24h"], baraza_core::audit::ALERT_MIN_EXPORTS + 1);
+    assert_eq!(
+        alerts[0]["details"]["exports_last_24h"],
+        baraza_core::audit::ALERT_MIN_EXPORTS + 1
+    );
     // Raised once, not at every export after.
     let res = idriss.get(&url).send().await.unwrap();
     let _ = res.bytes().await.unwrap();
@@ -274,7 +380,13 @@ async fn a_key_file_that_did_not_sign_the_log_is_refused_at_start() {
         Ok(_) => panic!("a second key must be refused"),
         Err(e) => format!("{e:#}"),
     };
-    assert!(err.contains("is not the key that signs this database's audit log"), "{err}");
-    assert!(!err.contains(&hex::encode([9u8; 32])), "the secret is not printed");
+    assert!(
+        err.contains("is not the key that signs this database's audit log"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&hex::encode([9u8; 32])),
+        "the secret is not printed"
+    );
     app.stop().await;
 }

@@ -279,14 +279,14 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
         let app = TestApp::spawn(backend).await;
         let f = fixture(&app).await;
         let data = stored(&app, &f).await;
-        let idriss = signed_in(&app, IDRISS).await; // an analyst
+        let reader = signed_in(&app, CLAIRE).await; // a manager sees every answer (masking.rs: analysts)
 
         // Newest first by default, oldest first on request; every row once, pages of 50.
-        let all = walk(&idriss, &app, "").await;
+        let all = walk(&reader, &app, "").await;
         assert_eq!(all.len(), TOTAL);
         assert_eq!(ids(&all)[0], C);
         assert_eq!(ids(&all).into_iter().collect::<HashSet<_>>().len(), TOTAL);
-        let oldest = walk(&idriss, &app, "?sort=oldest").await;
+        let oldest = walk(&reader, &app, "?sort=oldest").await;
         assert_eq!(ids(&oldest).last().map(String::as_str), Some(C));
         let mut reversed = ids(&oldest);
         reversed.reverse();
@@ -303,21 +303,21 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
             ("rejected", vec![REJECTED]),
             ("has_issues", vec![]),
         ] {
-            let rows = walk(&idriss, &app, &format!("?review={state}")).await;
+            let rows = walk(&reader, &app, &format!("?review={state}")).await;
             assert_eq!(ids(&rows), want, "{state}");
         }
         assert_eq!(
-            walk(&idriss, &app, "?review=received").await.len(),
+            walk(&reader, &app, "?review=received").await.len(),
             TOTAL - 2
         );
 
         // Submitter: an account, an app user.
-        let by_fatime = walk(&idriss, &app, &format!("?submitter=user:{}", f.fatime)).await;
+        let by_fatime = walk(&reader, &app, &format!("?submitter=user:{}", f.fatime)).await;
         assert_eq!(ids(&by_fatime), [C, B, A]);
         assert_eq!(by_fatime[0]["submitter"]["name"], "Fatimé Haroun");
-        let by_phone = walk(&idriss, &app, &format!("?submitter=app:{}", f.phone)).await;
+        let by_phone = walk(&reader, &app, &format!("?submitter=app:{}", f.phone)).await;
         assert_eq!(by_phone.len(), baraza::demo::SUBMISSIONS + 2);
-        assert!(walk(&idriss, &app, "?submitter=user:999999")
+        assert!(walk(&reader, &app, "?submitter=user:999999")
             .await
             .is_empty());
 
@@ -329,11 +329,11 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
             };
             format!("{y:04}-{m:02}-{dd:02}")
         };
-        let rows = walk(&idriss, &app, &format!("?from={}&to={}", day(2), day(2))).await;
+        let rows = walk(&reader, &app, &format!("?from={}&to={}", day(2), day(2))).await;
         assert_eq!(ids(&rows), [B, A]);
-        let rows = walk(&idriss, &app, &format!("?from={}", day(3))).await;
+        let rows = walk(&reader, &app, &format!("?from={}", day(3))).await;
         assert_eq!(rows.len(), 3);
-        let rows = walk(&idriss, &app, &format!("?to={}&sort=oldest", day(0))).await;
+        let rows = walk(&reader, &app, &format!("?to={}&sort=oldest", day(0))).await;
         assert_eq!(rows.len(), baraza::demo::SUBMISSIONS, "across six pages");
 
         // Answers: numbers compare as numbers, select_multiple includes, text equals.
@@ -341,14 +341,14 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
             data.values().filter(|(top, _)| pred(top)).count()
         };
         let minutes = |t: &HashMap<String, String>| t["point/temps_trajet"].parse::<f64>().unwrap();
-        let rows = walk(&idriss, &app, "?question=point/temps_trajet&op=gt&value=90").await;
+        let rows = walk(&reader, &app, "?question=point/temps_trajet&op=gt&value=90").await;
         assert_eq!(rows.len(), count(&|t| minutes(t) > 90.0));
         assert!(rows.len() > 3 && rows.len() < TOTAL);
-        let rows = walk(&idriss, &app, "?question=temps_trajet&op=lt&value=20.5").await;
+        let rows = walk(&reader, &app, "?question=temps_trajet&op=lt&value=20.5").await;
         assert_eq!(rows.len(), count(&|t| minutes(t) < 20.5));
-        let rows = walk(&idriss, &app, "?question=temps_trajet&value=15").await;
+        let rows = walk(&reader, &app, "?question=temps_trajet&value=15").await;
         assert_eq!(rows.len(), count(&|t| minutes(t) == 15.0));
-        let rows = walk(&idriss, &app, "?question=point/pannes&value=pompe").await;
+        let rows = walk(&reader, &app, "?question=point/pannes&value=pompe").await;
         let with_pump = count(&|t| {
             t.get("point/pannes")
                 .is_some_and(|p| p.split(' ').any(|x| x == "pompe"))
@@ -356,14 +356,14 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
         assert_eq!(rows.len(), with_pump);
         assert!(with_pump > 3);
         let rows = walk(
-            &idriss,
+            &reader,
             &app,
             "?question=localisation/quartier&value=Amsiguett%2C+%22nord%22+%26+co",
         )
         .await;
         assert_eq!(rows.len(), 3, "A and the two records copied from it");
         let rows = walk(
-            &idriss,
+            &reader,
             &app,
             "?question=province&value=ouaddai&review=received",
         )
@@ -382,7 +382,7 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
         assert_eq!(a["repeat_answers"], 4);
 
         // The page: the filter form keeps its values, the next link and exports keep the filters.
-        let html = idriss
+        let html = reader
             .get(app.url(&format!("{}?review=received&sort=oldest", path())))
             .header("accept-language", "fr")
             .send()
@@ -408,15 +408,15 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
         );
         assert!(html.contains("Excel (.xlsx)") && html.contains("Les plus récentes d’abord"));
         // Idriss reads French (his account's language); in English, the same page.
-        let token = csrf(&app, &idriss, &path()).await;
-        let res = idriss
+        let token = csrf(&app, &reader, &path()).await;
+        let res = reader
             .post(app.url("/-/lang"))
             .form(&[("_csrf", token.as_str()), ("lang", "en"), ("next", &path())])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let html_en = idriss
+        let html_en = reader
             .get(app.url(&path()))
             .send()
             .await
@@ -428,7 +428,7 @@ async fn the_table_filters_sorts_and_pages_by_keyset() {
         assert!(html_en.contains("Newest first") && html_en.contains("Received from"));
 
         // The `.csv` twin applies the same filters.
-        let csv = idriss
+        let csv = reader
             .get(app.url(&format!("{}.csv?review=approved", path())))
             .send()
             .await
@@ -481,11 +481,11 @@ async fn every_export_reads_back_as_the_stored_data() {
         let f = fixture(&app).await;
         let data = stored(&app, &f).await;
         let children: usize = data.values().map(|(_, n)| n).sum();
-        let idriss = signed_in(&app, IDRISS).await;
+        let reader = signed_in(&app, CLAIRE).await; // a manager sees every answer (masking.rs: analysts)
 
         // CSV zip: one file per table, rows linked by KEY and PARENT_KEY.
         let (disposition, bytes) = get_ok(
-            &idriss,
+            &reader,
             &app.url(&format!("{}.csv.zip", path())),
             "application/zip",
         )
@@ -567,7 +567,7 @@ async fn every_export_reads_back_as_the_stored_data() {
 
         // The same export, filtered.
         let (_, bytes) = get_ok(
-            &idriss,
+            &reader,
             &app.url(&format!("{}.csv.zip?review=approved", path())),
             "application/zip",
         )
@@ -580,7 +580,7 @@ async fn every_export_reads_back_as_the_stored_data() {
 
         // XLSX: one sheet per table, numbers as numbers, dates as dates.
         let (disposition, bytes) = get_ok(
-            &idriss,
+            &reader,
             &app.url(&format!("{}.xlsx?sort=oldest", path())),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
@@ -612,7 +612,7 @@ async fn every_export_reads_back_as_the_stored_data() {
         open_with_openpyxl(&bytes, &["points_eau", "enfant"], TOTAL + 1);
 
         // JSON: nested documents.
-        let (_, bytes) = get_ok(&idriss, &app.url(&api_path()), "application/json").await;
+        let (_, bytes) = get_ok(&reader, &app.url(&api_path()), "application/json").await;
         let docs: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(docs.len(), TOTAL);
         let a = docs.iter().find(|d| d["__id"] == A).unwrap();
@@ -628,7 +628,7 @@ async fn every_export_reads_back_as_the_stored_data() {
 
         // GeoJSON: the submissions with a GPS point, longitude first.
         let (_, bytes) = get_ok(
-            &idriss,
+            &reader,
             &app.url(&format!(
                 "{}.geojson?question=province&value=ouaddai",
                 path()
@@ -657,7 +657,7 @@ async fn every_export_reads_back_as_the_stored_data() {
             assert_eq!(feat["properties"]["localisation-province"], "ouaddai");
         }
         let (_, bytes) = get_ok(
-            &idriss,
+            &reader,
             &app.url(&format!("{}.geojson?geo=localisation/gps", path())),
             "application/geo+json",
         )

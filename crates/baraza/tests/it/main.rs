@@ -13,6 +13,7 @@ mod exports;
 mod fuzz;
 mod import;
 mod ingest;
+mod masking;
 mod pages;
 mod processes;
 mod tokens;

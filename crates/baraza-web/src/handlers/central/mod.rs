@@ -298,8 +298,7 @@ pub async fn submission(
     let form = core.data_form(&g.access, param(&params, "form")?).await?;
     let raw = param(&params, "instance")?;
     if let Some(id) = raw.strip_suffix(".xml") {
-        let sub = core.feed_submission(&g.access, &form, id).await?;
-        let xml = core.stored_submission_xml(sub.row.id).await?;
+        let xml = core.feed_submission_xml(&g.access, &form, id).await?;
         let mut res = (StatusCode::OK, xml).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -1,0 +1,132 @@
+//! Who sees personal data: answers to `personal` and `sensitive` fields are masked for readers
+//! without [`Permission::ViewPersonal`] (analysts and viewers), on every read path.
+//!
+//! A [`Mask`] is worked out once per request from the reader's access and the form: the protected
+//! questions of *every* version of the form (a field personal in an older version stays masked in
+//! the records filled with it). Masking removes the values from a record's stored typed values
+//! before anything else sees them, so the table, its `.json` and `.csv` twins, every export,
+//! ODK Central's OData feed and a record's page all read the same masked record. Filters on a
+//! masked question are refused (a filter would disclose the value one guess at a time), and so
+//! are the raw XML and the attachments of masked questions.
+
+use crate::access::ProjectAccess;
+use crate::{Core, CoreError};
+use baraza_store::StoreError;
+use baraza_types::Permission;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The questions (paths in the form model, `/data/group/name`, repeats without indexes) whose
+/// answers one reader does not see. Empty: nothing is masked.
+#[derive(Debug, Clone, Default)]
+pub struct Mask {
+    paths: Arc<HashSet<String>>,
+}
+
+impl Mask {
+    /// A mask that hides nothing.
+    pub fn none() -> Mask {
+        Mask::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// Whether answers to the question at this model path are hidden.
+    pub fn covers(&self, question_path: &str) -> bool {
+        self.paths.contains(question_path)
+    }
+
+    /// The masked questions, sorted (for pages that mark masked columns).
+    pub fn paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.paths.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// A record's stored typed values without the masked ones. The input is what ingestion
+    /// wrote (`baraza_publish::values`); its order is kept.
+    pub fn apply(&self, values_json: &str) -> Result<String, CoreError> {
+        if self.is_empty() {
+            return Ok(values_json.to_owned());
+        }
+        let values: Vec<serde_json::Value> = serde_json::from_str(values_json)
+            .map_err(|e| StoreError::Corrupt(format!("stored values: {e}")))?;
+        let kept: Vec<&serde_json::Value> = values
+            .iter()
+            .filter(|v| {
+                v.get("path")
+                    .and_then(|p| p.as_str())
+                    .is_none_or(|p| !self.covers(&model_path(p)))
+            })
+            .collect();
+        serde_json::to_string(&kept).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+    }
+
+    /// Masks `values_json` in place.
+    pub fn apply_in_place(&self, values_json: &mut String) -> Result<(), CoreError> {
+        if !self.is_empty() {
+            *values_json = self.apply(values_json)?;
+        }
+        Ok(())
+    }
+}
+
+/// The model path of an instance path: repeat indexes dropped (`/data/m[2]/name` →
+/// `/data/m/name`).
+pub fn model_path(instance_path: &str) -> String {
+    let mut out = String::with_capacity(instance_path.len());
+    let mut skipping = false;
+    for ch in instance_path.chars() {
+        match ch {
+            '[' => skipping = true,
+            ']' => skipping = false,
+            c if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Core {
+    /// The mask of `access` for the form with this id: empty for readers who may see personal
+    /// data, otherwise the protected questions of every version of the form.
+    pub async fn mask_for(&self, access: &ProjectAccess, form_id: i64) -> Result<Mask, CoreError> {
+        if access.can(Permission::ViewPersonal) {
+            return Ok(Mask::none());
+        }
+        let mut paths = HashSet::new();
+        for version in self.store.form_versions(form_id).await? {
+            let model = self.form_model(version.id).await?;
+            paths.extend(model.protected_paths());
+        }
+        Ok(Mask {
+            paths: Arc::new(paths),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_values_are_removed_and_the_rest_kept_in_order() {
+        let mask = Mask {
+            paths: Arc::new(["/data/phone".to_owned(), "/data/m/name".to_owned()].into()),
+        };
+        let stored = r#"[{"path":"/data/phone","question":"/data/phone","value":{"type":"string","value":"+23566123456"}},{"path":"/data/age","question":"/data/age","value":{"type":"int","value":31}},{"path":"/data/m[1]/name","question":"/data/m/name","repeat":"/data/m[1]","value":{"type":"string","value":"Fatimé"}},{"path":"/data/m[1]/age","question":"/data/m/age","repeat":"/data/m[1]","value":{"type":"int","value":4}}]"#;
+        let out = mask.apply(stored).unwrap();
+        assert!(
+            !out.contains("23566123456") && !out.contains("Fatimé"),
+            "{out}"
+        );
+        let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        let paths: Vec<&str> = v.iter().map(|x| x["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["/data/age", "/data/m[1]/age"]);
+        assert_eq!(Mask::none().apply(stored).unwrap(), stored);
+        assert!(mask.apply("not json").is_err());
+        assert_eq!(model_path("/data/a[12]/b[1]/c"), "/data/a/b/c");
+    }
+}
