@@ -90,6 +90,23 @@ pub fn model_path(instance_path: &str) -> String {
 }
 
 impl Core {
+    /// The project's sensitivity class: the highest level of any field of its forms' current
+    /// versions (`None` while it has no form). Shown on the project's pages.
+    pub async fn project_sensitivity(
+        &self,
+        access: &ProjectAccess,
+    ) -> Result<Option<baraza_xlsform::model::Sensitivity>, CoreError> {
+        access.require(Permission::ViewProject)?;
+        let mut class = None;
+        for f in self.store.list_forms(access.project.id).await? {
+            if let Some(v) = f.form.current_version_id {
+                let level = self.form_model(v).await?.sensitivity_class();
+                class = class.max(Some(level));
+            }
+        }
+        Ok(class)
+    }
+
     /// The mask of `access` for the form with this id: empty for readers who may see personal
     /// data, otherwise the protected questions of every version of the form.
     pub async fn mask_for(&self, access: &ProjectAccess, form_id: i64) -> Result<Mask, CoreError> {

@@ -33,6 +33,8 @@ pub struct BenchOptions {
     pub binary: PathBuf,
     /// Submissions of the demo form to export (the form is filled up to this number).
     pub export_rows: usize,
+    /// Entries of the audit log to verify (`--only audit`).
+    pub audit_entries: usize,
 }
 
 struct Stats {
@@ -290,7 +292,10 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "export" {
         crate::bench_export::run(opts, &mut report).await?;
     }
-    if opts.only == "xlsform" || opts.only == "submissions" || opts.only == "export" {
+    if opts.only == "all" || opts.only == "audit" {
+        crate::bench_audit::run(opts, &mut report).await?;
+    }
+    if ["xlsform", "submissions", "export", "audit"].contains(&opts.only.as_str()) {
         return Ok(report);
     }
     run_server(opts, report).await

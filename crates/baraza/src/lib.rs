@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+mod bench_audit;
 mod bench_export;
 pub mod config;
 pub mod demo;

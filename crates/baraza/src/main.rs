@@ -98,12 +98,15 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
         /// Run only part: all, server, xlsform, submissions or export.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export"])]
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
         #[arg(long, default_value_t = 10_000)]
         export_rows: usize,
+        /// Audit entries to verify (`--only audit`; 1000000 for the recorded figures).
+        #[arg(long, default_value_t = 20_000)]
+        audit_entries: usize,
     },
 }
 
@@ -517,6 +520,7 @@ async fn main() -> Result<()> {
             concurrency,
             only,
             export_rows,
+            audit_entries,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -525,6 +529,7 @@ async fn main() -> Result<()> {
                 concurrency: *concurrency,
                 binary: std::env::current_exe()?,
                 export_rows: *export_rows,
+                audit_entries: *audit_entries,
             })
             .await?;
             println!("{report}");

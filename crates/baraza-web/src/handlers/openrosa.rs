@@ -331,7 +331,8 @@ pub async fn submission_post(
             ),
         )),
         Err(CoreError::SubmissionInvalid { code, detail }) => {
-            tracing::info!(code, detail = %detail, "submission refused");
+            // PRIVACY: the detail quotes the refused answer; the phone is told, the log is not.
+            tracing::info!(code, "submission refused");
             Err(WebError::code(ErrorCode::SubmissionInvalid)
                 .with_detail(format!("raw:{code}: {detail}")))
         }

@@ -259,6 +259,8 @@ struct ProjectPageData {
     project: ProjectView,
     permissions: Vec<Permission>,
     members: Option<usize>,
+    /// The highest sensitivity of the project's fields (`public` … `sensitive`).
+    sensitivity: Option<baraza_xlsform::model::Sensitivity>,
 }
 
 /// `GET /orgs/{org}/projects/{project}`.
@@ -274,6 +276,11 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
         project: ProjectView::from_access(a),
         permissions: Permission::ALL.into_iter().filter(|p| a.can(*p)).collect(),
         members,
+        sensitivity: if a.can(Permission::ViewForms) {
+            ctx.state.core.project_sensitivity(a).await?
+        } else {
+            None
+        },
     };
     Ok(respond(ctx, &data, || {
         let c = Chrome::from_ctx(ctx);
@@ -291,6 +298,13 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                         dd { @match p.your_role { Some(r) => (role_label(&c, r)), None => (c.t("project.no_role")) } }
                         dt { (c.t("project.created")) }
                         dd { (iso_date(a.project.created_at)) }
+                        @if let Some(s) = data.sensitivity {
+                            dt { (c.t("project.sensitivity")) }
+                            dd {
+                                strong.badge { (c.t(&format!("sensitivity.{}", s.as_str()))) }
+                                " " span.muted { (c.t(&format!("sensitivity.{}_help", s.as_str()))) }
+                            }
+                        }
                         @if let Some(n) = data.members {
                             dt { (c.t("project.people")) }
                             dd { a href={ (p.url) "/people" } { (c.tf("project.people_count", &[("n", &n.to_string())])) } }

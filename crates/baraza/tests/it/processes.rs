@@ -437,3 +437,173 @@ fn command_line_admin_and_config() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("configuration key listen"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The server's log, at its most talkative, never holds personal data: not the e-mail address or
+/// password of a failed sign-in, not the answers of a submission (accepted or refused), not what
+/// an export or a record's page shows.
+#[tokio::test]
+async fn logs_never_hold_personal_data() {
+    let dir = temp("logs");
+    let db_url = format!("sqlite://{}", dir.join("baraza.db").display());
+    let out = Command::new(BIN)
+        .args(["demo", "--no-serve", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let collect = std::fs::read_to_string(dir.join("demo-collect.txt")).unwrap();
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .args(["--database-url", &db_url])
+        .env("BARAZA_LOG_LEVEL", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let url = |p: &str| format!("{base}{p}");
+
+    const EMAIL: &str = "sentinel.person@example.org";
+    const PASSWORD: &str = "Sentinel-Pass-4242";
+    const PLACE: &str = "SENTINEL-QUARTIER-7781";
+    const BAD_NUMBER: &str = "SENTINEL-NOT-A-NUMBER-5512";
+
+    // A failed sign-in, twice (the second through Basic on OpenRosa).
+    let c = browser();
+    let html = c
+        .get(url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_from(&html);
+    let res = c
+        .post(url("/login"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = reqwest::Client::new()
+        .get(url("/v1/projects/1/formList"))
+        .basic_auth(EMAIL, Some(PASSWORD))
+        .header("X-OpenRosa-Version", "1.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // A submission accepted, one refused, through ODK Collect's path.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
+    let xml = baraza::demo::submission(900_001, &mut rng, "2026011");
+    let start = xml.find("<quartier>").unwrap() + "<quartier>".len();
+    let end = xml.find("</quartier>").unwrap();
+    let good = format!("{}{PLACE}{}", &xml[..start], &xml[end..]);
+    let bad = xml.replace("uuid:", "uuid:b").replace(
+        &xml[xml.find("<taille_menage>").unwrap()..xml.find("</taille_menage>").unwrap()],
+        &format!("<taille_menage>{BAD_NUMBER}"),
+    );
+    for (body, expected) in [(good, StatusCode::CREATED), (bad, StatusCode::BAD_REQUEST)] {
+        let form = reqwest::multipart::Form::new().part(
+            "xml_submission_file",
+            reqwest::multipart::Part::bytes(body.into_bytes())
+                .file_name("submission.xml")
+                .mime_str("text/xml")
+                .unwrap(),
+        );
+        let res = reqwest::Client::new()
+            .post(url(&format!("{}/submission", collect.trim())))
+            .header("X-OpenRosa-Version", "1.0")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected);
+    }
+
+    // A manager reads the table, a record and an export: the place is in what they receive…
+    let claire = browser();
+    let html = claire
+        .get(url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_from(&html);
+    let password = baraza::demo::ACCOUNTS
+        .iter()
+        .find(|a| a.email == CLAIRE)
+        .unwrap()
+        .password;
+    let res = claire
+        .post(url("/login"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", CLAIRE),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let csv = claire
+        .get(url(&format!(
+            "{}/forms/points_eau/submissions.csv",
+            private_project()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(PLACE), "the manager's export has the place");
+
+    // …and nowhere in the log.
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let mut text = String::new();
+    std::fs::File::open(&log_path)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(
+        text.lines().count() > 10,
+        "the log has the requests: {text}"
+    );
+    for sentinel in [EMAIL, PASSWORD, PLACE, BAD_NUMBER, password] {
+        assert!(
+            !text.contains(sentinel),
+            "{sentinel} is in the server's log"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
