@@ -53,6 +53,39 @@ impl BlobStore {
         )
     }
 
+    /// Destroys a blob: its bytes overwritten with zeros and flushed, then the file removed and
+    /// its directory flushed. A blob that is not there is not an error (already destroyed).
+    pub async fn wipe(&self, sha256: &str) -> std::io::Result<bool> {
+        let Some(path) = self.path(sha256) else {
+            return Ok(false);
+        };
+        tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            use std::io::Write;
+            let len = match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            let zeros = [0u8; 64 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                f.write_all(&zeros[..n])?;
+                left -= n as u64;
+            }
+            f.sync_all()?;
+            drop(f);
+            std::fs::remove_file(&path)?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(true)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
     /// Starts writing a blob of at most `limit` bytes.
     pub async fn writer(&self, limit: u64) -> Result<BlobWriter, BlobError> {
         let mut r = [0u8; 12];

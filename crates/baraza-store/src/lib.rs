@@ -24,6 +24,7 @@ mod forms;
 mod ingest;
 mod listing;
 mod models;
+mod retention;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
@@ -36,6 +37,7 @@ pub use ingest::{
 };
 pub use listing::*;
 pub use models::*;
+pub use retention::{Destroyed, RetentionRule};
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
 use db::{q, Mode, Pools, Row};
@@ -185,6 +187,9 @@ impl Store {
                 // FULL: a commit is on disk before it returns, so an acknowledged submission
                 // survives a power cut (NORMAL would only protect against corruption).
                 .synchronous(SqliteSynchronous::Full)
+                // PRIVACY: deleted content is overwritten with zeros in the database file (and
+                // the WAL), so that destroyed records leave no bytes behind.
+                .pragma("secure_delete", "ON")
                 .foreign_keys(true)
                 .busy_timeout(opts.acquire_timeout);
             let writer = connect_sqlite(

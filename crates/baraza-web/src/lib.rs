@@ -171,6 +171,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}", Project(P::ViewForms), get(forms::form_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/xform", Project(P::ViewForms), get(forms::xform)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/retention", Project(P::ManageForms), post(forms::set_retention)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(listing::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.csv.zip", Project(P::ViewData), get(exports::csv_zip)),

@@ -208,6 +208,10 @@ impl Application {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
                 }
+                // Retention: records past their form's period are destroyed, with certificates.
+                if let Err(e) = core.run_retention().await {
+                    tracing::error!(error = %e, "retention job failed");
+                }
             }
         });
         let result = axum::serve(

@@ -64,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Destroy the records past their form's retention period now (the server also does it
+    /// every hour); prints the destruction certificates.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Check or read the tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -136,6 +142,16 @@ enum AdminCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Run the retention rules once.
+    Run {
+        /// Print the certificates as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -460,6 +476,27 @@ async fn main() -> Result<()> {
                     if generated {
                         println!("password: {password}");
                     }
+                }
+            }
+            core.store().close().await;
+        }
+        Command::Retention {
+            command: RetentionCommand::Run { json },
+        } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let core = cli_core(&settings).await?;
+            let certs = core.run_retention().await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&certs)?);
+            } else if certs.is_empty() {
+                println!("nothing to destroy");
+            } else {
+                for c in &certs {
+                    println!(
+                        "form {} (project {}): {} records ({} versions, {} attachments, {} files wiped) first received more than {} days ago destroyed; certificate in audit entry {}",
+                        c.form, c.project, c.records, c.versions, c.attachments, c.files_wiped, c.retention_days, c.audit_seq
+                    );
                 }
             }
             core.store().close().await;

@@ -34,8 +34,17 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 9] = [
-    "auth", "account", "data", "export", "member", "form", "app_user", "token", "alert",
+const KINDS: [&str; 10] = [
+    "auth",
+    "account",
+    "data",
+    "export",
+    "member",
+    "form",
+    "app_user",
+    "token",
+    "retention",
+    "alert",
 ];
 
 impl AuditParams {

@@ -299,6 +299,8 @@ struct FormPageData {
     can_import: bool,
     /// Files the form uses: name, and size when uploaded.
     files: Vec<FileView>,
+    /// How many days records are kept after they arrive (none: until deleted).
+    retention_days: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -348,7 +350,9 @@ pub async fn form_page(
     } else {
         None
     };
+    let retention_days = ctx.state.core.retention(&g.access, &id).await?;
     let data = FormPageData {
+        retention_days,
         can_fill: match form.state {
             FormState::Published => g.access.can(Permission::SubmitData),
             FormState::Draft => can_manage,
@@ -418,6 +422,21 @@ pub async fn form_page(
                         } @else {
                             button.secondary type="submit" name="public" value="on" { (c.t("fill.public_link_on")) }
                         }
+                    }
+                }
+                h2 { (c.t("retention.title")) }
+                p {
+                    @match data.retention_days {
+                        Some(d) => (c.tf("retention.kept", &[("days", &d.to_string())])),
+                        None => (c.t("retention.forever")),
+                    }
+                }
+                @if data.can_manage {
+                    form.inline method="post" action={ (url) "/retention" } {
+                        (csrf_field(c.csrf))
+                        label { (c.t("retention.days")) " " input type="number" name="days" min="1" max="36500" value=[data.retention_days]; }
+                        " " button.secondary type="submit" { (c.t("action.save")) }
+                        span.hint { " " (c.t("retention.help")) }
                     }
                 }
                 @if !data.files.is_empty() {
@@ -521,6 +540,32 @@ pub async fn set_state(
         .core
         .set_form_state(&g.access, &id, state)
         .await?;
+    Ok(see_other(&format!(
+        "{}/forms/{id}",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct RetentionForm {
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST …/forms/{form}/retention`: `days` (empty: keep until deleted).
+pub async fn set_retention(
+    g: ProjectGuard<ManageForms>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<RetentionForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let days = match f.days.trim() {
+        "" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.retention_days")
+        })?),
+    };
+    g.ctx.state.core.set_retention(&g.access, &id, days).await?;
     Ok(see_other(&format!(
         "{}/forms/{id}",
         project_url(&g.access.org.slug, &g.access.project.slug)

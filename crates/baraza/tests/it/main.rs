@@ -16,6 +16,7 @@ mod ingest;
 mod masking;
 mod pages;
 mod processes;
+mod retention;
 mod tokens;
 mod webform;
 mod xlsform;

@@ -1,0 +1,141 @@
+//! Retention and verified destruction.
+//!
+//! A form may have a retention period in days. [`Core::run_retention`] (hourly in `serve`, and
+//! `baraza retention run`) destroys the records first received longer ago than that: every
+//! version, its XML, its attachments' rows, comments, reviews and drafts correcting it, in one
+//! transaction; then it wipes the files no other row names (overwritten with zeros, flushed,
+//! removed) and compacts the database so that no copy of the destroyed pages remains in its
+//! files (see `baraza_store::retention`). Each destruction leaves a *certificate* in the audit
+//! log: what, how many, when, by which rule, how.
+
+use crate::access::ProjectAccess;
+use crate::audit::{Actor, Target};
+use crate::{Core, CoreError};
+use baraza_types::{Permission, ProjectId};
+use serde::Serialize;
+
+/// The longest retention period accepted, in days (100 years).
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+/// What one run destroyed for one form, as recorded in the audit log.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Certificate {
+    pub project: i64,
+    pub form: String,
+    /// The rule applied: the form's retention period.
+    pub retention_days: i64,
+    /// Records first received before this time (Unix seconds) were destroyed.
+    pub received_before: i64,
+    pub records: i64,
+    pub versions: i64,
+    pub attachments: i64,
+    /// Files overwritten and removed (files still named by other records are kept).
+    pub files_wiped: i64,
+    pub method: &'static str,
+    /// The audit entry that holds this certificate.
+    pub audit_seq: i64,
+}
+
+impl Core {
+    /// A form's retention period, in days (`None`: kept until deleted).
+    pub async fn retention(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+    ) -> Result<Option<i64>, CoreError> {
+        access.require(Permission::ViewForms)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        Ok(self.store.form_retention(form.id).await?)
+    }
+
+    /// Sets or removes a form's retention period.
+    pub async fn set_retention(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        days: Option<i64>,
+    ) -> Result<(), CoreError> {
+        access.require(Permission::ManageForms)?;
+        if days.is_some_and(|d| !(1..=MAX_RETENTION_DAYS).contains(&d)) {
+            return Err(CoreError::Invalid {
+                field: "retention_days",
+                reason: "retention_days",
+            });
+        }
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        self.store.set_form_retention(form.id, days).await?;
+        self.audit(
+            Actor::of_access(access),
+            "form.retention_set",
+            &Target::form(access.project.id, xml_form_id),
+            serde_json::json!({ "days": days }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Destroys every record past its form's retention period; returns the certificates.
+    /// Idempotent: several instances running it at once destroy each record once.
+    pub async fn run_retention(&self) -> Result<Vec<Certificate>, CoreError> {
+        let now = self.now();
+        let mut out = Vec::new();
+        for rule in self.store.retention_rules().await? {
+            let before = now - rule.days * 86_400;
+            let destroyed = self
+                .store
+                .destroy_records_before(rule.form_id, before)
+                .await?;
+            if destroyed.records == 0 {
+                continue;
+            }
+            let mut wiped = 0;
+            for sha in &destroyed.blob_sha256 {
+                if !self.store.blob_referenced(sha).await?
+                    && self.blobs.wipe(sha).await.map_err(|e| {
+                        CoreError::Store(baraza_store::StoreError::Unavailable(format!(
+                            "wiping a destroyed file: {e}"
+                        )))
+                    })?
+                {
+                    wiped += 1;
+                }
+            }
+            self.store.compact_after_destruction().await?;
+            let method = match self.store.backend() {
+                baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
+                baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
+            };
+            let mut cert = Certificate {
+                project: rule.project_id,
+                form: rule.xml_form_id.clone(),
+                retention_days: rule.days,
+                received_before: before,
+                records: destroyed.records,
+                versions: destroyed.versions,
+                attachments: destroyed.attachments,
+                files_wiped: wiped,
+                method,
+                audit_seq: 0,
+            };
+            let details = serde_json::to_value(&cert)
+                .map_err(|e| baraza_store::StoreError::Corrupt(e.to_string()))?;
+            let entry = self
+                .audit(
+                    Actor::System,
+                    "retention.destroyed",
+                    &Target::form(ProjectId(rule.project_id), &rule.xml_form_id),
+                    details,
+                )
+                .await?;
+            cert.audit_seq = entry.seq;
+            tracing::info!(
+                form = %rule.xml_form_id,
+                records = cert.records,
+                files = cert.files_wiped,
+                "retention: records destroyed"
+            );
+            out.push(cert);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,213 @@
+//! Retention: each form's period, and the destruction of records past it.
+//!
+//! Destruction removes every version of a record, its XML (in the row), its attachments' rows,
+//! its comments, reviews and edit reasons, and any web-form draft correcting it, in one
+//! transaction. SQLite runs with `secure_delete` (deleted content is overwritten with zeros);
+//! [`Store::compact_after_destruction`] then checkpoints and truncates the WAL, vacuums, and
+//! truncates again, so that no copy of the destroyed pages survives in the database's files.
+//! PostgreSQL's `VACUUM` frees the dead rows' space for reuse (the bytes of dead tuples are not
+//! zeroed by PostgreSQL; per-record keys, when encryption at rest comes, will cover that case).
+
+use crate::db::{q, Mode, Row};
+use crate::{Backend, Store, StoreError};
+
+/// A form whose records have a retention period.
+#[derive(Debug, Clone)]
+pub struct RetentionRule {
+    pub form_id: i64,
+    pub project_id: i64,
+    pub xml_form_id: String,
+    pub days: i64,
+}
+
+/// What one destruction removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destroyed {
+    /// Records (a record and all its versions count once).
+    pub records: i64,
+    /// Stored versions of those records.
+    pub versions: i64,
+    /// Attachment rows removed.
+    pub attachments: i64,
+    /// Digests of the files those rows named (to wipe when nothing else names them).
+    pub blob_sha256: Vec<String>,
+}
+
+impl Store {
+    pub async fn set_form_retention(
+        &self,
+        form_id: i64,
+        days: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.pools
+            .execute(
+                q("UPDATE forms SET retention_days = $1 WHERE id = $2")
+                    .bind(days)
+                    .bind(form_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn form_retention(&self, form_id: i64) -> Result<Option<i64>, StoreError> {
+        self.pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT retention_days FROM forms WHERE id = $1").bind(form_id),
+            )
+            .await?
+            .get("retention_days")
+    }
+
+    /// Every form with a retention period.
+    pub async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(
+                    "SELECT id, project_id, xml_form_id, retention_days FROM forms
+                   WHERE retention_days IS NOT NULL ORDER BY id",
+                ),
+            )
+            .await?
+            .iter()
+            .map(|r: &Row| {
+                Ok(RetentionRule {
+                    form_id: r.get("id")?,
+                    project_id: r.get("project_id")?,
+                    xml_form_id: r.get("xml_form_id")?,
+                    days: r.get("retention_days")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Destroys the records of a form first received before `before` (Unix seconds), in one
+    /// transaction.
+    pub async fn destroy_records_before(
+        &self,
+        form_id: i64,
+        before: i64,
+    ) -> Result<Destroyed, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let roots: Vec<String> = tx
+            .conn()
+            .fetch_all(
+                q("SELECT root_instance_id FROM submissions WHERE form_id = $1
+                   GROUP BY root_instance_id HAVING MIN(received_at) < $2")
+                .bind(form_id)
+                .bind(before),
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<String>("root_instance_id"))
+            .collect::<Result<_, _>>()?;
+        let mut out = Destroyed::default();
+        for root in &roots {
+            let ids: Vec<(i64, String)> = tx
+                .conn()
+                .fetch_all(
+                    q("SELECT id, instance_id FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
+                        .bind(form_id)
+                        .bind(root.as_str()),
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.get::<i64>("id")?, r.get::<String>("instance_id")?)))
+                .collect::<Result<_, StoreError>>()?;
+            for (id, instance) in &ids {
+                let shas = tx
+                    .conn()
+                    .fetch_all(
+                        q("SELECT sha256 FROM submission_attachments WHERE submission_id = $1 AND sha256 IS NOT NULL")
+                            .bind(*id),
+                    )
+                    .await?;
+                for s in &shas {
+                    out.blob_sha256.push(s.get("sha256")?);
+                }
+                out.attachments += tx
+                    .conn()
+                    .execute(
+                        q("DELETE FROM submission_attachments WHERE submission_id = $1").bind(*id),
+                    )
+                    .await? as i64;
+                tx.conn()
+                    .execute(
+                        q("DELETE FROM form_drafts WHERE form_id = $1 AND edit_of = $2")
+                            .bind(form_id)
+                            .bind(instance.as_str()),
+                    )
+                    .await?;
+            }
+            tx.conn()
+                .execute(
+                    q("DELETE FROM submission_events WHERE form_id = $1 AND root_instance_id = $2")
+                        .bind(form_id)
+                        .bind(root.as_str()),
+                )
+                .await?;
+            out.versions += tx
+                .conn()
+                .execute(
+                    q("DELETE FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
+                        .bind(form_id)
+                        .bind(root.as_str()),
+                )
+                .await? as i64;
+            out.records += 1;
+        }
+        tx.commit().await?;
+        out.blob_sha256.sort();
+        out.blob_sha256.dedup();
+        Ok(out)
+    }
+
+    /// Whether any stored row still names the file with this digest (another submission, a
+    /// form's file or source, a draft).
+    pub async fn blob_referenced(&self, sha256: &str) -> Result<bool, StoreError> {
+        let like = format!("%{sha256}%");
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Write,
+                q("SELECT
+                     (SELECT COUNT(*) FROM submission_attachments WHERE sha256 = $1)
+                   + (SELECT COUNT(*) FROM form_attachments WHERE sha256 = $1)
+                   + (SELECT COUNT(*) FROM form_versions WHERE source_sha256 = $1)
+                   + (SELECT COUNT(*) FROM form_drafts WHERE state_json LIKE $2) AS n")
+                .bind(sha256)
+                .bind(like),
+            )
+            .await?;
+        Ok(r.get::<i64>("n")? > 0)
+    }
+
+    /// After a destruction: no copy of the destroyed pages left in the database's files.
+    /// SQLite: the WAL checkpointed and truncated, the file vacuumed (free pages dropped), the
+    /// WAL truncated again. PostgreSQL: `VACUUM` of the tables that held the records.
+    pub async fn compact_after_destruction(&self) -> Result<(), StoreError> {
+        match self.backend() {
+            Backend::Sqlite => {
+                for sql in [
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                    "VACUUM",
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                ] {
+                    self.pools.fetch_all(Mode::Write, q(sql)).await?;
+                }
+            }
+            Backend::Postgres => {
+                for sql in [
+                    "VACUUM submissions",
+                    "VACUUM submission_attachments",
+                    "VACUUM submission_events",
+                    "VACUUM form_drafts",
+                ] {
+                    self.pools.execute(q(sql)).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! Retention and verified destruction: records past their form's period are destroyed with
+//! their files, a certificate goes to the audit log, and — on SQLite — no byte of them is left in
+//! any file of the database or the data directory.
+
+use crate::common::*;
+use baraza_core::forms::{IncomingFile, Submitter};
+use baraza_store::Backend;
+use reqwest::StatusCode;
+
+const FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom | Nom |\n| | image | photo | Photo |\n| | integer | age | Âge |\n| settings | | |\n| | form_id | version |\n| | temoins | 1 |\n";
+const SENTINEL: &str = "SENTINEL-TEMOIN-4471";
+const PHOTO: &[u8] = b"\xff\xd8\xff\xe0 SENTINEL-PHOTO-BYTES-9902 \xff\xd9";
+
+fn xml(instance: &str, name: &str) -> String {
+    format!(
+        "<data id=\"temoins\" version=\"1\"><nom>{name}</nom><photo>photo.jpg</photo><age>41</age><meta><instanceID>{instance}</instanceID></meta></data>"
+    )
+}
+
+/// Files under `dir` that contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    found.push(p.display().to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn records_past_their_period_are_destroyed_without_a_trace() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let principal = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(
+                &principal,
+                baraza::demo::ORG_SLUG,
+                baraza::demo::PRIVATE_PROJECT,
+            )
+            .await
+            .unwrap();
+        core.upload_form(&access, &principal, "temoins.md", FORM.as_bytes())
+            .await
+            .expect("form");
+        core.set_form_state(&access, "temoins", baraza_store::FormState::Published)
+            .await
+            .unwrap();
+
+        // An old record with a name and a photo; its files are on disk.
+        let photo = core.blobs().put(PHOTO).await.unwrap();
+        let files = [IncomingFile {
+            name: "photo.jpg".into(),
+            blob: photo.clone(),
+        }];
+        core.ingest_submission(
+            access.project.id,
+            Submitter::User(amina.id),
+            xml("uuid:old-1", SENTINEL).as_bytes(),
+            &files,
+        )
+        .await
+        .expect("old record");
+        // A correction of it, later: still the same record, destroyed with it.
+        let corrected = xml("uuid:old-2", &format!("{SENTINEL}-corrigé"))
+            .replace("<meta>", "<meta><deprecatedID>uuid:old-1</deprecatedID>");
+        core.ingest_submission(
+            access.project.id,
+            Submitter::User(amina.id),
+            corrected.as_bytes(),
+            &[],
+        )
+        .await
+        .expect("correction");
+        let data_dirs: Vec<std::path::PathBuf> = {
+            let mut v = vec![app.data_dir.clone()];
+            if backend == Backend::Sqlite {
+                let url = &app.db.as_ref().unwrap().url;
+                let db_file = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
+                v.push(db_file.parent().unwrap().to_path_buf());
+            }
+            v
+        };
+        if backend == Backend::Sqlite {
+            let before: Vec<String> = data_dirs
+                .iter()
+                .flat_map(|d| files_containing(d, SENTINEL.as_bytes()))
+                .collect();
+            assert!(
+                !before.is_empty(),
+                "the scan finds the record before its destruction"
+            );
+        }
+        assert!(!files_containing(&app.data_dir, b"SENTINEL-PHOTO-BYTES").is_empty());
+
+        // 40 days later, a new record arrives; the form keeps records 30 days.
+        app.clock.advance(40 * 86_400);
+        core.ingest_submission(
+            access.project.id,
+            Submitter::User(amina.id),
+            xml("uuid:new-1", "Récent").as_bytes(),
+            &[],
+        )
+        .await
+        .expect("new record");
+        // The setting, through the form's page as its manager would.
+        let claire = signed_in(&app, CLAIRE).await;
+        let form_url = format!("{}/forms/temoins", private_project());
+        let token = csrf(&app, &claire, &form_url).await;
+        for (days, status) in [
+            ("0", StatusCode::UNPROCESSABLE_ENTITY),
+            ("abc", StatusCode::UNPROCESSABLE_ENTITY),
+            ("30", StatusCode::SEE_OTHER),
+        ] {
+            let res = claire
+                .post(app.url(&format!("{form_url}/retention")))
+                .form(&[("_csrf", token.as_str()), ("days", days)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), status, "days={days}");
+        }
+        let page: serde_json::Value = claire
+            .get(app.url(&format!("{form_url}.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["retention_days"], 30);
+        let idriss = signed_in(&app, IDRISS).await;
+        let token = csrf(&app, &idriss, &form_url).await;
+        let res = idriss
+            .post(app.url(&format!("{form_url}/retention")))
+            .form(&[("_csrf", token.as_str()), ("days", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "analysts do not set retention"
+        );
+
+        let certs = core.run_retention().await.expect("retention");
+        assert_eq!(certs.len(), 1, "{certs:?}");
+        let c = &certs[0];
+        assert_eq!(
+            (
+                c.form.as_str(),
+                c.records,
+                c.versions,
+                c.attachments,
+                c.files_wiped
+            ),
+            ("temoins", 1, 2, 2, 1)
+        );
+        // Nothing left of it: no row, no file, no byte.
+        let form = core
+            .store()
+            .form_by_xml_id(access.project.id, "temoins")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(core
+            .store()
+            .submission(form.id, "uuid:old-1")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(core
+            .store()
+            .submission(form.id, "uuid:old-2")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(
+            core.store()
+                .submission(form.id, "uuid:new-1")
+                .await
+                .unwrap()
+                .is_some(),
+            "the recent record stays"
+        );
+        assert!(!core.blobs().path(&photo.sha256).unwrap().exists());
+        assert!(files_containing(&app.data_dir, b"SENTINEL-PHOTO-BYTES").is_empty());
+        if backend == Backend::Sqlite {
+            let after: Vec<String> = data_dirs
+                .iter()
+                .flat_map(|d| files_containing(d, SENTINEL.as_bytes()))
+                .collect();
+            assert!(after.is_empty(), "the sentinel survives in {after:?}");
+        }
+        // The certificate is in the audit log, which still verifies; a second run does nothing.
+        let log = core
+            .site_audit(
+                &core
+                    .cli_principal(core.store().user_by_email(ADMIN).await.unwrap().unwrap().id)
+                    .await
+                    .unwrap(),
+                baraza_store::AuditQuery {
+                    action_prefix: Some("retention.".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].seq, c.audit_seq);
+        assert!(log[0].details.contains("\"records\":1") && !log[0].details.contains(SENTINEL));
+        core.verify_audit(1, None, None)
+            .await
+            .expect("the log verifies");
+        assert!(core.run_retention().await.unwrap().is_empty());
+        app.stop().await;
+    }
+}
