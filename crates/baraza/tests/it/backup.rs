@@ -366,6 +366,22 @@ async fn round_trip(backend: Backend) {
     let o = run(s(&["audit", "verify"]), &target_dir, &target.url, vec![]).await;
     assert!(o.status.success(), "{}", text(&o));
     serves(&target_dir, &target.url).await;
+    // New rows get fresh ids (PostgreSQL's sequences were moved past the restored ones).
+    let o = run(
+        s(&[
+            "admin",
+            "create-user",
+            "--email",
+            "new@ngo.example",
+            "--name",
+            "New",
+        ]),
+        &target_dir,
+        &target.url,
+        vec![],
+    )
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
     let o = run(s(&["audit", "verify"]), &target_dir, &target.url, vec![]).await;
     assert!(o.status.success(), "{}", text(&o));
 
