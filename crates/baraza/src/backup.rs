@@ -362,6 +362,14 @@ fn rows(counts: &[TableCount]) -> Vec<TableRows> {
         .collect()
 }
 
+/// The `format` of a header or manifest (0 when missing).
+fn format_of(v: &serde_json::Value) -> u32 {
+    v.get("format")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|f| u32::try_from(f).ok())
+        .unwrap_or(0)
+}
+
 /// Checks the format before anything else is read.
 fn check_format(format: u32, what: &str) -> Result<()> {
     if format > FORMAT {
@@ -621,10 +629,17 @@ pub async fn restore(
 
     // The header comes first: refuse a foreign archive before touching anything.
     let (header, header_sum): (Header, MemberSum) = match ar.next()? {
-        Some(n) if n == "header.json" => ar.member().json::<Header>(&n)?,
+        Some(n) if n == "header.json" => {
+            // The format is checked before the rest is read: a newer header may have another shape.
+            let (v, sum) = ar.member().json::<serde_json::Value>(&n)?;
+            check_format(format_of(&v), "the archive")?;
+            (
+                serde_json::from_value(v).context("header.json is not valid")?,
+                sum,
+            )
+        }
         _ => bail!("the archive does not start with header.json"),
     };
-    check_format(header.format, "the archive")?;
     let backend = Backend::parse(&header.backend)
         .ok_or_else(|| anyhow!("the archive names an unknown backend {:?}", header.backend))?;
 
@@ -692,10 +707,14 @@ async fn restore_members<R: Read>(
     let mut seen: Vec<MemberSum> = vec![header_sum];
     let blobs =
         BlobStore::open(&settings.data_dir.join("blobs")).context("opening the blob directory")?;
-    let staging = TempFile::beside(
-        &settings.data_dir.join("blobs").join("tmp").join("x"),
-        "restore",
-    );
+    let staging = TempFile {
+        path: settings
+            .data_dir
+            .join("blobs")
+            .join("tmp")
+            .join(format!("restore-{:016x}", rand::random::<u64>())),
+        keep: false,
+    };
     std::fs::create_dir_all(&staging.path)?;
     let sqlite_target = Store::sqlite_file(&settings.database_url);
     let mut staged_db: Option<TempFile> = None;
@@ -708,7 +727,10 @@ async fn restore_members<R: Read>(
             bail!("the archive has a member ({name}) after its manifest");
         }
         if name == "manifest.json" {
-            manifest = Some(ar.member().json::<Manifest>(&name)?);
+            let (v, sum) = ar.member().json::<serde_json::Value>(&name)?;
+            check_format(format_of(&v), "the manifest")?;
+            let m: Manifest = serde_json::from_value(v).context("manifest.json is not valid")?;
+            manifest = Some((m, sum));
             continue;
         }
         let sum = if name == SQLITE_MEMBER {
@@ -761,7 +783,6 @@ async fn restore_members<R: Read>(
     // Everything has been read (age has authenticated the whole stream): check it all.
     let (manifest, _) =
         manifest.ok_or_else(|| anyhow!("the archive has no manifest.json: it is incomplete"))?;
-    check_format(manifest.format, "the manifest")?;
     if manifest.backend != header.backend || manifest.migration_version != header.migration_version
     {
         bail!("the manifest does not agree with the archive's header");

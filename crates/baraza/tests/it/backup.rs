@@ -446,9 +446,8 @@ async fn round_trip(backend: Backend) {
 
     // A newer format.
     let mut newer = parts.clone();
-    let mut header: serde_json::Value = serde_json::from_slice(&newer[0].1).unwrap();
-    header["format"] = 2.into();
-    newer[0].1 = serde_json::to_vec(&header).unwrap();
+    // (a later format may well shape its header differently)
+    newer[0].1 = serde_json::to_vec(&serde_json::json!({"format": 2, "engine": "?"})).unwrap();
     std::fs::write(&bad, archive(&newer)).unwrap();
     let o = run(with_force(&bad), &target_dir, &target.url, vec![]).await;
     refused(&o, "format 2");
