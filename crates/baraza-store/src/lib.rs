@@ -15,6 +15,7 @@
 //!   generation belong to `baraza-core`. Times are passed in (Unix seconds), never read here.
 
 mod audit;
+mod backup;
 pub mod blobs;
 mod bulk;
 mod central;
@@ -27,6 +28,7 @@ mod models;
 mod retention;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
+pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::BulkSubmission;
 pub use central::*;

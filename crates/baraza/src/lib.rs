@@ -2,6 +2,7 @@
 //! [`Application::build`], which `main` and the integration tests share.
 
 pub mod app;
+pub mod backup;
 pub mod bench;
 mod bench_audit;
 mod bench_export;

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use baraza::app::{open_store, shutdown_signal, Application};
 use baraza::config::{LogFormat, Overrides, Settings};
-use baraza::{bench, demo};
+use baraza::{backup, bench, demo};
 use baraza_core::{Core, SystemClock};
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead;
@@ -74,6 +74,34 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Write the database and every stored file into one encrypted archive (age), while the
+    /// server keeps running. The audit log's signing key is not included: keep it apart.
+    Backup {
+        /// The archive to write (replaced only once complete).
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+        /// Encrypt with the passphrase in this file (or set BARAZA_BACKUP_PASSPHRASE).
+        #[arg(long, value_name = "FILE", conflicts_with = "recipient")]
+        passphrase_file: Option<PathBuf>,
+        /// Encrypt to this age public key (age1…); repeat for several.
+        #[arg(long, value_name = "AGE_PUBLIC_KEY")]
+        recipient: Vec<String>,
+    },
+    /// Restore an archive written by `baraza backup` into the configured database and data
+    /// directory. Stop the servers first. Nothing changes unless the whole archive checks out.
+    Restore {
+        /// The archive.
+        file: PathBuf,
+        /// The passphrase is in this file (or set BARAZA_BACKUP_PASSPHRASE).
+        #[arg(long, value_name = "FILE", conflicts_with = "identity")]
+        passphrase_file: Option<PathBuf>,
+        /// An age identity file (from age-keygen) whose key the archive was encrypted to.
+        #[arg(long, value_name = "FILE")]
+        identity: Vec<PathBuf>,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
     },
     /// Show the configuration.
     Config {
@@ -366,6 +394,17 @@ async fn audit_verify(
     Ok(code)
 }
 
+/// The backup passphrase: from `file`, else from `BARAZA_BACKUP_PASSPHRASE`.
+fn passphrase(file: Option<&std::path::Path>) -> Result<Option<String>> {
+    if let Some(f) = file {
+        return backup::passphrase_from_file(f).map(Some);
+    }
+    match std::env::var("BARAZA_BACKUP_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => Ok(Some(p)),
+        _ => Ok(None),
+    }
+}
+
 fn load(o: &Overrides) -> Result<Settings> {
     Settings::load(o, &|k| std::env::var(k).ok())
 }
@@ -530,6 +569,83 @@ async fn main() -> Result<()> {
             };
             core.store().close().await;
             std::process::exit(code);
+        }
+        Command::Backup {
+            output,
+            passphrase_file,
+            recipient,
+        } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let key = if !recipient.is_empty() {
+                backup::Key::Recipients(backup::parse_recipients(recipient)?)
+            } else {
+                backup::Key::Passphrase(passphrase(passphrase_file.as_deref())?.context(
+                    "give --passphrase-file, BARAZA_BACKUP_PASSPHRASE or --recipient: Baraza does not write unencrypted backups",
+                )?)
+            };
+            let started = std::time::Instant::now();
+            let r = backup::backup(&settings, output, key).await?;
+            let m = &r.manifest;
+            println!(
+                "backup written: {} ({} bytes, in {:.1} s)",
+                r.output.display(),
+                r.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "database: {}, migration {}, {} tables, {} rows; blobs: {} files, {} bytes",
+                m.backend,
+                m.migration_version.unwrap_or(0),
+                m.tables.len(),
+                m.tables.iter().map(|t| t.rows).sum::<i64>(),
+                m.blobs.count,
+                m.blobs.bytes
+            );
+            println!(
+                "NOT in the archive: the audit log's signing key ({}). Keep a copy of it apart from the backups; a restore needs it",
+                settings.audit_key_file.display()
+            );
+        }
+        Command::Restore {
+            file,
+            passphrase_file,
+            identity,
+            force,
+        } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let key = if !identity.is_empty() {
+                let mut ids = Vec::new();
+                for path in identity {
+                    ids.extend(backup::read_identities(path)?);
+                }
+                backup::Key::Identities(ids)
+            } else {
+                backup::Key::Passphrase(passphrase(passphrase_file.as_deref())?.context(
+                    "give --passphrase-file, BARAZA_BACKUP_PASSPHRASE or --identity to decrypt the archive",
+                )?)
+            };
+            let r = backup::restore(&settings, file, key, *force)
+                .await
+                .with_context(|| {
+                    format!("restore of {} refused; nothing was changed", file.display())
+                })?;
+            let m = &r.manifest;
+            println!(
+                "restored {} (made {} by Baraza {}): {} tables, {} rows; {} blobs ({} new)",
+                file.display(),
+                m.created_at,
+                m.baraza_version,
+                m.tables.len(),
+                m.tables.iter().map(|t| t.rows).sum::<i64>(),
+                m.blobs.count,
+                r.blobs_written
+            );
+            println!(
+                "the audit log's signing key is not in the archive: put the original key file at {} before starting the server",
+                settings.audit_key_file.display()
+            );
         }
         Command::Config {
             command: ConfigCommand::Show,

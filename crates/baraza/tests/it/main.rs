@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod backup;
 mod central;
 mod collect;
 mod common;
