@@ -165,6 +165,9 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         )
         .context("writing the demo's Collect address")?;
     }
+    // Household answers are kept two years, then destroyed with a certificate.
+    core.set_retention(&access, &uploaded.form.xml_form_id, Some(730))
+        .await?;
     // Citizens may also report through the survey's public link.
     let link = core
         .set_public_link(&access, &uploaded.form.xml_form_id, true)
