@@ -30,6 +30,7 @@ pub mod import;
 pub mod listing;
 pub mod mask;
 pub mod orgs;
+pub mod records;
 pub mod retention;
 mod secret;
 pub use secret::constant_time_eq;

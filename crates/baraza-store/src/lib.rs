@@ -39,7 +39,7 @@ pub use ingest::{
 };
 pub use listing::*;
 pub use models::*;
-pub use retention::{Destroyed, RetentionRule};
+pub use retention::{Destroyed, FormPurpose, RetentionRule};
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
 use db::{q, Mode, Pools, Row};

@@ -211,3 +211,46 @@ impl Store {
         Ok(())
     }
 }
+
+/// What the record of processing says of a form besides its fields: why its data is collected,
+/// on what lawful basis, about whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormPurpose {
+    pub purpose: String,
+    /// One of GDPR art. 6's bases (`consent`, `contract`, `legal_obligation`, `vital_interests`,
+    /// `public_task`, `legitimate_interests`), or empty.
+    pub lawful_basis: String,
+    /// The people the data is about (`households of N'Djamena`…).
+    pub data_subjects: String,
+}
+
+impl Store {
+    pub async fn form_purpose(&self, form_id: i64) -> Result<FormPurpose, StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT purpose, lawful_basis, data_subjects FROM forms WHERE id = $1")
+                    .bind(form_id),
+            )
+            .await?;
+        Ok(FormPurpose {
+            purpose: r.get("purpose")?,
+            lawful_basis: r.get("lawful_basis")?,
+            data_subjects: r.get("data_subjects")?,
+        })
+    }
+
+    pub async fn set_form_purpose(&self, form_id: i64, p: &FormPurpose) -> Result<(), StoreError> {
+        self.pools
+            .execute(
+                q("UPDATE forms SET purpose = $1, lawful_basis = $2, data_subjects = $3 WHERE id = $4")
+                    .bind(p.purpose.as_str())
+                    .bind(p.lawful_basis.as_str())
+                    .bind(p.data_subjects.as_str())
+                    .bind(form_id),
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -100,7 +100,8 @@ pub enum Permission {
     ReviewData,
     /// Correct submissions (each edit is a new version, with who and why).
     EditData,
-    /// Read the project's audit log: who signed in, read, exported or changed what.
+    /// Read the project's accountability records: the audit log (who signed in, read, exported
+    /// or changed what) and the record of processing.
     ViewAudit,
     /// See answers to `personal` and `sensitive` fields in clear (others see them masked).
     ViewPersonal,

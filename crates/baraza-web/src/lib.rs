@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, exports, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, records, exports, fill, forms, import, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -163,6 +163,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}", Project(P::ViewProject), get(orgs::project_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/settings", Project(P::ManageProject), post(orgs::update_project)),
         r(M::GET, "/orgs/{org}/projects/{project}/audit", Project(P::ViewAudit), get(audit::project_audit)),
+        r(M::GET, "/orgs/{org}/projects/{project}/record-of-processing", Project(P::ViewAudit), get(records::record_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),
@@ -172,6 +173,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/xform", Project(P::ViewForms), get(forms::xform)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/state", Project(P::ManageForms), post(forms::set_state)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/retention", Project(P::ManageForms), post(forms::set_retention)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/purpose", Project(P::ManageForms), post(forms::set_purpose)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(listing::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.csv.zip", Project(P::ViewData), get(exports::csv_zip)),

@@ -165,6 +165,17 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         )
         .context("writing the demo's Collect address")?;
     }
+    // What the survey is for, for the record of processing.
+    core.set_form_purpose(
+        &access,
+        &uploaded.form.xml_form_id,
+        &baraza_store::FormPurpose {
+            purpose: "Suivre l’accès des ménages à l’eau potable à N’Djamena et dans le Ouaddaï, signaler les points d’eau en panne aux autorités et mesurer les inégalités d’accès (ODD 6.1).".into(),
+            lawful_basis: "consent".into(),
+            data_subjects: "Ménages enquêtés : chef de ménage et enfants de moins de 5 ans".into(),
+        },
+    )
+    .await?;
     // Household answers are kept two years, then destroyed with a certificate.
     core.set_retention(&access, &uploaded.form.xml_form_id, Some(730))
         .await?;

@@ -426,10 +426,14 @@ async fn main() -> Result<()> {
             app.run_until(shutdown_signal()).await?;
         }
         Command::Demo { listen, no_serve } => {
-            let defaults = vec![
+            let mut defaults = vec![
                 ("data_dir", "./baraza-demo".to_owned()),
                 ("default_language", "fr".to_owned()),
             ];
+            if *no_serve {
+                // Seeding only: no port to take (two seedings may run side by side).
+                defaults.push(("listen", "127.0.0.1:0".to_owned()));
+            }
             let settings = load(&overrides(&cli.global, listen.as_ref(), defaults))?;
             init_tracing(&settings);
             let app = Application::build(&settings).await?;

@@ -301,6 +301,10 @@ struct FormPageData {
     files: Vec<FileView>,
     /// How many days records are kept after they arrive (none: until deleted).
     retention_days: Option<i64>,
+    /// Why the data is collected, on what lawful basis, about whom.
+    purpose: String,
+    lawful_basis: String,
+    data_subjects: String,
 }
 
 #[derive(Serialize)]
@@ -351,8 +355,12 @@ pub async fn form_page(
         None
     };
     let retention_days = ctx.state.core.retention(&g.access, &id).await?;
+    let purpose = ctx.state.core.form_purpose(&g.access, &id).await?;
     let data = FormPageData {
         retention_days,
+        purpose: purpose.purpose,
+        lawful_basis: purpose.lawful_basis,
+        data_subjects: purpose.data_subjects,
         can_fill: match form.state {
             FormState::Published => g.access.can(Permission::SubmitData),
             FormState::Draft => can_manage,
@@ -422,6 +430,30 @@ pub async fn form_page(
                         } @else {
                             button.secondary type="submit" name="public" value="on" { (c.t("fill.public_link_on")) }
                         }
+                    }
+                }
+                h2 { (c.t("records.edit_title")) }
+                @if data.can_manage {
+                    form.stack method="post" action={ (url) "/purpose" } {
+                        (csrf_field(c.csrf))
+                        p.muted { (c.t("records.edit_help")) }
+                        label { (c.t("records.purpose")) textarea name="purpose" rows="2" maxlength="2000" { (data.purpose) } }
+                        label { (c.t("records.lawful_basis")) " "
+                            select name="lawful_basis" {
+                                option value="" selected[data.lawful_basis.is_empty()] { "—" }
+                                @for b in baraza_core::records::LAWFUL_BASES {
+                                    option value=(b) selected[data.lawful_basis == b] { (c.t(&format!("records.basis_{b}"))) }
+                                }
+                            }
+                        }
+                        label { (c.t("records.data_subjects")) input name="data_subjects" maxlength="2000" value=(data.data_subjects); }
+                        button.secondary type="submit" { (c.t("action.save")) }
+                    }
+                } @else {
+                    dl {
+                        dt { (c.t("records.purpose")) } dd { (data.purpose) }
+                        dt { (c.t("records.lawful_basis")) } dd { @if !data.lawful_basis.is_empty() { (c.t(&format!("records.basis_{}", data.lawful_basis))) } }
+                        dt { (c.t("records.data_subjects")) } dd { (data.data_subjects) }
                     }
                 }
                 h2 { (c.t("retention.title")) }
@@ -539,6 +571,42 @@ pub async fn set_state(
         .state
         .core
         .set_form_state(&g.access, &id, state)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/forms/{id}",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct PurposeForm {
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    lawful_basis: String,
+    #[serde(default)]
+    data_subjects: String,
+}
+
+/// `POST …/forms/{form}/purpose`: purpose, lawful basis and data subjects of the form.
+pub async fn set_purpose(
+    g: ProjectGuard<ManageForms>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<PurposeForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    g.ctx
+        .state
+        .core
+        .set_form_purpose(
+            &g.access,
+            &id,
+            &baraza_store::FormPurpose {
+                purpose: f.purpose,
+                lawful_basis: f.lawful_basis,
+                data_subjects: f.data_subjects,
+            },
+        )
         .await?;
     Ok(see_other(&format!(
         "{}/forms/{id}",

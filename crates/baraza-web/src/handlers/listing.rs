@@ -78,7 +78,7 @@ fn submitter_id(s: SubmitterRef) -> String {
 }
 
 /// A question's label in the page's language (`Français (fr)` for `fr`), else the default one.
-fn label_for(labels: &[(String, String)], lang: &str) -> Option<String> {
+pub(crate) fn label_for(labels: &[(String, String)], lang: &str) -> Option<String> {
     let tag = format!("({lang})");
     labels
         .iter()

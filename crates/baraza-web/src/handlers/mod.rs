@@ -13,6 +13,7 @@ pub mod import;
 pub mod listing;
 pub mod openrosa;
 pub mod orgs;
+pub mod records;
 pub mod system;
 mod views;
 

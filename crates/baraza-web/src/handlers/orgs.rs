@@ -315,7 +315,7 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
                 @if a.can(Permission::ViewAudit) {
-                    p { a href={ (p.url) "/audit" } { (c.t("audit.title")) } }
+                    p { a href={ (p.url) "/audit" } { (c.t("audit.title")) } " · " a href={ (p.url) "/record-of-processing" } { (c.t("records.link")) } }
                 }
                 p.muted { (c.t("project.coming")) }
                 @if a.can(Permission::ManageProject) {

@@ -17,6 +17,7 @@ mod ingest;
 mod masking;
 mod pages;
 mod processes;
+mod records;
 mod retention;
 mod tokens;
 mod webform;
