@@ -14,6 +14,14 @@ use crate::{Core, CoreError};
 use baraza_types::{Permission, ProjectId};
 use serde::Serialize;
 
+/// Why a record may be erased on request.
+pub const ERASURE_REASONS: [&str; 4] = [
+    "consent_withdrawn",
+    "subject_request",
+    "collected_in_error",
+    "duplicate",
+];
+
 /// The longest retention period accepted, in days (100 years).
 pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
@@ -74,6 +82,88 @@ impl Core {
         Ok(())
     }
 
+    /// After records were destroyed: their files wiped unless other rows name them, the database
+    /// compacted. Returns the number of files wiped and how the destruction was done.
+    async fn finish_destruction(
+        &self,
+        destroyed: &baraza_store::Destroyed,
+    ) -> Result<(i64, &'static str), CoreError> {
+        let mut wiped = 0;
+        for sha in &destroyed.blob_sha256 {
+            if !self.store.blob_referenced(sha).await?
+                && self.blobs.wipe(sha).await.map_err(|e| {
+                    CoreError::Store(baraza_store::StoreError::Unavailable(format!(
+                        "wiping a destroyed file: {e}"
+                    )))
+                })?
+            {
+                wiped += 1;
+            }
+        }
+        self.store.compact_after_destruction().await?;
+        let method = match self.store.backend() {
+            baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
+            baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
+        };
+        Ok((wiped, method))
+    }
+
+    /// Erases one record now — every version, file, comment and review — at the request of the
+    /// person it is about (a withdrawn consent, an erasure request) or because it should not
+    /// exist. The reason is a category, never free text (it goes to the audit log with the
+    /// certificate). Returns the certificate.
+    pub async fn erase_record(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+        reason: &str,
+    ) -> Result<Certificate, CoreError> {
+        access.require(Permission::EditData)?;
+        if !ERASURE_REASONS.contains(&reason) {
+            return Err(CoreError::Invalid {
+                field: "reason",
+                reason: "erasure_reason",
+            });
+        }
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        let destroyed = self
+            .store
+            .destroy_record(form.id, instance_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "submission" })?;
+        let (wiped, method) = self.finish_destruction(&destroyed).await?;
+        let mut cert = Certificate {
+            project: access.project.id.0,
+            form: xml_form_id.to_owned(),
+            retention_days: 0,
+            received_before: 0,
+            records: destroyed.records,
+            versions: destroyed.versions,
+            attachments: destroyed.attachments,
+            files_wiped: wiped,
+            method,
+            audit_seq: 0,
+        };
+        let entry = self
+            .audit(
+                Actor::of_access(access),
+                "data.erased",
+                &Target::submission(access.project.id, xml_form_id, instance_id),
+                serde_json::json!({
+                    "reason": reason,
+                    "records": cert.records,
+                    "versions": cert.versions,
+                    "attachments": cert.attachments,
+                    "files_wiped": cert.files_wiped,
+                    "method": method,
+                }),
+            )
+            .await?;
+        cert.audit_seq = entry.seq;
+        Ok(cert)
+    }
+
     /// Destroys every record past its form's retention period; returns the certificates.
     /// Idempotent: several instances running it at once destroy each record once.
     pub async fn run_retention(&self) -> Result<Vec<Certificate>, CoreError> {
@@ -88,23 +178,7 @@ impl Core {
             if destroyed.records == 0 {
                 continue;
             }
-            let mut wiped = 0;
-            for sha in &destroyed.blob_sha256 {
-                if !self.store.blob_referenced(sha).await?
-                    && self.blobs.wipe(sha).await.map_err(|e| {
-                        CoreError::Store(baraza_store::StoreError::Unavailable(format!(
-                            "wiping a destroyed file: {e}"
-                        )))
-                    })?
-                {
-                    wiped += 1;
-                }
-            }
-            self.store.compact_after_destruction().await?;
-            let method = match self.store.backend() {
-                baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
-                baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
-            };
+            let (wiped, method) = self.finish_destruction(&destroyed).await?;
             let mut cert = Certificate {
                 project: rule.project_id,
                 form: rule.xml_form_id.clone(),

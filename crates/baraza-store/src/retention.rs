@@ -102,65 +102,34 @@ impl Store {
             .iter()
             .map(|r| r.get::<String>("root_instance_id"))
             .collect::<Result<_, _>>()?;
-        let mut out = Destroyed::default();
-        for root in &roots {
-            let ids: Vec<(i64, String)> = tx
-                .conn()
-                .fetch_all(
-                    q("SELECT id, instance_id FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
-                        .bind(form_id)
-                        .bind(root.as_str()),
-                )
-                .await?
-                .iter()
-                .map(|r| Ok((r.get::<i64>("id")?, r.get::<String>("instance_id")?)))
-                .collect::<Result<_, StoreError>>()?;
-            for (id, instance) in &ids {
-                let shas = tx
-                    .conn()
-                    .fetch_all(
-                        q("SELECT sha256 FROM submission_attachments WHERE submission_id = $1 AND sha256 IS NOT NULL")
-                            .bind(*id),
-                    )
-                    .await?;
-                for s in &shas {
-                    out.blob_sha256.push(s.get("sha256")?);
-                }
-                out.attachments += tx
-                    .conn()
-                    .execute(
-                        q("DELETE FROM submission_attachments WHERE submission_id = $1").bind(*id),
-                    )
-                    .await? as i64;
-                tx.conn()
-                    .execute(
-                        q("DELETE FROM form_drafts WHERE form_id = $1 AND edit_of = $2")
-                            .bind(form_id)
-                            .bind(instance.as_str()),
-                    )
-                    .await?;
-            }
-            tx.conn()
-                .execute(
-                    q("DELETE FROM submission_events WHERE form_id = $1 AND root_instance_id = $2")
-                        .bind(form_id)
-                        .bind(root.as_str()),
-                )
-                .await?;
-            out.versions += tx
-                .conn()
-                .execute(
-                    q("DELETE FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
-                        .bind(form_id)
-                        .bind(root.as_str()),
-                )
-                .await? as i64;
-            out.records += 1;
-        }
+        let out = destroy_roots(&mut tx, form_id, &roots).await?;
         tx.commit().await?;
-        out.blob_sha256.sort();
-        out.blob_sha256.dedup();
         Ok(out)
+    }
+
+    /// Destroys one record (every version of it), known by any of its versions' instanceIDs.
+    /// `None` when the form has no such record.
+    pub async fn destroy_record(
+        &self,
+        form_id: i64,
+        instance_id: &str,
+    ) -> Result<Option<Destroyed>, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let root = tx
+            .conn()
+            .fetch_optional(
+                q("SELECT root_instance_id FROM submissions WHERE form_id = $1 AND instance_id = $2")
+                    .bind(form_id)
+                    .bind(instance_id),
+            )
+            .await?;
+        let Some(root) = root else {
+            return Ok(None);
+        };
+        let root: String = root.get("root_instance_id")?;
+        let out = destroy_roots(&mut tx, form_id, &[root]).await?;
+        tx.commit().await?;
+        Ok(Some(out))
     }
 
     /// Whether any stored row still names the file with this digest (another submission, a
@@ -210,6 +179,70 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Destroys the records with these roots inside `tx`.
+async fn destroy_roots(
+    tx: &mut crate::db::Tx,
+    form_id: i64,
+    roots: &[String],
+) -> Result<Destroyed, StoreError> {
+    let mut out = Destroyed::default();
+    for root in roots {
+        let ids: Vec<(i64, String)> = tx
+            .conn()
+            .fetch_all(
+                q("SELECT id, instance_id FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
+                    .bind(form_id)
+                    .bind(root.as_str()),
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get::<i64>("id")?, r.get::<String>("instance_id")?)))
+            .collect::<Result<_, StoreError>>()?;
+        for (id, instance) in &ids {
+            let shas = tx
+                .conn()
+                .fetch_all(
+                    q("SELECT sha256 FROM submission_attachments WHERE submission_id = $1 AND sha256 IS NOT NULL")
+                        .bind(*id),
+                )
+                .await?;
+            for s in &shas {
+                out.blob_sha256.push(s.get("sha256")?);
+            }
+            out.attachments += tx
+                .conn()
+                .execute(q("DELETE FROM submission_attachments WHERE submission_id = $1").bind(*id))
+                .await? as i64;
+            tx.conn()
+                .execute(
+                    q("DELETE FROM form_drafts WHERE form_id = $1 AND edit_of = $2")
+                        .bind(form_id)
+                        .bind(instance.as_str()),
+                )
+                .await?;
+        }
+        tx.conn()
+            .execute(
+                q("DELETE FROM submission_events WHERE form_id = $1 AND root_instance_id = $2")
+                    .bind(form_id)
+                    .bind(root.as_str()),
+            )
+            .await?;
+        out.versions += tx
+            .conn()
+            .execute(
+                q("DELETE FROM submissions WHERE form_id = $1 AND root_instance_id = $2")
+                    .bind(form_id)
+                    .bind(root.as_str()),
+            )
+            .await? as i64;
+        out.records += 1;
+    }
+    out.blob_sha256.sort();
+    out.blob_sha256.dedup();
+    Ok(out)
 }
 
 /// What the record of processing says of a form besides its fields: why its data is collected,

@@ -183,6 +183,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/review", Project(P::ReviewData), post(forms::review)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/comments", Project(P::ReviewData), post(forms::comment)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/edit", Project(P::EditData), post(fill::start_edit)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/submissions/{instance}/erase", Project(P::EditData), post(forms::erase)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/fill", Project(P::SubmitData), get(fill::overview)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/fill", Project(P::SubmitData), post(fill::start)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/fill/{draft}", Project(P::SubmitData), get(fill::page)),

@@ -579,6 +579,46 @@ pub async fn set_state(
 }
 
 #[derive(Deserialize)]
+pub struct EraseForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST …/submissions/{instance}/erase`: the record destroyed now, with a certificate in the
+/// audit log; back to the table.
+pub async fn erase(
+    g: ProjectGuard<crate::ctx::EditData>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<EraseForm>,
+) -> WebResult<Response> {
+    let id = form_param(&params)?;
+    let instance = params
+        .get("instance")
+        .ok_or_else(WebError::not_found)?
+        .clone();
+    if f.confirm != "yes" {
+        return Err(
+            WebError::code(ErrorCode::ValidationFailed).with_detail("invalid.erase_confirm")
+        );
+    }
+    let cert = g
+        .ctx
+        .state
+        .core
+        .erase_record(&g.access, &id, &instance, &f.reason)
+        .await?;
+    if g.ctx.format() == crate::ctx::Format::Json {
+        return Ok(axum::Json(cert).into_response());
+    }
+    Ok(see_other(&format!(
+        "{}/forms/{id}/submissions",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
+}
+
+#[derive(Deserialize)]
 pub struct PurposeForm {
     #[serde(default)]
     purpose: String,
@@ -818,6 +858,24 @@ pub async fn submission_page(
                                 button.secondary type="submit" { (c.t("review.edit")) }
                             }
                             " " span.muted { (c.t("review.edit_help")) }
+                        }
+                    }
+                }
+                @if data.can_edit {
+                    details {
+                        summary { (c.t("erase.title")) }
+                        form.stack method="post" action={ (record_url) "/erase" } {
+                            (csrf_field(c.csrf))
+                            p { (c.t("erase.help")) }
+                            label { (c.t("erase.reason"))
+                                select name="reason" required {
+                                    @for r in baraza_core::retention::ERASURE_REASONS {
+                                        option value=(r) { (c.t(&format!("erase.reason_{r}"))) }
+                                    }
+                                }
+                            }
+                            label { input type="checkbox" name="confirm" value="yes" required; " " (c.t("erase.confirm")) }
+                            button.danger type="submit" { (c.t("erase.button")) }
                         }
                     }
                 }

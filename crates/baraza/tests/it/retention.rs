@@ -231,3 +231,174 @@ async fn records_past_their_period_are_destroyed_without_a_trace() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_record_is_erased_at_the_request_of_the_person_it_is_about() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let principal = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(
+                &principal,
+                baraza::demo::ORG_SLUG,
+                baraza::demo::PRIVATE_PROJECT,
+            )
+            .await
+            .unwrap();
+        core.upload_form(&access, &principal, "temoins.md", FORM.as_bytes())
+            .await
+            .unwrap();
+        core.set_form_state(&access, "temoins", baraza_store::FormState::Published)
+            .await
+            .unwrap();
+        let photo = core.blobs().put(PHOTO).await.unwrap();
+        let files = [IncomingFile {
+            name: "photo.jpg".into(),
+            blob: photo.clone(),
+        }];
+        for (id, name) in [("uuid:erase-me", SENTINEL), ("uuid:keep-me", "Gardé")] {
+            core.ingest_submission(
+                access.project.id,
+                Submitter::User(amina.id),
+                xml(id, name).as_bytes(),
+                &files,
+            )
+            .await
+            .unwrap();
+        }
+        let record = format!(
+            "{}/forms/temoins/submissions/uuid:erase-me",
+            private_project()
+        );
+        let erase = app.url(&format!("{record}/erase"));
+
+        // Analysts may not; a manager must say why and confirm.
+        let idriss = signed_in(&app, IDRISS).await;
+        let token = csrf(
+            &app,
+            &idriss,
+            &format!("{}/forms/temoins", private_project()),
+        )
+        .await;
+        let res = idriss
+            .post(&erase)
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("reason", "consent_withdrawn"),
+                ("confirm", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let claire = signed_in(&app, CLAIRE).await;
+        let page = claire
+            .get(app.url(&record))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("/erase"),
+            "the record's page offers the erasure"
+        );
+        let token = csrf_from(&page);
+        for (reason, confirm, status) in [
+            ("because", "yes", StatusCode::UNPROCESSABLE_ENTITY),
+            ("consent_withdrawn", "", StatusCode::UNPROCESSABLE_ENTITY),
+        ] {
+            let res = claire
+                .post(&erase)
+                .form(&[
+                    ("_csrf", token.as_str()),
+                    ("reason", reason),
+                    ("confirm", confirm),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), status, "{reason} {confirm}");
+        }
+        let res = claire
+            .post(&erase)
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("reason", "consent_withdrawn"),
+                ("confirm", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = claire
+            .post(&erase)
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("reason", "consent_withdrawn"),
+                ("confirm", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "erased already");
+
+        // Gone; the other record and the photo it still names stay.
+        let form = core
+            .store()
+            .form_by_xml_id(access.project.id, "temoins")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(core
+            .store()
+            .submission(form.id, "uuid:erase-me")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(core
+            .store()
+            .submission(form.id, "uuid:keep-me")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(
+            core.blobs().path(&photo.sha256).unwrap().exists(),
+            "still named by the other record"
+        );
+        if backend == Backend::Sqlite {
+            let url = &app.db.as_ref().unwrap().url;
+            let db_dir = std::path::PathBuf::from(url.trim_start_matches("sqlite://"))
+                .parent()
+                .unwrap()
+                .to_path_buf();
+            let left: Vec<String> = [app.data_dir.clone(), db_dir]
+                .iter()
+                .flat_map(|d| files_containing(d, SENTINEL.as_bytes()))
+                .collect();
+            assert!(left.is_empty(), "the erased answers survive in {left:?}");
+        }
+        let audit: serde_json::Value = claire
+            .get(app.url(&format!("{}/audit.json?kind=data", private_project())))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let erased = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "data.erased")
+            .expect("a certificate")
+            .clone();
+        assert_eq!(erased["details"]["reason"], "consent_withdrawn");
+        assert_eq!(erased["details"]["records"], 1);
+        assert!(!erased.to_string().contains(SENTINEL));
+        app.stop().await;
+    }
+}
