@@ -309,7 +309,7 @@ fn action_label(c: &Chrome<'_>, action: &str) -> String {
 
 fn entries_table(c: &Chrome<'_>, entries: &[EntryView]) -> Markup {
     html! {
-        table.responsive {
+        div.scroll { table {
             thead { tr {
                 th scope="col" { "#" }
                 th scope="col" { (c.t("audit.when")) }
@@ -330,7 +330,7 @@ fn entries_table(c: &Chrome<'_>, entries: &[EntryView]) -> Markup {
                     }
                 }
             }
-        }
+        } }
     }
 }
 

@@ -19,7 +19,9 @@ struct RecordData {
     record: RecordOfProcessing,
 }
 
-fn fields(c: &Chrome<'_>, lang: &str, list: &[FieldRef]) -> Markup {
+/// A list of fields; `levels`: whether the list is by sensitivity level (then a level Baraza
+/// assumed, rather than the author said, is marked).
+fn fields(c: &Chrome<'_>, lang: &str, list: &[FieldRef], levels: bool) -> Markup {
     html! {
         @if list.is_empty() { (c.t("records.none")) } @else {
             ul {
@@ -27,7 +29,7 @@ fn fields(c: &Chrome<'_>, lang: &str, list: &[FieldRef]) -> Markup {
                     li {
                         (label_for(&f.labels, lang).unwrap_or_else(|| f.name.clone()))
                         " " code.muted { (f.name) }
-                        @if !f.declared { " " span.muted { (c.t("records.assumed")) } }
+                        @if levels && !f.declared { " " span.muted { (c.t("records.assumed")) } }
                     }
                 }
             }
@@ -81,9 +83,9 @@ pub async fn record_page(g: ProjectGuard<ViewAudit>) -> WebResult<Response> {
                         dt { (c.t("records.lawful_basis")) } dd { @if f.lawful_basis.is_empty() { span.muted { (c.t("records.not_said")) } } @else { (c.t(&format!("records.basis_{}", f.lawful_basis))) } }
                         dt { (c.t("records.data_subjects")) } dd { @if f.data_subjects.is_empty() { span.muted { (c.t("records.not_said")) } } @else { (f.data_subjects) } }
                         dt { (c.t("records.records")) } dd { (f.records) }
-                        dt { (c.t("records.sensitive")) } dd { (fields(&c, lang, &f.sensitive)) }
-                        dt { (c.t("records.personal")) } dd { (fields(&c, lang, &f.personal)) }
-                        dt { (c.t("records.quasi")) } dd { (fields(&c, lang, &f.quasi_identifiers)) }
+                        dt { (c.t("records.sensitive")) } dd { (fields(&c, lang, &f.sensitive, true)) }
+                        dt { (c.t("records.personal")) } dd { (fields(&c, lang, &f.personal, true)) }
+                        dt { (c.t("records.quasi")) } dd { (fields(&c, lang, &f.quasi_identifiers, false)) }
                         dt { (c.t("records.other_fields")) } dd { (c.tf("records.other_count", &[("internal", &f.internal_fields.to_string()), ("public", &f.public_fields.to_string())])) }
                         dt { (c.t("retention.title")) } dd {
                             @match f.retention_days {
