@@ -158,57 +158,68 @@ fn user_of(actor: &str) -> Option<i64> {
 }
 
 fn unhex<const N: usize>(seq: i64, text: &str, what: &'static str) -> Result<[u8; N], AuditBroken> {
-    hex::decode(text)
-        .ok()
-        .and_then(|b| <[u8; N]>::try_from(b).ok())
-        .ok_or(AuditBroken::Unreadable { seq, what })
+    chain::from_hex::<N>(text).ok_or(AuditBroken::Unreadable { seq, what })
 }
 
 impl Core {
-    /// Appends one entry to the audit log. A failure to record is an error of the action that
-    /// asked for it: an action that must be audited does not happen unaudited.
+    /// Appends one entry to the audit log and returns its sequence number. A failure to record
+    /// is an error of the action that asked for it: an action that must be audited does not
+    /// happen unaudited.
     pub async fn audit(
         &self,
         actor: Actor,
         action: &str,
         target: &Target,
         details: Value,
-    ) -> Result<AuditEntry, CoreError> {
+    ) -> Result<i64, CoreError> {
+        self.audit_many(vec![(actor, action.to_owned(), target.clone(), details)])
+            .await
+    }
+
+    /// Appends several entries in one transaction (one flush for all); returns the last one's
+    /// sequence number.
+    pub async fn audit_many(
+        &self,
+        entries: Vec<(Actor, String, Target, Value)>,
+    ) -> Result<i64, CoreError> {
         let key = self.audit_key.clone();
         let store = self.store.clone();
         let at = self.now();
-        let actor_text = actor.text();
-        let action = action.to_owned();
-        let target = target.clone();
-        let details = details.to_string();
         // The append runs in a task of its own: a request dropped half-way (a client that goes
         // away while its export streams) must not leave the head row locked by a transaction
         // that nobody finishes.
         let task = tokio::spawn(async move {
-            let new = NewAuditEntry {
-                at,
-                actor: &actor_text,
-                action: &action,
-                target: &target.text,
-                details: &details,
-                user_id: actor.user_id(),
-                project_id: target.project.map(|p| p.0),
-            };
-            let content = Content {
-                at,
-                actor: &actor_text,
-                action: &action,
-                target: &target.text,
-                details: &details,
-            };
+            let texts: Vec<(String, String, Target, String, Option<i64>)> = entries
+                .into_iter()
+                .map(|(actor, action, target, details)| {
+                    let user = actor.user_id();
+                    (actor.text(), action, target, details.to_string(), user)
+                })
+                .collect();
+            let new: Vec<NewAuditEntry<'_>> = texts
+                .iter()
+                .map(|(actor, action, target, details, user)| NewAuditEntry {
+                    at,
+                    actor,
+                    action,
+                    target: &target.text,
+                    details,
+                    user_id: *user,
+                    project_id: target.project.map(|p| p.0),
+                })
+                .collect();
             store
-                .append_audit(&new, |seq, prev| {
+                .append_audit(&new, |e, seq, prev| {
+                    let content = Content {
+                        at: e.at,
+                        actor: e.actor,
+                        action: e.action,
+                        target: e.target,
+                        details: e.details,
+                    };
                     // Invariant: the head's hash is always one this code wrote (64 hex
                     // digits); a damaged head chains from zeros, which verification reports.
-                    let prev = hex::decode(prev)
-                        .ok()
-                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                        .unwrap_or(chain::GENESIS);
+                    let prev = chain::from_hex::<32>(prev).unwrap_or(chain::GENESIS);
                     let hash = chain::entry_hash(seq as u64, &content, &prev);
                     Chained {
                         hash: hex::encode(hash),
@@ -218,65 +229,9 @@ impl Core {
                 .await
         });
         match task.await {
-            Ok(entry) => Ok(entry?),
+            Ok(seq) => Ok(seq?),
             Err(e) => Err(StoreError::Unavailable(format!("audit append: {e}")).into()),
         }
-    }
-
-    /// Appends several entries at once, in one transaction (imports of many records, the
-    /// benchmark). Returns the last sequence number.
-    pub async fn audit_many(
-        &self,
-        entries: Vec<(Actor, String, Target, Value)>,
-    ) -> Result<i64, CoreError> {
-        let at = self.now();
-        let texts: Vec<(String, String, Target, String, Option<i64>)> = entries
-            .into_iter()
-            .map(|(actor, action, target, details)| {
-                (
-                    actor.text(),
-                    action,
-                    target,
-                    details.to_string(),
-                    actor.user_id(),
-                )
-            })
-            .collect();
-        let new: Vec<NewAuditEntry<'_>> = texts
-            .iter()
-            .map(|(actor, action, target, details, user)| NewAuditEntry {
-                at,
-                actor,
-                action,
-                target: &target.text,
-                details,
-                user_id: *user,
-                project_id: target.project.map(|p| p.0),
-            })
-            .collect();
-        let key = &self.audit_key;
-        Ok(self
-            .store
-            .append_audit_many(&new, |i, seq, prev| {
-                let e = &new[i];
-                let content = Content {
-                    at,
-                    actor: e.actor,
-                    action: e.action,
-                    target: e.target,
-                    details: e.details,
-                };
-                let prev = hex::decode(prev)
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .unwrap_or(chain::GENESIS);
-                let hash = chain::entry_hash(seq as u64, &content, &prev);
-                Chained {
-                    hash: hex::encode(hash),
-                    signature: hex::encode(key.sign(seq as u64, &hash)),
-                }
-            })
-            .await?)
     }
 
     /// Records an export or download, then checks whether this account is exporting far more

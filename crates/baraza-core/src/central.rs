@@ -271,16 +271,16 @@ impl Core {
                 limit: i64::try_from(limit.min(10_000)).unwrap_or(10_000),
             })
             .await?;
-        // The first page of a feed read is one export; the pages after it are its continuation.
-        let first = before.is_none() && offset == 0;
-        let details = serde_json::json!({ "rows": rows.len(), "offset": offset });
-        let target = Target::form(access.project.id, &form.xml_form_id);
-        if first {
-            self.audit_export(access, "export.odata", &target, details)
-                .await?;
-        } else {
-            self.audit(Actor::of_access(access), "data.feed_page", &target, details)
-                .await?;
+        // The first page of a feed read is the export, recorded once; the pages after it (in
+        // the same stream or through `$skiptoken`) are its continuation.
+        if before.is_none() && offset == 0 {
+            self.audit_export(
+                access,
+                "export.odata",
+                &Target::form(access.project.id, &form.xml_form_id),
+                serde_json::json!({ "rows": rows.len() }),
+            )
+            .await?;
         }
         let mask = self.mask_for(access, form.id).await?;
         rows.into_iter()

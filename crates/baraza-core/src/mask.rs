@@ -114,8 +114,9 @@ impl Core {
             return Ok(Mask::none());
         }
         let mut paths = HashSet::new();
-        for version in self.store.form_versions(form_id).await? {
-            let model = self.form_model(version.id).await?;
+        // Ids, then models from the cache: this runs on every read of an analyst.
+        for version in self.store.form_version_ids(form_id).await? {
+            let model = self.form_model(version).await?;
             paths.extend(model.protected_paths());
         }
         Ok(Mask {

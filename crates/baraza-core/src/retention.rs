@@ -25,23 +25,36 @@ pub const ERASURE_REASONS: [&str; 4] = [
 /// The longest retention period accepted, in days (100 years).
 pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
-/// What one run destroyed for one form, as recorded in the audit log.
+/// Why records were destroyed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Rule {
+    /// The form's retention period: records first received before `received_before` (Unix
+    /// seconds) went.
+    Retention {
+        retention_days: i64,
+        received_before: i64,
+    },
+    /// One record erased on request, for one of [`ERASURE_REASONS`].
+    Erasure { reason: String },
+}
+
+/// What one destruction removed, as recorded in the audit log.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Certificate {
     pub project: i64,
     pub form: String,
-    /// The rule applied: the form's retention period.
-    pub retention_days: i64,
-    /// Records first received before this time (Unix seconds) were destroyed.
-    pub received_before: i64,
+    #[serde(flatten)]
+    pub rule: Rule,
     pub records: i64,
     pub versions: i64,
     pub attachments: i64,
     /// Files overwritten and removed (files still named by other records are kept).
     pub files_wiped: i64,
     pub method: &'static str,
-    /// The audit entry that holds this certificate.
-    pub audit_seq: i64,
+    /// The audit entry that holds this certificate (absent from the entry itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_seq: Option<i64>,
 }
 
 impl Core {
@@ -82,13 +95,19 @@ impl Core {
         Ok(())
     }
 
-    /// After records were destroyed: their files wiped unless other rows name them, the database
-    /// compacted. Returns the number of files wiped and how the destruction was done.
-    async fn finish_destruction(
+    /// After records were destroyed: their files wiped unless other rows name them, the
+    /// database compacted, and the certificate written to the audit log.
+    async fn certify(
         &self,
         destroyed: &baraza_store::Destroyed,
-    ) -> Result<(i64, &'static str), CoreError> {
-        let mut wiped = 0;
+        project: ProjectId,
+        form: &str,
+        rule: Rule,
+        actor: Actor,
+        action: &str,
+        target: &Target,
+    ) -> Result<Certificate, CoreError> {
+        let mut files_wiped = 0;
         for sha in &destroyed.blob_sha256 {
             if !self.store.blob_referenced(sha).await?
                 && self.blobs.wipe(sha).await.map_err(|e| {
@@ -97,7 +116,7 @@ impl Core {
                     )))
                 })?
             {
-                wiped += 1;
+                files_wiped += 1;
             }
         }
         self.store.compact_after_destruction().await?;
@@ -105,7 +124,21 @@ impl Core {
             baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
             baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
         };
-        Ok((wiped, method))
+        let mut cert = Certificate {
+            project: project.0,
+            form: form.to_owned(),
+            rule,
+            records: destroyed.records,
+            versions: destroyed.versions,
+            attachments: destroyed.attachments,
+            files_wiped,
+            method,
+            audit_seq: None,
+        };
+        let details = serde_json::to_value(&cert)
+            .map_err(|e| baraza_store::StoreError::Corrupt(e.to_string()))?;
+        cert.audit_seq = Some(self.audit(actor, action, target, details).await?);
+        Ok(cert)
     }
 
     /// Erases one record now — every version, file, comment and review — at the request of the
@@ -132,36 +165,18 @@ impl Core {
             .destroy_record(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let (wiped, method) = self.finish_destruction(&destroyed).await?;
-        let mut cert = Certificate {
-            project: access.project.id.0,
-            form: xml_form_id.to_owned(),
-            retention_days: 0,
-            received_before: 0,
-            records: destroyed.records,
-            versions: destroyed.versions,
-            attachments: destroyed.attachments,
-            files_wiped: wiped,
-            method,
-            audit_seq: 0,
-        };
-        let entry = self
-            .audit(
-                Actor::of_access(access),
-                "data.erased",
-                &Target::submission(access.project.id, xml_form_id, instance_id),
-                serde_json::json!({
-                    "reason": reason,
-                    "records": cert.records,
-                    "versions": cert.versions,
-                    "attachments": cert.attachments,
-                    "files_wiped": cert.files_wiped,
-                    "method": method,
-                }),
-            )
-            .await?;
-        cert.audit_seq = entry.seq;
-        Ok(cert)
+        self.certify(
+            &destroyed,
+            access.project.id,
+            xml_form_id,
+            Rule::Erasure {
+                reason: reason.to_owned(),
+            },
+            Actor::of_access(access),
+            "data.erased",
+            &Target::submission(access.project.id, xml_form_id, instance_id),
+        )
+        .await
     }
 
     /// Destroys every record past its form's retention period; returns the certificates.
@@ -178,30 +193,21 @@ impl Core {
             if destroyed.records == 0 {
                 continue;
             }
-            let (wiped, method) = self.finish_destruction(&destroyed).await?;
-            let mut cert = Certificate {
-                project: rule.project_id,
-                form: rule.xml_form_id.clone(),
-                retention_days: rule.days,
-                received_before: before,
-                records: destroyed.records,
-                versions: destroyed.versions,
-                attachments: destroyed.attachments,
-                files_wiped: wiped,
-                method,
-                audit_seq: 0,
-            };
-            let details = serde_json::to_value(&cert)
-                .map_err(|e| baraza_store::StoreError::Corrupt(e.to_string()))?;
-            let entry = self
-                .audit(
+            let project = ProjectId(rule.project_id);
+            let cert = self
+                .certify(
+                    &destroyed,
+                    project,
+                    &rule.xml_form_id,
+                    Rule::Retention {
+                        retention_days: rule.days,
+                        received_before: before,
+                    },
                     Actor::System,
                     "retention.destroyed",
-                    &Target::form(ProjectId(rule.project_id), &rule.xml_form_id),
-                    details,
+                    &Target::form(project, &rule.xml_form_id),
                 )
                 .await?;
-            cert.audit_seq = entry.seq;
             tracing::info!(
                 form = %rule.xml_form_id,
                 records = cert.records,

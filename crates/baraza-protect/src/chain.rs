@@ -27,6 +27,13 @@ pub struct BadText {
     pub expected: &'static str,
 }
 
+/// `N` bytes from their hexadecimal text (surrounding whitespace ignored), or `None`.
+pub fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+}
+
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -91,13 +98,10 @@ impl AuditKey {
 
     /// Reads the key file's text: 64 hexadecimal digits.
     pub fn from_text(text: &str) -> Result<AuditKey, BadText> {
-        let bytes = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or(BadText {
-                what: "audit signing key",
-                expected: "64 hexadecimal digits",
-            })?;
+        let bytes = from_hex::<32>(text).ok_or(BadText {
+            what: "audit signing key",
+            expected: "64 hexadecimal digits",
+        })?;
         Ok(AuditKey::from_bytes(&bytes))
     }
 
@@ -127,13 +131,10 @@ pub struct AuditPublicKey(VerifyingKey);
 
 impl AuditPublicKey {
     pub fn from_hex(text: &str) -> Result<AuditPublicKey, BadText> {
-        let bytes = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or(BadText {
-                what: "audit public key",
-                expected: "64 hexadecimal digits",
-            })?;
+        let bytes = from_hex::<32>(text).ok_or(BadText {
+            what: "audit public key",
+            expected: "64 hexadecimal digits",
+        })?;
         VerifyingKey::from_bytes(&bytes)
             .map(AuditPublicKey)
             .map_err(|_| BadText {
@@ -329,10 +330,7 @@ pub fn parse_anchor(text: &str) -> Result<(u64, [u8; 32]), BadText> {
     };
     let (seq, hash) = text.trim().split_once(':').ok_or_else(bad)?;
     let seq = seq.parse::<u64>().map_err(|_| bad())?;
-    let hash = hex::decode(hash)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(bad)?;
+    let hash = from_hex::<32>(hash).ok_or_else(bad)?;
     Ok((seq, hash))
 }
 

@@ -60,6 +60,15 @@ fn entry_from(r: &Row) -> Result<AuditEntry, StoreError> {
     })
 }
 
+/// A `LIKE` pattern (with `ESCAPE '\\'`) matching text that starts with `prefix`.
+fn like_prefix(prefix: &str) -> String {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
 const COLS: &str =
     "seq, at, actor, action, target, details, prev_hash, hash, signature, user_id, project_id";
 
@@ -78,69 +87,18 @@ pub struct AuditQuery {
 }
 
 impl Store {
-    /// Appends one entry: `chain(seq, prev_hash)` computes its hash and signature. Returns the
-    /// stored entry. The head row's lock orders concurrent appends, on either backend.
+    /// Appends entries in one transaction (one flush for all) and returns the sequence number
+    /// of the last. `chain(entry, seq, prev_hash)` computes each entry's hash and signature from
+    /// its sequence number and the previous entry's hash. The head row's lock orders concurrent
+    /// appends, on either backend.
     pub async fn append_audit(
         &self,
-        e: &NewAuditEntry<'_>,
-        chain: impl FnOnce(i64, &str) -> Chained,
-    ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pools.begin().await?;
-        // The UPDATE takes the row lock (PostgreSQL) or runs on the one writer (SQLite).
-        let head = tx
-            .conn()
-            .fetch_one(q(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            ))
-            .await?;
-        let seq: i64 = head.get("seq")?;
-        let prev: String = head.get("hash")?;
-        let Chained { hash, signature } = chain(seq, &prev);
-        tx.conn()
-            .execute(
-                q("INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash, signature, user_id, project_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                .bind(seq)
-                .bind(e.at)
-                .bind(e.actor)
-                .bind(e.action)
-                .bind(e.target)
-                .bind(e.details)
-                .bind(prev.as_str())
-                .bind(hash.as_str())
-                .bind(signature.as_str())
-                .bind(e.user_id)
-                .bind(e.project_id),
-            )
-            .await?;
-        tx.conn()
-            .execute(q("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hash.as_str()))
-            .await?;
-        tx.commit().await?;
-        Ok(AuditEntry {
-            seq,
-            at: e.at,
-            actor: e.actor.to_owned(),
-            action: e.action.to_owned(),
-            target: e.target.to_owned(),
-            details: e.details.to_owned(),
-            prev_hash: prev,
-            hash,
-            signature,
-            user_id: e.user_id,
-            project_id: e.project_id,
-        })
-    }
-
-    /// Appends several entries in one transaction (one flush for all): `chain` is called for
-    /// each in turn with its sequence number and the previous entry's hash.
-    pub async fn append_audit_many(
-        &self,
         entries: &[NewAuditEntry<'_>],
-        mut chain: impl FnMut(usize, i64, &str) -> Chained,
+        mut chain: impl FnMut(&NewAuditEntry<'_>, i64, &str) -> Chained,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pools.begin().await?;
         let n = entries.len() as i64;
+        // The UPDATE takes the row lock (PostgreSQL) or runs on the one writer (SQLite).
         let head = tx
             .conn()
             .fetch_one(
@@ -149,10 +107,9 @@ impl Store {
             .await?;
         let last: i64 = head.get("seq")?;
         let mut prev: String = head.get("hash")?;
-        let first = last - n + 1;
         for (i, e) in entries.iter().enumerate() {
-            let seq = first + i as i64;
-            let Chained { hash, signature } = chain(i, seq, &prev);
+            let seq = last - n + 1 + i as i64;
+            let Chained { hash, signature } = chain(e, seq, &prev);
             tx.conn()
                 .execute(
                     q("INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash, signature, user_id, project_id)
@@ -251,12 +208,7 @@ impl Store {
             push("user_id =", u.into(), &mut sql);
         }
         if let Some(prefix) = &query.action_prefix {
-            // The prefix is matched as text, wildcards escaped.
-            let like = prefix
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            push("action LIKE", format!("{like}%").into(), &mut sql);
+            push("action LIKE", like_prefix(prefix).into(), &mut sql);
             sql.push_str(" ESCAPE '\\'");
         }
         if let Some(s) = query.since {
@@ -291,13 +243,7 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<i64, StoreError> {
-        let like = format!(
-            "{}%",
-            action_prefix
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let like = like_prefix(action_prefix);
         self.pools
             .fetch_one(
                 Mode::Read,

@@ -296,20 +296,27 @@ impl Store {
 
     /// Every version of a form, newest first.
     pub async fn form_versions(&self, form_id: i64) -> Result<Vec<FormVersionRow>, StoreError> {
-        let ids = self
-            .pools
-            .fetch_all(
-                Mode::Read,
-                q("SELECT id FROM form_versions WHERE form_id = $1 ORDER BY id DESC").bind(form_id),
-            )
-            .await?;
+        let ids = self.form_version_ids(form_id).await?;
         let mut out = Vec::with_capacity(ids.len());
-        for r in ids {
-            if let Some(v) = self.form_version(r.get("id")?).await? {
+        for id in ids {
+            if let Some(v) = self.form_version(id).await? {
                 out.push(v);
             }
         }
         Ok(out)
+    }
+
+    /// The ids of a form's versions, newest first.
+    pub async fn form_version_ids(&self, form_id: i64) -> Result<Vec<i64>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q("SELECT id FROM form_versions WHERE form_id = $1 ORDER BY id DESC").bind(form_id),
+            )
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect()
     }
 
     // ----- Digest sign-in ----------------------------------------------------------------------

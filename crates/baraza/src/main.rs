@@ -536,9 +536,15 @@ async fn main() -> Result<()> {
                 println!("nothing to destroy");
             } else {
                 for c in &certs {
+                    let days = match &c.rule {
+                        baraza_core::retention::Rule::Retention { retention_days, .. } => {
+                            *retention_days
+                        }
+                        baraza_core::retention::Rule::Erasure { .. } => 0,
+                    };
                     println!(
-                        "form {} (project {}): {} records ({} versions, {} attachments, {} files wiped) first received more than {} days ago destroyed; certificate in audit entry {}",
-                        c.form, c.project, c.records, c.versions, c.attachments, c.files_wiped, c.retention_days, c.audit_seq
+                        "form {} (project {}): {} records ({} versions, {} attachments, {} files wiped) first received more than {days} days ago destroyed; certificate in audit entry {}",
+                        c.form, c.project, c.records, c.versions, c.attachments, c.files_wiped, c.audit_seq.unwrap_or(0)
                     );
                 }
             }

@@ -128,87 +128,78 @@ fn next_url(base: &str, p: &AuditParams, entries: &[AuditEntry], limit: i64) -> 
     ))
 }
 
+/// Whose log a page shows.
+enum Scope<'a> {
+    /// A project's entries, for its managers.
+    Project(&'a baraza_core::ProjectAccess),
+    /// The whole log, for administrators.
+    Site,
+}
+
 /// `GET /orgs/{org}/projects/{project}/audit` (and `.json`, `.csv`).
 pub async fn project_audit(
     g: ProjectGuard<ViewAudit>,
     Query(p): Query<AuditParams>,
 ) -> WebResult<Response> {
-    let core = &g.ctx.state.core;
-    let csv = g.ctx.format() == Format::Csv;
-    let limit = if csv { CSV_MAX } else { PAGE };
-    let entries = core.project_audit(&g.access, p.query(limit)).await?;
-    let alerts = if p.before.is_empty() {
-        core.project_audit(
-            &g.access,
-            AuditQuery {
-                action_prefix: Some("alert.".into()),
-                limit: 5,
-                ..AuditQuery::default()
-            },
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    let names: HashMap<i64, String> = core
-        .members(&g.access)
-        .await?
-        .into_iter()
-        .map(|m| (m.user_id.0, m.name))
-        .collect();
-    let project = ProjectView::from_access(&g.access);
-    let base = format!("{}/audit", project.url);
-    let data = AuditData {
-        next_url: next_url(&base, &p, &entries, limit),
-        entries: entries.iter().map(|e| view(e, &names)).collect(),
-        alerts: alerts.iter().map(|e| view(e, &names)).collect(),
-        project: Some(project),
-        kind: p.kind.clone(),
-        user: p.user.clone(),
-        verification: None,
-    };
-    if csv {
-        return Ok(csv_response(&data.entries, "audit.csv"));
-    }
-    Ok(respond(&g.ctx, &data, || markup(&g.ctx, &data, &base)))
+    page(&g.ctx, Scope::Project(&g.access), p, None).await
 }
 
 /// `GET /-/audit` (and `.json`, `.csv`): the whole log, for administrators.
 pub async fn site_audit(Admin { ctx }: Admin, Query(p): Query<AuditParams>) -> WebResult<Response> {
-    site_page(&ctx, p, None).await
+    page(&ctx, Scope::Site, p, None).await
 }
 
-async fn site_page(
+/// A page of the log (or its `.json`, `.csv` twin), alerts first on the first page.
+async fn page(
     ctx: &Ctx,
+    scope: Scope<'_>,
     p: AuditParams,
     verification: Option<Verification>,
 ) -> WebResult<Response> {
     let core = &ctx.state.core;
     let csv = ctx.format() == Format::Csv;
     let limit = if csv { CSV_MAX } else { PAGE };
-    let entries = core.site_audit(&ctx.principal, p.query(limit)).await?;
+    let read = |q: AuditQuery| async {
+        match &scope {
+            Scope::Project(access) => core.project_audit(access, q).await,
+            Scope::Site => core.site_audit(&ctx.principal, q).await,
+        }
+    };
+    let entries = read(p.query(limit)).await?;
     let alerts = if p.before.is_empty() {
-        core.site_audit(
-            &ctx.principal,
-            AuditQuery {
-                action_prefix: Some("alert.".into()),
-                limit: 5,
-                ..AuditQuery::default()
-            },
-        )
+        read(AuditQuery {
+            action_prefix: Some("alert.".into()),
+            limit: 5,
+            ..AuditQuery::default()
+        })
         .await?
     } else {
         Vec::new()
     };
-    let names: HashMap<i64, String> = core
-        .list_users(&ctx.principal)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.0, u.name))
-        .collect();
-    let base = "/-/audit".to_owned();
+    let (project, names): (Option<ProjectView>, HashMap<i64, String>) = match &scope {
+        Scope::Project(access) => (
+            Some(ProjectView::from_access(access)),
+            core.members(access)
+                .await?
+                .into_iter()
+                .map(|m| (m.user_id.0, m.name))
+                .collect(),
+        ),
+        Scope::Site => (
+            None,
+            core.list_users(&ctx.principal)
+                .await?
+                .into_iter()
+                .map(|u| (u.id.0, u.name))
+                .collect(),
+        ),
+    };
+    let base = match &project {
+        Some(project) => format!("{}/audit", project.url),
+        None => "/-/audit".to_owned(),
+    };
     let data = AuditData {
-        project: None,
+        project,
         next_url: next_url(&base, &p, &entries, limit),
         entries: entries.iter().map(|e| view(e, &names)).collect(),
         alerts: alerts.iter().map(|e| view(e, &names)).collect(),
@@ -255,7 +246,7 @@ pub async fn verify(
             "the audit log does not verify"
         );
     }
-    site_page(&ctx, AuditParams::default(), Some(v)).await
+    page(&ctx, Scope::Site, AuditParams::default(), Some(v)).await
 }
 
 fn csv_response(entries: &[EntryView], name: &str) -> Response {

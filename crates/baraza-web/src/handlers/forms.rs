@@ -546,10 +546,7 @@ pub async fn upload_attachment(
         .core
         .put_form_attachment(&g.access, &id, &upload.file_name, &upload.bytes)
         .await?;
-    Ok(see_other(&format!(
-        "{}/forms/{id}",
-        project_url(&g.access.org.slug, &g.access.project.slug)
-    )))
+    Ok(see_other(&form_page_url(&g.access, &id)))
 }
 
 #[derive(Deserialize)]
@@ -572,10 +569,7 @@ pub async fn set_state(
         .core
         .set_form_state(&g.access, &id, state)
         .await?;
-    Ok(see_other(&format!(
-        "{}/forms/{id}",
-        project_url(&g.access.org.slug, &g.access.project.slug)
-    )))
+    Ok(see_other(&form_page_url(&g.access, &id)))
 }
 
 #[derive(Deserialize)]
@@ -613,8 +607,8 @@ pub async fn erase(
         return Ok(axum::Json(cert).into_response());
     }
     Ok(see_other(&format!(
-        "{}/forms/{id}/submissions",
-        project_url(&g.access.org.slug, &g.access.project.slug)
+        "{}/submissions",
+        form_page_url(&g.access, &id)
     )))
 }
 
@@ -648,10 +642,7 @@ pub async fn set_purpose(
             },
         )
         .await?;
-    Ok(see_other(&format!(
-        "{}/forms/{id}",
-        project_url(&g.access.org.slug, &g.access.project.slug)
-    )))
+    Ok(see_other(&form_page_url(&g.access, &id)))
 }
 
 #[derive(Deserialize)]
@@ -674,10 +665,7 @@ pub async fn set_retention(
         })?),
     };
     g.ctx.state.core.set_retention(&g.access, &id, days).await?;
-    Ok(see_other(&format!(
-        "{}/forms/{id}",
-        project_url(&g.access.org.slug, &g.access.project.slug)
-    )))
+    Ok(see_other(&form_page_url(&g.access, &id)))
 }
 
 // ----- submissions ----------------------------------------------------------------------------
@@ -975,10 +963,18 @@ pub async fn comment(
     Ok(see_other(&record_url(&g.access, &id, instance)))
 }
 
+/// A form's page.
+fn form_page_url(access: &baraza_core::ProjectAccess, form: &str) -> String {
+    format!(
+        "{}/forms/{form}",
+        project_url(&access.org.slug, &access.project.slug)
+    )
+}
+
 fn record_url(access: &baraza_core::ProjectAccess, form: &str, instance: &str) -> String {
     format!(
-        "{}/forms/{form}/submissions/{}",
-        project_url(&access.org.slug, &access.project.slug),
+        "{}/submissions/{}",
+        form_page_url(access, form),
         crate::middleware::url_encode(instance)
     )
 }
