@@ -285,7 +285,7 @@ impl Core {
         let mask = self.mask_for(access, form.id).await?;
         rows.into_iter()
             .map(|mut r| {
-                mask.apply_in_place(&mut r.values_json)?;
+                mask.apply_in_place(&mut r.values_json, &r.instance_id)?;
                 FeedSubmission::from_row(r)
             })
             .collect()
@@ -319,7 +319,7 @@ impl Core {
         let mut row = row;
         self.mask_for(access, form.id)
             .await?
-            .apply_in_place(&mut row.values_json)?;
+            .apply_in_place(&mut row.values_json, &row.instance_id)?;
         self.audit(
             Actor::of_access(access),
             "data.view",
@@ -417,11 +417,14 @@ impl Core {
             .submission(form.id, &sub.instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let row = self
+        let mut row = self
             .store
             .feed_row(form.id, &stored.root_instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
+        self.mask_for(access, form.id)
+            .await?
+            .apply_in_place(&mut row.values_json, &row.instance_id)?;
         Ok((outcome, Some(FeedSubmission::from_row(row)?)))
     }
 }

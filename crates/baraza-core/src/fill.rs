@@ -318,8 +318,13 @@ impl Core {
         let model = Self::model_of(&version)?;
         let files = self.list_files(form.id, &model).await?;
         let engine = Engine::new(&model, "default", &files);
+        // Editing needs every answer (managers may see personal data): sealed ones are opened.
+        let opened = self
+            .mask_for(access, form.id)
+            .await?
+            .apply(&current.values_json, &current.instance_id)?;
         let values: Vec<baraza_openrosa::TypedValue> =
-            serde_json::from_str(&current.values_json).map_err(json_err)?;
+            serde_json::from_str(&opened).map_err(json_err)?;
         let raw: Vec<(String, String)> = values
             .iter()
             .map(|v| (v.path.clone(), v.value.to_raw()))

@@ -294,7 +294,7 @@ impl Core {
             .await?;
         let mask = self.mask_for(access, form.id).await?;
         for r in &mut history {
-            mask.apply_in_place(&mut r.values_json)?;
+            mask.apply_in_place(&mut r.values_json, &r.instance_id)?;
         }
         self.audit(
             Actor::of_access(access),
@@ -630,8 +630,10 @@ impl Core {
                 detail: format!("attachment name {bad:?} is not allowed"),
             });
         }
-        let values_json =
-            serde_json::to_string(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let xml_size = text.len() as i64;
+        let sealed = self
+            .seal_submission(project.0, form.id, &model, &sub.instance_id, text, &values)
+            .await?;
         let (app_user_id, user_id) = match submitter {
             Submitter::AppUser(id) => (Some(id), None),
             Submitter::User(u) => (None, Some(u)),
@@ -643,8 +645,11 @@ impl Core {
             instance_id: sub.instance_id,
             deprecated_id: sub.deprecated_id,
             xml_sha256: hex::encode(sha2::Sha256::digest(xml)),
-            xml: text,
-            values_json,
+            xml_size,
+            xml: sealed.xml,
+            values_json: sealed.values_json,
+            key_version: sealed.key_version,
+            subjects: sealed.subjects,
             app_user_id,
             user_id,
             received_at: self.now(),
@@ -684,6 +689,16 @@ impl Core {
     pub async fn stored_submission_xml(&self, submission_id: i64) -> Result<Vec<u8>, CoreError> {
         match self.store.submission_xml(submission_id).await? {
             Some(SubmissionXml::Inline(xml)) => Ok(xml.into_bytes()),
+            Some(SubmissionXml::Sealed {
+                key_version,
+                sealed,
+                project_id,
+                form_id,
+                instance_id,
+            }) => {
+                self.open_xml(project_id, form_id, &instance_id, key_version, &sealed)
+                    .await
+            }
             Some(SubmissionXml::Blob { sha256 }) => self.blobs.read(&sha256).await.map_err(|e| {
                 CoreError::Store(StoreError::Unavailable(format!(
                     "submission XML blob {sha256}: {e}"

@@ -27,12 +27,14 @@ mod error;
 pub mod fill;
 pub mod forms;
 pub mod import;
+pub mod keyring;
 pub mod listing;
 pub mod mask;
 pub mod orgs;
 pub mod records;
 pub mod retention;
 mod secret;
+pub mod subjects;
 pub use secret::constant_time_eq;
 
 pub use access::{Principal, ProjectAccess, Via};
@@ -93,6 +95,9 @@ pub struct CoreSettings {
     /// Submissions per hour and per client address through public links (new drafts: four
     /// times as many).
     pub public_submissions_per_hour: i64,
+    /// The country calling code that completes phone numbers written without one (235 for
+    /// Chad), so that `66 12 34 56` and `+235 66 12 34 56` find the same person.
+    pub default_calling_code: Option<u16>,
 }
 
 impl Default for CoreSettings {
@@ -103,6 +108,7 @@ impl Default for CoreSettings {
             max_failures_per_address: 30,
             failure_window_secs: 15 * 60,
             public_submissions_per_hour: 60,
+            default_calling_code: None,
         }
     }
 }
@@ -119,6 +125,8 @@ pub struct Core {
     pub(crate) models: Arc<forms::ModelCache>,
     /// The key that signs the audit log (read from a file by the binary).
     pub(crate) audit_key: Arc<baraza_protect::chain::AuditKey>,
+    /// The master keys and the unwrapped data keys (encryption at rest).
+    pub(crate) keyring: Arc<keyring::Keyring>,
 }
 
 impl Core {
@@ -128,6 +136,7 @@ impl Core {
         clock: Arc<dyn Clock>,
         settings: CoreSettings,
         audit_key: Arc<baraza_protect::chain::AuditKey>,
+        keyring: Arc<keyring::Keyring>,
     ) -> Core {
         // Invariant: hashing a fresh random secret with default Argon2 parameters cannot fail.
         let dummy_hash = auth::hash_password(&secret::random_secret()).unwrap_or_default();
@@ -139,6 +148,7 @@ impl Core {
             dummy_hash: Arc::new(dummy_hash),
             models: Arc::default(),
             audit_key,
+            keyring,
         }
     }
 

@@ -173,6 +173,9 @@ impl SubmissionSource {
         if self.mask.covers(&field.path) {
             return Err(invalid("question", "filter.masked"));
         }
+        if self.mask.sealed(&field.path) {
+            return Err(invalid("question", "filter.sealed"));
+        }
         if field.kind.is_geo() {
             return Err(invalid("question", "filter.question_kind"));
         }
@@ -262,7 +265,9 @@ impl Core {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         for r in &mut rows {
-            source.mask.apply_in_place(&mut r.values_json)?;
+            source
+                .mask
+                .apply_in_place(&mut r.values_json, &r.instance_id)?;
         }
         let next = if more {
             rows.last().map(ListedSubmission::cursor)
@@ -316,7 +321,9 @@ impl Core {
             .find_submissions(source.form.id, query, after, limit.clamp(1, 10_000))
             .await?;
         for r in &mut rows {
-            source.mask.apply_in_place(&mut r.values_json)?;
+            source
+                .mask
+                .apply_in_place(&mut r.values_json, &r.instance_id)?;
         }
         Ok(rows)
     }

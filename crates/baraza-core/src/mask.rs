@@ -11,24 +11,38 @@
 
 use crate::access::ProjectAccess;
 use crate::{Core, CoreError};
+use baraza_protect::DataKey;
 use baraza_store::StoreError;
 use baraza_types::Permission;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-/// The questions (paths in the form model, `/data/group/name`, repeats without indexes) whose
-/// answers one reader does not see. Empty: nothing is masked.
+/// What one reader sees of a form's records: the questions (paths in the form model,
+/// `/data/group/name`, repeats without indexes) whose answers are hidden from them, or, for a
+/// reader who may see everything, the keys that open the answers sealed at rest
+/// ([`crate::keyring`]).
 #[derive(Debug, Clone, Default)]
 pub struct Mask {
     paths: Arc<HashSet<String>>,
+    /// The protected questions of every version of the form: sealed at rest.
+    sealed: Arc<HashSet<String>>,
+    opener: Option<Arc<Opener>>,
+}
+
+/// The form and the project's data keys, to open sealed answers.
+#[derive(Debug)]
+struct Opener {
+    form_id: i64,
+    keys: HashMap<i64, Arc<DataKey>>,
 }
 
 impl Mask {
-    /// A mask that hides nothing.
+    /// A mask that hides nothing and opens nothing.
     pub fn none() -> Mask {
         Mask::default()
     }
 
+    /// Whether this reader sees every answer.
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }
@@ -38,6 +52,12 @@ impl Mask {
         self.paths.contains(question_path)
     }
 
+    /// Whether answers to the question at this model path are sealed at rest (and so cannot be
+    /// filtered on by the database).
+    pub fn sealed(&self, question_path: &str) -> bool {
+        self.sealed.contains(question_path)
+    }
+
     /// The masked questions, sorted (for pages that mark masked columns).
     pub fn paths(&self) -> Vec<String> {
         let mut v: Vec<String> = self.paths.iter().cloned().collect();
@@ -45,32 +65,56 @@ impl Mask {
         v
     }
 
-    /// A record's stored typed values without the masked ones. The input is what ingestion
-    /// wrote (`baraza_publish::values`); its order is kept.
-    pub fn apply(&self, values_json: &str) -> Result<String, CoreError> {
+    /// A record's stored typed values as this reader sees them: without the masked ones, or
+    /// with the sealed ones opened. The input is what ingestion wrote
+    /// (`baraza_publish::values`, sealed by [`crate::keyring`]); its order is kept.
+    pub fn apply(&self, values_json: &str, instance_id: &str) -> Result<String, CoreError> {
         if self.is_empty() {
-            return Ok(values_json.to_owned());
+            let Some(opener) = &self.opener else {
+                return Ok(values_json.to_owned());
+            };
+            if !values_json.contains("\"sealed\"") {
+                return Ok(values_json.to_owned());
+            }
+            let mut values = parse(values_json)?;
+            crate::keyring::open_values(&opener.keys, opener.form_id, instance_id, &mut values)?;
+            return serde_json::to_string(&values)
+                .map_err(|e| StoreError::Corrupt(e.to_string()).into());
         }
-        let values: Vec<serde_json::Value> = serde_json::from_str(values_json)
-            .map_err(|e| StoreError::Corrupt(format!("stored values: {e}")))?;
+        let values = parse(values_json)?;
         let kept: Vec<&serde_json::Value> = values
             .iter()
             .filter(|v| {
-                v.get("path")
-                    .and_then(|p| p.as_str())
-                    .is_none_or(|p| !self.covers(&model_path(p)))
+                let sealed = v
+                    .get("value")
+                    .and_then(|v| v.get("type"))
+                    .and_then(|t| t.as_str())
+                    == Some("sealed");
+                !sealed
+                    && v.get("path")
+                        .and_then(|p| p.as_str())
+                        .is_none_or(|p| !self.covers(&model_path(p)))
             })
             .collect();
         serde_json::to_string(&kept).map_err(|e| StoreError::Corrupt(e.to_string()).into())
     }
 
-    /// Masks `values_json` in place.
-    pub fn apply_in_place(&self, values_json: &mut String) -> Result<(), CoreError> {
-        if !self.is_empty() {
-            *values_json = self.apply(values_json)?;
+    /// Applies the mask to `values_json` in place.
+    pub fn apply_in_place(
+        &self,
+        values_json: &mut String,
+        instance_id: &str,
+    ) -> Result<(), CoreError> {
+        if !self.is_empty() || self.opener.is_some() {
+            *values_json = self.apply(values_json, instance_id)?;
         }
         Ok(())
     }
+}
+
+fn parse(values_json: &str) -> Result<Vec<serde_json::Value>, CoreError> {
+    serde_json::from_str(values_json)
+        .map_err(|e| StoreError::Corrupt(format!("stored values: {e}")).into())
 }
 
 /// The model path of an instance path: repeat indexes dropped (`/data/m[2]/name` →
@@ -107,20 +151,36 @@ impl Core {
         Ok(class)
     }
 
-    /// The mask of `access` for the form with this id: empty for readers who may see personal
-    /// data, otherwise the protected questions of every version of the form.
+    /// The mask of `access` for the form with this id: for readers who may see personal data,
+    /// the keys that open sealed answers; for the others, the protected questions of every
+    /// version of the form, hidden.
     pub async fn mask_for(&self, access: &ProjectAccess, form_id: i64) -> Result<Mask, CoreError> {
-        if access.can(Permission::ViewPersonal) {
-            return Ok(Mask::none());
-        }
-        let mut paths = HashSet::new();
-        // Ids, then models from the cache: this runs on every read of an analyst.
+        let mut sealed = HashSet::new();
+        // Ids, then models from the cache: this runs on every read.
         for version in self.store.form_version_ids(form_id).await? {
             let model = self.form_model(version).await?;
-            paths.extend(model.protected_paths());
+            sealed.extend(model.protected_paths());
         }
+        let sealed = Arc::new(sealed);
+        if !access.can(Permission::ViewPersonal) {
+            return Ok(Mask {
+                paths: sealed.clone(),
+                sealed,
+                opener: None,
+            });
+        }
+        let opener = if sealed.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Opener {
+                form_id,
+                keys: self.data_keys(access.project.id.0).await?,
+            }))
+        };
         Ok(Mask {
-            paths: Arc::new(paths),
+            paths: Arc::default(),
+            sealed,
+            opener,
         })
     }
 }
@@ -133,9 +193,10 @@ mod tests {
     fn masked_values_are_removed_and_the_rest_kept_in_order() {
         let mask = Mask {
             paths: Arc::new(["/data/phone".to_owned(), "/data/m/name".to_owned()].into()),
+            ..Mask::default()
         };
         let stored = r#"[{"path":"/data/phone","question":"/data/phone","value":{"type":"string","value":"+23566123456"}},{"path":"/data/age","question":"/data/age","value":{"type":"int","value":31}},{"path":"/data/m[1]/name","question":"/data/m/name","repeat":"/data/m[1]","value":{"type":"string","value":"Fatimé"}},{"path":"/data/m[1]/age","question":"/data/m/age","repeat":"/data/m[1]","value":{"type":"int","value":4}}]"#;
-        let out = mask.apply(stored).unwrap();
+        let out = mask.apply(stored, "uuid:1").unwrap();
         assert!(
             !out.contains("23566123456") && !out.contains("Fatimé"),
             "{out}"
@@ -143,8 +204,8 @@ mod tests {
         let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
         let paths: Vec<&str> = v.iter().map(|x| x["path"].as_str().unwrap()).collect();
         assert_eq!(paths, ["/data/age", "/data/m[1]/age"]);
-        assert_eq!(Mask::none().apply(stored).unwrap(), stored);
-        assert!(mask.apply("not json").is_err());
+        assert_eq!(Mask::none().apply(stored, "uuid:1").unwrap(), stored);
+        assert!(mask.apply("not json", "uuid:1").is_err());
         assert_eq!(model_path("/data/a[12]/b[1]/c"), "/data/a/b/c");
     }
 }

@@ -63,11 +63,19 @@ pub struct NewSubmission {
     pub form_version_id: i64,
     pub instance_id: String,
     pub deprecated_id: Option<String>,
-    /// The XML exactly as received (it was checked to be UTF-8 when parsed).
+    /// The XML exactly as received (it was checked to be UTF-8 when parsed), or, when
+    /// `key_version` is set, the sealed XML in base64.
     pub xml: String,
-    /// SHA-256 of the XML, hex: a replay is recognised by it.
+    /// SHA-256 of the XML as received, hex: a replay is recognised by it.
     pub xml_sha256: String,
+    /// Length of the XML as received, in bytes.
+    pub xml_size: i64,
+    /// The typed answers; answers to protected questions sealed when `key_version` is set.
     pub values_json: String,
+    /// The project data key that sealed this submission; `None`: stored in clear.
+    pub key_version: Option<i64>,
+    /// Blind indexes of the answers that identify a person.
+    pub subjects: Vec<SubjectToken>,
     pub app_user_id: Option<i64>,
     pub user_id: Option<UserId>,
     pub received_at: i64,
@@ -75,6 +83,14 @@ pub struct NewSubmission {
     pub attachments: Vec<String>,
     /// The files received with it; those it does not name are ignored.
     pub files: Vec<ReceivedFile>,
+}
+
+/// A blind index of one answer (`baraza_protect::blind`), for finding a person's records.
+#[derive(Debug, Clone)]
+pub struct SubjectToken {
+    /// The answer's instance path.
+    pub path: String,
+    pub token: String,
 }
 
 /// What storing a submission did.
@@ -100,6 +116,15 @@ pub enum SubmissionXml {
     /// In the content-addressed blob with this digest (submissions stored before the XML moved
     /// into the database).
     Blob { sha256: String },
+    /// Sealed under the project's data key of this version, in base64 as stored, for the place
+    /// its project, form and instanceID name.
+    Sealed {
+        key_version: i64,
+        sealed: String,
+        project_id: i64,
+        form_id: i64,
+        instance_id: String,
+    },
 }
 
 /// What the writers of this store have done since it was opened.
@@ -252,8 +277,8 @@ async fn store_batch<'a>(
 }
 
 const INSERT: &str = "INSERT INTO submissions (form_id, form_version_id, instance_id, root_instance_id, deprecated_id, is_current,
-                                         xml_sha256, xml_size, xml, values_json, app_user_id, user_id, received_at)
-                      VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12)
+                                         xml_sha256, xml_size, xml, values_json, app_user_id, user_id, received_at, key_version)
+                      VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12, $13)
                       ON CONFLICT (form_id, instance_id) DO NOTHING RETURNING id";
 
 /// Inserts the record; `None` when its instanceID is already stored.
@@ -270,12 +295,13 @@ async fn insert(
             .bind(root)
             .bind(s.deprecated_id.as_deref())
             .bind(s.xml_sha256.as_str())
-            .bind(s.xml.len() as i64)
+            .bind(s.xml_size)
             .bind(s.xml.as_str())
             .bind(s.values_json.as_str())
             .bind(s.app_user_id)
             .bind(s.user_id.map(|u| u.0))
-            .bind(s.received_at),
+            .bind(s.received_at)
+            .bind(s.key_version),
     )
     .await?
     .map(|r| r.get::<i64>("id"))
@@ -333,6 +359,19 @@ async fn created(
             )
             .bind(id)
             .bind(name.as_str()),
+        )
+        .await?;
+    }
+    for subject in &s.subjects {
+        c.execute(
+            q(
+                "INSERT INTO subject_index (submission_id, project_id, token, path)
+               SELECT $1, project_id, $2, $3 FROM forms WHERE id = $4",
+            )
+            .bind(id)
+            .bind(subject.token.as_str())
+            .bind(subject.path.as_str())
+            .bind(s.form_id),
         )
         .await?;
     }
@@ -446,14 +485,26 @@ impl crate::Store {
             .pools
             .fetch_optional(
                 crate::db::Mode::Read,
-                q("SELECT xml, xml_sha256 FROM submissions WHERE id = $1").bind(submission_id),
+                q("SELECT s.xml, s.xml_sha256, s.key_version, s.form_id, s.instance_id, f.project_id
+                   FROM submissions s JOIN forms f ON f.id = s.form_id WHERE s.id = $1")
+                .bind(submission_id),
             )
             .await?
         else {
             return Ok(None);
         };
+        let key_version: Option<i64> = r.get("key_version")?;
         Ok(Some(match r.get::<Option<String>>("xml")? {
-            Some(xml) => SubmissionXml::Inline(xml),
+            Some(text) => match key_version {
+                Some(key_version) => SubmissionXml::Sealed {
+                    key_version,
+                    sealed: text,
+                    project_id: r.get("project_id")?,
+                    form_id: r.get("form_id")?,
+                    instance_id: r.get("instance_id")?,
+                },
+                None => SubmissionXml::Inline(text),
+            },
             None => SubmissionXml::Blob {
                 sha256: r.get("xml_sha256")?,
             },

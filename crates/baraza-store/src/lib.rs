@@ -23,6 +23,7 @@ mod db;
 mod fill;
 mod forms;
 mod ingest;
+mod keys;
 mod listing;
 mod models;
 mod retention;
@@ -35,8 +36,9 @@ pub use central::*;
 pub use fill::*;
 pub use forms::*;
 pub use ingest::{
-    IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubmissionXml, MAX_BATCH,
+    IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubjectToken, SubmissionXml, MAX_BATCH,
 };
+pub use keys::{StoredKey, SubjectHit};
 pub use listing::*;
 pub use models::*;
 pub use retention::{Destroyed, FormPurpose, RetentionRule};

@@ -56,8 +56,11 @@ fn sub(form: i64, version: i64, id: &str, body: &str, dep: Option<&str>) -> NewS
         deprecated_id: dep.map(str::to_owned),
         // Any digest that differs when the bytes differ will do for the store.
         xml_sha256: format!("{:064x}", fnv(&xml)),
+        xml_size: xml.len() as i64,
         xml,
         values_json: "[]".into(),
+        key_version: None,
+        subjects: Vec::new(),
         app_user_id: None,
         user_id: None,
         received_at: 2,

@@ -4,8 +4,10 @@ use crate::config::Settings;
 use anyhow::{Context, Result};
 use axum::Router;
 use baraza_core::audit::{Actor, Target};
+use baraza_core::keyring::Keyring;
 use baraza_core::{Clock, Core, CoreSettings, SystemClock};
 use baraza_protect::chain::AuditKey;
+use baraza_protect::MasterKey;
 use baraza_store::{Store, StoreOptions};
 use baraza_web::{AppState, WebSettings};
 use std::future::Future;
@@ -110,9 +112,64 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// The core over an open store: blobs, the audit key, the settings.
+/// Reads a master key file.
+fn read_master_key(path: &std::path::Path) -> Result<MasterKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+    MasterKey::parse(&text).with_context(|| format!("the master key file {}", path.display()))
+}
+
+/// The master keys (encryption at rest): `master_key` if set, else the key file, created at
+/// first start while the database holds no data key (a missing file later means a lost key,
+/// which must not silently start over with a new one); and the previous master key during a
+/// rotation. Returns the keyring and whether the key file was created.
+pub async fn keyring(settings: &Settings, store: &Store) -> Result<(Keyring, bool)> {
+    let (current, created) = if let Some(text) = &settings.master_key {
+        (
+            MasterKey::parse(text).context("master_key (BARAZA_MASTER_KEY)")?,
+            false,
+        )
+    } else {
+        let path = &settings.master_key_file;
+        if path.exists() {
+            (read_master_key(path)?, false)
+        } else {
+            let stored = store
+                .all_project_keys()
+                .await
+                .context("reading the data keys")?;
+            if let Some(k) = stored.first() {
+                let fp = baraza_protect::WrappedKey::from_text(&k.wrapped)
+                    .map(|w| w.master_fingerprint())
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "the master key file {} is missing, and this database holds {} data key(s) wrapped by the master key with fingerprint {fp}: put that key file back (from where you keep it apart from backups), or give it as BARAZA_MASTER_KEY",
+                    path.display(),
+                    stored.len()
+                );
+            }
+            let mut secret = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+            let key = MasterKey::from_bytes(secret);
+            write_private(path, hex::encode(secret).as_bytes())
+                .with_context(|| format!("cannot create the master key file {}", path.display()))?;
+            secret.fill(0);
+            tracing::info!(file = %path.display(), fingerprint = %key.fingerprint(), "created the master key");
+            (key, true)
+        }
+    };
+    let previous = match &settings.previous_master_key_file {
+        Some(path) => vec![read_master_key(path)?],
+        None => Vec::new(),
+    };
+    Ok((Keyring::new(current, previous), created))
+}
+
+/// The core over an open store: blobs, the audit key, the master keys, the settings. Refuses
+/// to start when a project's data key does not open with the master keys given.
 pub async fn build_core(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -> Result<Core> {
     let (key, created) = audit_key(settings, &store).await?;
+    let (keyring, master_created) = keyring(settings, &store).await?;
     let public = key.public_hex();
     let core = Core::new(
         store,
@@ -120,7 +177,21 @@ pub async fn build_core(settings: &Settings, store: Store, clock: Arc<dyn Clock>
         clock,
         core_settings(settings),
         key,
+        Arc::new(keyring),
     );
+    core.check_data_keys()
+        .await
+        .context("the master key does not open this database's data keys")?;
+    if master_created {
+        core.audit(
+            Actor::System,
+            "keys.master_created",
+            &Target::none(),
+            serde_json::json!({ "fingerprint": core.keyring().current().fingerprint() }),
+        )
+        .await
+        .context("recording the new master key")?;
+    }
     if created {
         core.audit(
             Actor::System,
@@ -141,6 +212,7 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         max_failures_per_address: settings.login_max_failures_per_address,
         failure_window_secs: settings.login_failure_window_minutes * 60,
         public_submissions_per_hour: settings.public_form_submissions_per_hour,
+        default_calling_code: settings.default_calling_code,
     }
 }
 

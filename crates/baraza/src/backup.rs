@@ -30,7 +30,8 @@
 //!   one open transaction, blobs in the blob store's temporary directory), checks every digest
 //!   and row count against the manifest, and only then replaces the database: a wrong
 //!   passphrase, a damaged, truncated or foreign archive leaves the target as it was.
-//! * The audit log's signing key is not in the archive (see docs/backup.md).
+//! * The audit log's signing key and the master key are not in the archive (see
+//!   docs/backup.md): the data keys inside it are wrapped by the master key.
 
 use crate::app::open_store;
 use crate::config::Settings;
@@ -49,6 +50,7 @@ const CHUNK: usize = 64 * 1024;
 /// The JSON members are read into memory: bound them.
 const MAX_JSON: u64 = 64 * 1024 * 1024;
 const SQLITE_MEMBER: &str = "database/baraza.sqlite";
+const MASTER_KEY_NOTE: &str = "not included: the master key (master_key_file or BARAZA_MASTER_KEY) that wraps the projects' data keys is kept apart from backups; without it the encrypted answers cannot be read";
 const AUDIT_KEY_NOTE: &str = "not included: the audit log's signing key (audit_key_file) is kept apart from backups; restore it separately";
 
 /// How the archive is encrypted, or decrypted.
@@ -350,6 +352,8 @@ pub struct Manifest {
     pub blobs: BlobTotals,
     pub members: Vec<MemberSum>,
     pub audit_key: String,
+    #[serde(default)]
+    pub master_key: String,
 }
 
 fn rows(counts: &[TableCount]) -> Vec<TableRows> {
@@ -568,6 +572,7 @@ async fn write_backup(
         blobs,
         members: w.sums.clone(),
         audit_key: AUDIT_KEY_NOTE.to_owned(),
+        master_key: MASTER_KEY_NOTE.to_owned(),
     };
     w.member_bytes("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
     let age_out = w.finish()?;

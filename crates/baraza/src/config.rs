@@ -35,6 +35,10 @@ pub const KEYS: &[Key] = &[
     Key { name: "login_failure_window_minutes", default: "15", secret: false, doc: "The throttling window." },
     Key { name: "public_form_submissions_per_hour", default: "60", secret: false, doc: "Submissions per hour from one client address through forms' public links (new drafts: four times as many). Many phones can share one address behind a mobile operator's NAT: keep it generous." },
     Key { name: "audit_key_file", default: "<data_dir>/audit.key", secret: false, doc: "The file of the key that signs the audit log (created at first start, readable by Baraza only). Instances sharing a PostgreSQL database must share this file. Keep a copy apart from the database's backups: whoever holds both could rewrite the log." },
+    Key { name: "master_key", default: "", secret: true, doc: "The master key that wraps the projects' data keys (encryption at rest): 64 hex digits or base64 of 32 bytes. Usually given as BARAZA_MASTER_KEY or BARAZA_MASTER_KEY_FILE; when empty, master_key_file is read. Never stored in the database nor in backups." },
+    Key { name: "master_key_file", default: "<data_dir>/master.key", secret: false, doc: "The file of the master key, used when master_key is empty; created at first start (readable by Baraza only) while the database holds no data key. Instances sharing a PostgreSQL database must share it. Keep a copy apart from backups: without it, encrypted answers cannot be read." },
+    Key { name: "previous_master_key_file", default: "", secret: false, doc: "During a master-key rotation, the file of the previous master key: data keys it wrapped still open until `baraza keys rotate` rewraps them. See docs/protection.md." },
+    Key { name: "default_calling_code", default: "", secret: false, doc: "Country calling code (e.g. 235 for Chad) that completes phone numbers written without one, so that a person's records are found by their number however it was typed. Empty: numbers are compared as written." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -83,6 +87,11 @@ pub struct Settings {
     pub login_failure_window_minutes: i64,
     pub public_form_submissions_per_hour: i64,
     pub audit_key_file: PathBuf,
+    /// The master key given directly (in clear: never print it).
+    pub master_key: Option<String>,
+    pub master_key_file: PathBuf,
+    pub previous_master_key_file: Option<PathBuf>,
+    pub default_calling_code: Option<u16>,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -152,6 +161,11 @@ impl Settings {
             let file = dir.join("audit.key").display().to_string();
             values.insert("audit_key_file", (file, Source::Default));
         }
+        if values["master_key_file"].1 == Source::Default {
+            let dir = PathBuf::from(values["data_dir"].0.trim());
+            let file = dir.join("master.key").display().to_string();
+            values.insert("master_key_file", (file, Source::Default));
+        }
         let get = |name: &str| values[name].0.clone();
         let err = |name: &str, what: &str| {
             let (v, src) = &values[name];
@@ -209,6 +223,18 @@ impl Settings {
             "json" => LogFormat::Json,
             _ => return Err(err("log_format", "must be text or json")),
         };
+        let default_calling_code = match get("default_calling_code").trim().trim_start_matches('+')
+        {
+            "" => None,
+            code => Some(
+                code.parse::<u16>()
+                    .ok()
+                    .filter(|c| (1..=999).contains(c))
+                    .ok_or_else(|| {
+                        err("default_calling_code", "must be 1 to 3 digits, e.g. 235")
+                    })?,
+            ),
+        };
         Ok(Settings {
             listen,
             data_dir,
@@ -229,6 +255,12 @@ impl Settings {
                 1_000_000,
             )?,
             audit_key_file: PathBuf::from(get("audit_key_file").trim()),
+            master_key: Some(get("master_key").trim().to_owned()).filter(|s| !s.is_empty()),
+            master_key_file: PathBuf::from(get("master_key_file").trim()),
+            previous_master_key_file: Some(get("previous_master_key_file").trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            default_calling_code,
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

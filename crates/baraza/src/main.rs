@@ -616,6 +616,10 @@ async fn main() -> Result<()> {
                 "NOT in the archive: the audit log's signing key ({}). Keep a copy of it apart from the backups; a restore needs it",
                 settings.audit_key_file.display()
             );
+            println!(
+                "NOT in the archive: the master key ({}). Keep a copy of it apart from the backups; without it the encrypted answers in the archive cannot be read",
+                master_key_place(&settings)
+            );
         }
         Command::Restore {
             file,
@@ -655,6 +659,10 @@ async fn main() -> Result<()> {
             println!(
                 "the audit log's signing key is not in the archive: put the original key file at {} before starting the server",
                 settings.audit_key_file.display()
+            );
+            println!(
+                "the master key is not in the archive: put the original master key at {} before starting the server",
+                master_key_place(&settings)
             );
         }
         Command::Config {
@@ -699,4 +707,13 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where the master key comes from, for messages.
+fn master_key_place(settings: &Settings) -> String {
+    if settings.master_key.is_some() {
+        "BARAZA_MASTER_KEY (master_key)".to_owned()
+    } else {
+        settings.master_key_file.display().to_string()
+    }
 }

@@ -345,6 +345,7 @@ async fn round_trip(backend: Backend) {
     .await;
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("signing key is not in the archive"));
+    assert!(text(&o).contains("master key is not in the archive"));
 
     let source = dump(backend, &source_url).await;
     let restored = dump(backend, &target.url).await;
@@ -363,6 +364,19 @@ async fn round_trip(backend: Backend) {
 
     // With the original audit key, the log verifies and the server starts.
     std::fs::copy(app.data_dir.join("audit.key"), target_dir.join("audit.key")).unwrap();
+    // Without the master key, the server refuses to start rather than make a new one.
+    let o = run(s(&["audit", "verify"]), &target_dir, &target.url, vec![]).await;
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("master key file") && text(&o).contains("is missing"),
+        "{}",
+        text(&o)
+    );
+    std::fs::copy(
+        app.data_dir.join("master.key"),
+        target_dir.join("master.key"),
+    )
+    .unwrap();
     let o = run(s(&["audit", "verify"]), &target_dir, &target.url, vec![]).await;
     assert!(o.status.success(), "{}", text(&o));
     serves(&target_dir, &target.url).await;

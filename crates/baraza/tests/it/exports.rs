@@ -145,13 +145,22 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.clock.advance(60);
     }
     // Two records reviewed on day 3 (stored in bulk, as a benchmark or an import would).
-    let a_values = store
+    let a_sealed = store
         .submission(form.id, A)
         .await
         .unwrap()
         .unwrap()
         .values_json;
-    // Copies of A under their own instanceID.
+    // Copies of A under their own instanceID, in clear: its sealed answers are bound to A and
+    // would not open under another instanceID.
+    let a_values = app
+        .core
+        .mask_for(&access, form.id)
+        .await
+        .unwrap()
+        .apply(&a_sealed, A)
+        .unwrap();
+    assert!(a_sealed.contains("\"sealed\"") && !a_values.contains("\"sealed\""));
     let copies: Vec<(&str, &str, String)> = [(APPROVED, "approved"), (REJECTED, "rejected")]
         .iter()
         .map(|(id, state)| (*id, *state, a_values.replace(A, id)))

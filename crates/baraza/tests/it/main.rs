@@ -10,6 +10,7 @@ mod collect;
 mod common;
 mod conversation;
 mod digest;
+mod encryption;
 mod exports;
 mod fuzz;
 mod import;

@@ -1,19 +1,21 @@
 //! Retention and verified destruction: records past their form's period are destroyed with
 //! their files, a certificate goes to the audit log, and — on SQLite — no byte of them is left in
-//! any file of the database or the data directory.
+//! any file of the database or the data directory. (The sentinel is written both in a personal
+//! answer, sealed at rest, and in an ordinary one, stored in clear, so that the scan has clear
+//! bytes to look for.)
 
 use crate::common::*;
 use baraza_core::forms::{IncomingFile, Submitter};
 use baraza_store::Backend;
 use reqwest::StatusCode;
 
-const FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom | Nom |\n| | image | photo | Photo |\n| | integer | age | Âge |\n| settings | | |\n| | form_id | version |\n| | temoins | 1 |\n";
+const FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom | Nom |\n| | text | village | Village |\n| | image | photo | Photo |\n| | integer | age | Âge |\n| settings | | |\n| | form_id | version |\n| | temoins | 1 |\n";
 const SENTINEL: &str = "SENTINEL-TEMOIN-4471";
 const PHOTO: &[u8] = b"\xff\xd8\xff\xe0 SENTINEL-PHOTO-BYTES-9902 \xff\xd9";
 
 fn xml(instance: &str, name: &str) -> String {
     format!(
-        "<data id=\"temoins\" version=\"1\"><nom>{name}</nom><photo>photo.jpg</photo><age>41</age><meta><instanceID>{instance}</instanceID></meta></data>"
+        "<data id=\"temoins\" version=\"1\"><nom>{name}</nom><village>{name}</village><photo>photo.jpg</photo><age>41</age><meta><instanceID>{instance}</instanceID></meta></data>"
     )
 }
 

@@ -1,0 +1,305 @@
+//! Encryption at rest: answers to personal and sensitive questions, and the XML that holds
+//! them, are stored sealed under the project's data key (no file of the data directory holds
+//! them in clear); managers read them in clear, analysts never; a person's records are found by
+//! the blind index however their phone number or name was typed; a sealed answer moved or
+//! altered does not open; a server given another master key refuses to start.
+
+use crate::common::*;
+use baraza_core::forms::Submitter;
+use baraza_store::Backend;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom_complet | Nom complet |\n| | text | telephone | Téléphone |\n| | text | commentaire | Commentaire |\n| settings | | |\n| | form_id | version |\n| | contacts | 1 |\n";
+const NAME: &str = "Fatimé SENTINEL-NOM-7731";
+const PHONE: &str = "066 77 31 90";
+const NOTE: &str = "CLEAR-NOTE-5120";
+
+fn xml(instance: &str, name: &str, phone: &str, note: &str) -> String {
+    format!(
+        "<data id=\"contacts\" version=\"1\"><nom_complet>{name}</nom_complet><telephone>{phone}</telephone><commentaire>{note}</commentaire><meta><instanceID>{instance}</instanceID></meta></data>"
+    )
+}
+
+/// Files under the data directory and (SQLite) the database's directory holding `needle`.
+fn traces(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut dirs = vec![app.data_dir.clone()];
+    if app.backend == Backend::Sqlite {
+        let url = &app.db.as_ref().unwrap().url;
+        let db_file = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
+        dirs.push(db_file.parent().unwrap().to_path_buf());
+    }
+    let mut found = Vec::new();
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(p.display().to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The form `contacts` published in the demo's private project, and two records.
+async fn contacts(app: &TestApp) {
+    let core = &app.core;
+    let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+    let principal = core.cli_principal(amina.id).await.unwrap();
+    let access = core
+        .project_access(
+            &principal,
+            baraza::demo::ORG_SLUG,
+            baraza::demo::PRIVATE_PROJECT,
+        )
+        .await
+        .unwrap();
+    core.upload_form(&access, &principal, "contacts.md", FORM.as_bytes())
+        .await
+        .expect("form");
+    core.set_form_state(&access, "contacts", baraza_store::FormState::Published)
+        .await
+        .unwrap();
+    for (id, name, phone, note) in [
+        ("uuid:contact-a", NAME, PHONE, NOTE),
+        (
+            "uuid:contact-b",
+            "Idriss Abakar",
+            "+235 99 00 11 22",
+            "autre",
+        ),
+    ] {
+        core.ingest_submission(
+            access.project.id,
+            Submitter::User(amina.id),
+            xml(id, name, phone, note).as_bytes(),
+            &[],
+        )
+        .await
+        .expect("record");
+    }
+}
+
+async fn search(app: &TestApp, c: &reqwest::Client, value: &str) -> (StatusCode, Value) {
+    let url = format!("{}/subjects", private_project());
+    let token = csrf(app, c, &url).await;
+    let res = c
+        .post(app.url(&format!("{url}.json")))
+        .form(&[("_csrf", token.as_str()), ("value", value)])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn instances(found: &Value) -> Vec<String> {
+    found["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["instance_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn personal_answers_are_sealed_at_rest_and_found_by_the_blind_index() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("default_calling_code", "235")]).await;
+        contacts(&app).await;
+        if backend == Backend::Sqlite {
+            // The ordinary answer is there in clear (so the scan works)…
+            assert!(
+                !traces(&app, NOTE).is_empty(),
+                "the scan finds clear answers"
+            );
+            // …the name is in no file, in the answers nor in the XML.
+            assert_eq!(traces(&app, "SENTINEL-NOM-7731"), Vec::<String>::new());
+            assert_eq!(traces(&app, "77 31 90"), Vec::<String>::new());
+        }
+
+        // The manager reads the record in clear; the analyst does not.
+        let record = format!(
+            "{}/forms/contacts/submissions/uuid:contact-a",
+            private_project()
+        );
+        let claire = signed_in(&app, CLAIRE).await;
+        let page = claire
+            .get(app.url(&format!("{record}.json")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("SENTINEL-NOM-7731") && page.contains(NOTE),
+            "{page}"
+        );
+        let idriss = signed_in(&app, IDRISS).await;
+        let page = idriss
+            .get(app.url(&format!("{record}.json")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("SENTINEL-NOM-7731") && page.contains(NOTE),
+            "{page}"
+        );
+
+        // The phone number however it is typed, the name in any order and without accents.
+        for value in [
+            "66773190",
+            "+235 66 77 31 90",
+            "00235-66-77-31-90",
+            "sentinel-nom-7731 FATIME",
+        ] {
+            let (status, found) = search(&app, &claire, value).await;
+            assert_eq!(status, StatusCode::OK, "{value}");
+            assert_eq!(instances(&found), ["uuid:contact-a"], "{value}: {found}");
+        }
+        let (_, found) = search(&app, &claire, "99 00 11 22").await;
+        assert_eq!(instances(&found), ["uuid:contact-b"]);
+        let (_, found) = search(&app, &claire, "66 00 00 00").await;
+        assert_eq!(instances(&found), Vec::<String>::new());
+        // Bad input is named; analysts and viewers may not search.
+        let (status, body) = search(&app, &claire, "  ").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("value"));
+        for who in [IDRISS, MOUSSA] {
+            let c = signed_in(&app, who).await;
+            let (status, _) = search(&app, &c, PHONE).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        }
+        // The audit log has the searches, never the values searched for.
+        let audit = claire
+            .get(app.url(&format!("{}/audit.json", private_project())))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(audit.contains("subject.search"));
+        assert!(!audit.contains("66773190") && !audit.contains("77 31 90"));
+
+        // Filters cannot read sealed answers: refused with the reason, even for the manager.
+        let res = claire
+            .get(app.url(&format!(
+                "{}/forms/contacts/submissions.json?question=telephone&value=1",
+                private_project()
+            )))
+            .send()
+            .await
+            .unwrap();
+        let (status, _, message) = error_code(res).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            message.contains("encrypted") || message.contains("chiffrées"),
+            "{message}"
+        );
+        app.stop().await;
+    }
+}
+
+/// Moves B's sealed name into A's row, as someone with write access to the database could.
+async fn swap_sealed_answer(app: &TestApp) {
+    use sqlx::Connection;
+    let url = &app.db.as_ref().unwrap().url;
+    let sql_read = "SELECT values_json FROM submissions WHERE instance_id = 'uuid:contact-b'";
+    let sql_write = "UPDATE submissions SET values_json = $1 WHERE instance_id = 'uuid:contact-a'";
+    let b: String = match app.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql_read)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql_read)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    };
+    let b = b.replace("contact-b", "contact-a");
+    match app.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sql_write)
+                .bind(b)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql_write)
+                .bind(b)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_moved_sealed_answer_does_not_open_and_a_wrong_master_key_stops_the_server() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        contacts(&app).await;
+        swap_sealed_answer(&app).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let res = claire
+            .get(app.url(&format!(
+                "{}/forms/contacts/submissions/uuid:contact-a.json",
+                private_project()
+            )))
+            .send()
+            .await
+            .unwrap();
+        // An error with a request id; not B's name under A's record.
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("Idriss Abakar"), "{body}");
+
+        // Another master key: the server names the fingerprints and does not start.
+        let settings = baraza::config::Settings::load(
+            &baraza::config::Overrides {
+                config: None,
+                values: vec![
+                    ("data_dir", app.data_dir.display().to_string()),
+                    ("database_url", app.db.as_ref().unwrap().url.clone()),
+                    ("master_key", "11".repeat(32)),
+                ],
+                defaults: vec![],
+            },
+            &|_| None,
+        )
+        .unwrap();
+        let store = baraza::app::open_store(&settings).await.unwrap();
+        let err = baraza::app::build_core(
+            &settings,
+            store,
+            std::sync::Arc::new(baraza_core::SystemClock),
+        )
+        .await
+        .err()
+        .expect("refused");
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("master key") && message.contains("wrapped by master key"),
+            "{message}"
+        );
+        app.stop().await;
+    }
+}
