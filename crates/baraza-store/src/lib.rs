@@ -25,6 +25,7 @@ mod forms;
 mod ingest;
 mod listing;
 mod models;
+mod registers;
 mod retention;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
@@ -39,6 +40,10 @@ pub use ingest::{
 };
 pub use listing::*;
 pub use models::*;
+pub use registers::{
+    Agreement, AgreementFields, DpiaAnswer, Incident, IncidentFields, NewRegisterEvent, Register,
+    RegisterEvent,
+};
 pub use retention::{Destroyed, FormPurpose, RetentionRule};
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
