@@ -18,6 +18,7 @@ mod masking;
 mod pages;
 mod processes;
 mod records;
+mod registers;
 mod retention;
 mod tokens;
 mod webform;
