@@ -394,6 +394,33 @@ impl Core {
         })
     }
 
+    /// Notes a successful verification of the whole log (when, how many entries, the anchor),
+    /// in its own table and in the log itself: the impact assessment says when the log was last
+    /// checked.
+    pub async fn note_audit_verified(
+        &self,
+        principal: &Principal,
+        v: &AuditVerified,
+    ) -> Result<(), CoreError> {
+        let anchor = v.anchor.clone().unwrap_or_default();
+        self.store
+            .add_audit_verification(
+                self.now(),
+                v.entries as i64,
+                &anchor,
+                principal.user().map(|u| u.id.0),
+            )
+            .await?;
+        self.audit(
+            Actor::of(principal),
+            "audit.verified",
+            &Target::none(),
+            serde_json::json!({ "entries": v.entries, "anchor": anchor }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A project's audit entries, newest first, for its managers.
     pub async fn project_audit(
         &self,

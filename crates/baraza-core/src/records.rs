@@ -1,8 +1,9 @@
 //! The record of processing activities (GDPR art. 30), generated from what Baraza knows and kept
 //! current by construction: each form's purpose, lawful basis and data subjects (said by its
 //! managers), the categories of data (from the fields' sensitivity in the XLSForm), who receives
-//! the data in clear and who sees it masked (from the project's roles), the retention period, and
-//! the security measures in force.
+//! the data in clear and who sees it masked (from the project's roles), which organisations
+//! receive data under an agreement in force (from the data-sharing register), the retention
+//! period, and the security measures in force.
 
 use crate::access::ProjectAccess;
 use crate::audit::{Actor, Target};
@@ -67,6 +68,19 @@ pub struct Recipient {
     pub in_clear: bool,
 }
 
+/// An organisation receiving data under an agreement in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedWith {
+    pub agreement: i64,
+    pub recipient: String,
+    pub purpose: String,
+    pub levels: Vec<String>,
+    pub aggregated_only: bool,
+    pub outside_country: bool,
+    pub safeguard: String,
+    pub ends_on: Option<i64>,
+}
+
 /// The project's record of processing.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordOfProcessing {
@@ -77,6 +91,8 @@ pub struct RecordOfProcessing {
     pub sensitivity: Option<Sensitivity>,
     pub forms: Vec<FormRecord>,
     pub recipients: Vec<Recipient>,
+    /// Organisations receiving data under an agreement in force (the data-sharing register).
+    pub shared_with: Vec<SharedWith>,
     /// Codes of the security measures in force (their texts are in the catalogues).
     pub measures: Vec<&'static str>,
     /// What the record cannot say yet (each a code with a text in the catalogues).
@@ -221,6 +237,22 @@ impl Core {
         }
         recipients.sort_by(|a, b| b.role.cmp(&a.role).then(a.name.cmp(&b.name)));
         let sensitivity = forms.iter().map(|f| f.sensitivity).max();
+        let shared_with = self
+            .agreements(access)
+            .await?
+            .into_iter()
+            .filter(|a| a.active)
+            .map(|a| SharedWith {
+                agreement: a.agreement.id,
+                recipient: a.agreement.fields.recipient,
+                purpose: a.agreement.fields.purpose,
+                levels: a.agreement.fields.levels,
+                aggregated_only: a.agreement.fields.aggregated_only,
+                outside_country: a.agreement.fields.outside_country,
+                safeguard: a.agreement.fields.safeguard,
+                ends_on: a.agreement.fields.ends_on,
+            })
+            .collect();
         Ok(RecordOfProcessing {
             generated_at: self.now(),
             controller: access.org.name.clone(),
@@ -228,6 +260,7 @@ impl Core {
             sensitivity,
             forms,
             recipients,
+            shared_with,
             measures: vec![
                 "masking",
                 "roles",

@@ -26,6 +26,7 @@ mod ingest;
 mod keys;
 mod listing;
 mod models;
+mod registers;
 mod retention;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
@@ -41,6 +42,10 @@ pub use ingest::{
 pub use keys::{StoredKey, SubjectHit};
 pub use listing::*;
 pub use models::*;
+pub use registers::{
+    Agreement, AgreementFields, DpiaAnswer, Incident, IncidentFields, NewRegisterEvent, Register,
+    RegisterEvent,
+};
 pub use retention::{Destroyed, FormPurpose, RetentionRule};
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};

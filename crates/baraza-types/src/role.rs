@@ -53,7 +53,7 @@ impl Role {
             SubmitData => self >= Role::Collector,
             ViewData => self >= Role::Analyst,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
-            | ViewPersonal => self >= Role::Manager,
+            | ViewPersonal | KeepRegisters => self >= Role::Manager,
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -101,14 +101,18 @@ pub enum Permission {
     /// Correct submissions (each edit is a new version, with who and why).
     EditData,
     /// Read the project's accountability records: the audit log (who signed in, read, exported
-    /// or changed what) and the record of processing.
+    /// or changed what), the record of processing, the incident register, the data protection
+    /// impact assessment and the data-sharing agreements.
     ViewAudit,
+    /// Keep the project's registers: record and update incidents and data-sharing agreements,
+    /// answer the impact assessment's questions.
+    KeepRegisters,
     /// See answers to `personal` and `sensitive` fields in clear (others see them masked).
     ViewPersonal,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -122,6 +126,7 @@ impl Permission {
         Permission::ReviewData,
         Permission::EditData,
         Permission::ViewAudit,
+        Permission::KeepRegisters,
         Permission::ViewPersonal,
     ];
 

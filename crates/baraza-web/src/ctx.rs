@@ -327,6 +327,7 @@ needs! {
     ReviewData => ReviewData,
     EditData => EditData,
     ViewAudit => ViewAudit,
+    KeepRegisters => KeepRegisters,
     ViewPersonal => ViewPersonal,
 }
 

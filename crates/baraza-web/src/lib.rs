@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, records, exports, subjects, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, records, exports, registers, subjects, fill, forms, import, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -166,6 +166,16 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/record-of-processing", Project(P::ViewAudit), get(records::record_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/subjects", Project(P::ViewPersonal), get(subjects::subjects_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/subjects", Project(P::ViewPersonal), post(subjects::search)),
+        r(M::GET, "/orgs/{org}/projects/{project}/incidents", Project(P::ViewAudit), get(registers::incidents_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/incidents", Project(P::KeepRegisters), post(registers::record_incident)),
+        r(M::GET, "/orgs/{org}/projects/{project}/incidents/{id}", Project(P::ViewAudit), get(registers::incident_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/incidents/{id}", Project(P::KeepRegisters), post(registers::update_incident)),
+        r(M::GET, "/orgs/{org}/projects/{project}/dpia", Project(P::ViewAudit), get(registers::dpia_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/dpia", Project(P::KeepRegisters), post(registers::answer_dpia)),
+        r(M::GET, "/orgs/{org}/projects/{project}/agreements", Project(P::ViewAudit), get(registers::agreements_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/agreements", Project(P::KeepRegisters), post(registers::record_agreement)),
+        r(M::GET, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::ViewAudit), get(registers::agreement_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::KeepRegisters), post(registers::update_agreement)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use baraza_core::forms::Submitter;
 use baraza_core::orgs::ProjectInput;
-use baraza_core::Core;
+use baraza_core::{Core, ProjectAccess};
 use baraza_store::FormState;
 use baraza_types::{Role, Visibility};
 use rand::rngs::StdRng;
@@ -226,6 +226,69 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         )
         .await?;
     }
+
+    // Claire keeps the project's registers: a phone lost last week, notified in time; the
+    // Ministry receives aggregates; the impact assessment is under way.
+    registers(core, &claire_access, &uploaded.form.xml_form_id).await?;
+    Ok(())
+}
+
+/// The demo's incident, data-sharing agreement and impact-assessment answers.
+async fn registers(core: &Core, access: &ProjectAccess, form: &str) -> Result<()> {
+    use baraza_core::registers::{format_time, AgreementInput, IncidentInput};
+    let now = core.now();
+    let day = 86_400;
+    let discovered = now - 6 * day;
+    core.record_incident(
+        access,
+        &IncidentInput {
+            title: "Téléphone de collecte perdu au marché de Dembé".into(),
+            description: "Une enquêtrice a perdu un téléphone de collecte au marché de Dembé. Le téléphone était verrouillé par un code ; il contenait 14 questionnaires envoyés mais pas encore effacés de l’appareil.".into(),
+            occurred_at: format_time(discovered - 5 * 3600),
+            discovered_at: format_time(discovered),
+            data_categories: "Positions GPS des ménages, composition du ménage, diarrhée des enfants de moins de 5 ans".into(),
+            people_affected: "14".into(),
+            records_affected: "14".into(),
+            consequences: "Risque faible à modéré : localisation de ménages et information de santé d’enfants si le code du téléphone était contourné.".into(),
+            measures: "Accès de l’appareil révoqué dans Baraza le jour même ; plainte déposée ; formation des enquêtrices au verrouillage et à l’effacement après envoi.".into(),
+            notify_authority: "yes".into(),
+            authority_notified_at: format_time(discovered + 40 * 3600),
+            people_informed_at: format_time(discovered + 3 * day),
+            status: "notified".into(),
+            ..IncidentInput::default()
+        },
+    )
+    .await?;
+    let start = now - 90 * day;
+    core.record_agreement(
+        access,
+        &AgreementInput {
+            recipient: "Ministère de l’Eau et de l’Énergie — Direction de l’hydraulique".into(),
+            purpose: "Planifier les réparations de points d’eau et suivre l’ODD 6.1 par arrondissement, à partir de tableaux agrégés uniquement.".into(),
+            forms: vec![form.to_owned()],
+            levels: vec!["public".into(), "internal".into()],
+            aggregated_only: "yes".into(),
+            lawful_basis: "public_task".into(),
+            starts_on: format_time(start),
+            ends_on: format_time(start + 365 * day),
+            outside_country: "no".into(),
+            document_ref: "Convention n° 2026-014, classeur Partenariats, bureau de N’Djamena".into(),
+            status: "in_force".into(),
+            ..AgreementInput::default()
+        },
+    )
+    .await?;
+    let answers: std::collections::BTreeMap<String, String> = [
+        ("necessity", "Le temps d’accès à l’eau et la santé des enfants sont nécessaires pour cibler les réparations et mesurer l’ODD 6.1 ; aucun nom n’est collecté, la position est arrondie à la publication."),
+        ("risks", "Localisation de ménages vulnérables ; stigmatisation liée à la diarrhée des enfants si les données étaient réidentifiées."),
+        ("mitigations", "Masquage pour les analystes, conservation deux ans, agrégats seulement pour le Ministère, suppression des petites cellules à la publication."),
+        ("dpo_opinion", "Favorable, sous réserve de la formation des enquêtrices (voir l’incident du téléphone perdu)."),
+        ("decision", "proceed_with_measures"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    core.answer_dpia(access, &answers).await?;
     Ok(())
 }
 

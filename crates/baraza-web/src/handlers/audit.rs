@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 13] = [
     "auth",
     "account",
     "data",
@@ -44,6 +44,9 @@ const KINDS: [&str; 10] = [
     "app_user",
     "token",
     "retention",
+    "incident",
+    "agreement",
+    "dpia",
     "alert",
 ];
 
@@ -220,14 +223,17 @@ pub async fn verify(
 ) -> WebResult<Response> {
     let core = &ctx.state.core;
     let v = match core.verify_audit(1000, None, None).await {
-        Ok(v) => Verification {
-            ok: true,
-            entries: v.entries,
-            signatures_checked: v.signatures_checked,
-            anchor: v.anchor,
-            public_key: v.public_key,
-            error: None,
-        },
+        Ok(v) => {
+            core.note_audit_verified(&ctx.principal, &v).await?;
+            Verification {
+                ok: true,
+                entries: v.entries,
+                signatures_checked: v.signatures_checked,
+                anchor: v.anchor,
+                public_key: v.public_key,
+                error: None,
+            }
+        }
         Err(baraza_core::audit::AuditBroken::Store(e)) => {
             return Err(baraza_core::CoreError::Store(e).into())
         }

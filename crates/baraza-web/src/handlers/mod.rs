@@ -14,6 +14,7 @@ pub mod listing;
 pub mod openrosa;
 pub mod orgs;
 pub mod records;
+pub mod registers;
 pub mod subjects;
 pub mod system;
 mod views;

@@ -315,7 +315,12 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
                 @if a.can(Permission::ViewAudit) {
-                    p { a href={ (p.url) "/audit" } { (c.t("audit.title")) } " · " a href={ (p.url) "/record-of-processing" } { (c.t("records.link")) }
+                    p {
+                        a href={ (p.url) "/audit" } { (c.t("audit.title")) } " · "
+                        a href={ (p.url) "/record-of-processing" } { (c.t("records.link")) } " · "
+                        a href={ (p.url) "/dpia" } { (c.t("dpia.link")) } " · "
+                        a href={ (p.url) "/incidents" } { (c.t("incidents.link")) } " · "
+                        a href={ (p.url) "/agreements" } { (c.t("agreements.link")) }
                         @if a.can(Permission::ViewPersonal) { " · " a href={ (p.url) "/subjects" } { (c.t("subject.title")) } }
                     }
                 }

@@ -108,6 +108,30 @@ pub async fn record_page(g: ProjectGuard<ViewAudit>) -> WebResult<Response> {
                         }
                     }
                 }
+                @if !r.shared_with.is_empty() {
+                    h3 { (c.t("records.shared_with")) }
+                    table.responsive {
+                        thead { tr {
+                            th scope="col" { (c.t("agreements.f_recipient")) }
+                            th scope="col" { (c.t("agreements.f_purpose")) }
+                            th scope="col" { (c.t("agreements.f_levels")) }
+                            th scope="col" { (c.t("agreements.f_outside_country")) }
+                        } }
+                        tbody {
+                            @for s in &r.shared_with {
+                                tr {
+                                    td { a href={ (p.url) "/agreements/" (s.agreement) } { (s.recipient) } }
+                                    td { (s.purpose) }
+                                    td {
+                                        (s.levels.iter().map(|l| c.t(&format!("sensitivity.{l}")).to_owned()).collect::<Vec<_>>().join(", "))
+                                        @if s.aggregated_only { ", " (c.t("agreements.aggregated_only")) }
+                                    }
+                                    td { @if s.outside_country { (c.t("registers.yes")) " — " (s.safeguard) } @else { (c.t("registers.no")) } }
+                                }
+                            }
+                        }
+                    }
+                }
                 p { (c.t("records.transfers")) }
                 h2 { (c.t("records.measures")) }
                 ul {

@@ -19,6 +19,7 @@ mod masking;
 mod pages;
 mod processes;
 mod records;
+mod registers;
 mod retention;
 mod tokens;
 mod webform;

@@ -31,7 +31,9 @@ async fn every_page_has_a_json_twin() {
                 .path
                 .replace("{org}", "eau-tchad")
                 .replace("{project}", baraza::demo::PRIVATE_PROJECT)
-                .replace("{form}", "points_eau");
+                .replace("{form}", "points_eau")
+                // The demo's first incident and agreement.
+                .replace("{id}", "1");
             // The sign-in page sends signed-in people on; look at it as a visitor.
             let c = if path == "/login" {
                 browser()
