@@ -342,6 +342,13 @@ impl Core {
             self.add_data_key(project, version + 1).await?;
         }
         self.keyring.newest.lock().map_err(poisoned)?.clear();
+        self.audit(
+            crate::audit::Actor::System,
+            "keys.data_rotated",
+            &crate::audit::Target::none(),
+            serde_json::json!({ "projects": newest.len() }),
+        )
+        .await?;
         Ok(newest.len())
     }
 
@@ -363,6 +370,13 @@ impl Core {
             todo.push((stored, new.to_text()));
         }
         let n = self.store.rewrap_project_keys(&todo).await?;
+        self.audit(
+            crate::audit::Actor::System,
+            "keys.rewrapped",
+            &crate::audit::Target::none(),
+            serde_json::json!({ "rewrapped": n, "master": current.fingerprint() }),
+        )
+        .await?;
         Ok((n, already))
     }
 

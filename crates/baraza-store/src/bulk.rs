@@ -80,3 +80,35 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// Adds blind-index entries for stored submissions of a form, by instanceID, in one
+    /// transaction (seeding benchmarks). Returns how many were added.
+    pub async fn insert_subject_tokens_bulk(
+        &self,
+        form_id: i64,
+        rows: &[(&str, &str, &str)],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut n = 0;
+        for (instance_id, token, path) in rows {
+            n += tx
+                .conn()
+                .execute(
+                    crate::db::q(
+                        "INSERT INTO subject_index (submission_id, project_id, token, path)
+                         SELECT s.id, f.project_id, $1, $2 FROM submissions s
+                         JOIN forms f ON f.id = s.form_id
+                         WHERE s.form_id = $3 AND s.instance_id = $4",
+                    )
+                    .bind(*token)
+                    .bind(*path)
+                    .bind(form_id)
+                    .bind(*instance_id),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

@@ -112,6 +112,18 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Writes a new random master key to a new file readable by its owner only; returns its
+/// fingerprint.
+pub fn new_master_key_file(path: &std::path::Path) -> Result<String> {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let key = MasterKey::from_bytes(secret);
+    write_private(path, hex::encode(secret).as_bytes())
+        .with_context(|| format!("cannot create the master key file {}", path.display()))?;
+    secret.fill(0);
+    Ok(key.fingerprint())
+}
+
 /// Reads a master key file.
 fn read_master_key(path: &std::path::Path) -> Result<MasterKey> {
     let text = std::fs::read_to_string(path)
@@ -123,7 +135,7 @@ fn read_master_key(path: &std::path::Path) -> Result<MasterKey> {
 /// first start while the database holds no data key (a missing file later means a lost key,
 /// which must not silently start over with a new one); and the previous master key during a
 /// rotation. Returns the keyring and whether the key file was created.
-pub async fn keyring(settings: &Settings, store: &Store) -> Result<(Keyring, bool)> {
+pub async fn keyring(settings: &Settings, store: &Store, sealing: bool) -> Result<(Keyring, bool)> {
     let (current, created) = if let Some(text) = &settings.master_key {
         (
             MasterKey::parse(text).context("master_key (BARAZA_MASTER_KEY)")?,
@@ -148,28 +160,37 @@ pub async fn keyring(settings: &Settings, store: &Store) -> Result<(Keyring, boo
                     stored.len()
                 );
             }
-            let mut secret = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-            let key = MasterKey::from_bytes(secret);
-            write_private(path, hex::encode(secret).as_bytes())
-                .with_context(|| format!("cannot create the master key file {}", path.display()))?;
-            secret.fill(0);
-            tracing::info!(file = %path.display(), fingerprint = %key.fingerprint(), "created the master key");
-            (key, true)
+            let fingerprint = new_master_key_file(path)?;
+            tracing::info!(file = %path.display(), %fingerprint, "created the master key");
+            (read_master_key(path)?, true)
         }
     };
     let previous = match &settings.previous_master_key_file {
         Some(path) => vec![read_master_key(path)?],
         None => Vec::new(),
     };
+    if !sealing {
+        return Ok((Keyring::sealing_disabled(current), created));
+    }
     Ok((Keyring::new(current, previous), created))
 }
 
 /// The core over an open store: blobs, the audit key, the master keys, the settings. Refuses
 /// to start when a project's data key does not open with the master keys given.
 pub async fn build_core(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -> Result<Core> {
+    build_core_with(settings, store, clock, true).await
+}
+
+/// [`build_core`], with sealing off when `sealing` is false: only to measure what encryption at
+/// rest costs (`baraza bench --only encryption`).
+pub async fn build_core_with(
+    settings: &Settings,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    sealing: bool,
+) -> Result<Core> {
     let (key, created) = audit_key(settings, &store).await?;
-    let (keyring, master_created) = keyring(settings, &store).await?;
+    let (keyring, master_created) = keyring(settings, &store, sealing).await?;
     let public = key.public_hex();
     let core = Core::new(
         store,

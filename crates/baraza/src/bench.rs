@@ -35,6 +35,8 @@ pub struct BenchOptions {
     pub export_rows: usize,
     /// Entries of the audit log to verify (`--only audit`).
     pub audit_entries: usize,
+    /// Records among which one person is found by the blind index (`--only encryption`).
+    pub subject_records: usize,
 }
 
 struct Stats {
@@ -119,7 +121,7 @@ pub fn big_form(questions: usize) -> String {
 /// OpenRosa submissions (the demo survey, as ODK Collect posts it) accepted per second, each one
 /// durable (its transaction committed, shared with the submissions that arrived with it) before
 /// its 201.
-async fn bench_submissions(opts: &BenchOptions, report: &mut String) -> Result<()> {
+async fn bench_submissions(opts: &BenchOptions, report: &mut String, sealing: bool) -> Result<()> {
     use rand::SeedableRng;
     let dir = temp_dir("subs");
     let _ = std::fs::remove_dir_all(&dir);
@@ -139,8 +141,14 @@ async fn bench_submissions(opts: &BenchOptions, report: &mut String) -> Result<(
         },
         &|_| None,
     )?;
-    let app = Application::build(&settings).await?;
-    let core = app.core().clone();
+    let store = crate::app::open_store(&settings).await?;
+    let core = crate::app::build_core_with(
+        &settings,
+        store,
+        Arc::new(baraza_core::SystemClock),
+        sealing,
+    )
+    .await?;
     demo::seed(&core).await?;
     let amina = core
         .store()
@@ -222,8 +230,9 @@ async fn bench_submissions(opts: &BenchOptions, report: &mut String) -> Result<(
     let stats = core.store().ingest_stats();
     let batches = stats.batches - stats_before.batches;
     report.push_str(&format!(
-        "| OpenRosa submissions accepted, durable, {backend}, {concurrency} concurrent ({n} submissions; {batches} commits, {:.1} submissions per commit) | {:.0} per second |\n\n",
+        "| OpenRosa submissions accepted, durable, {backend}, {concurrency} concurrent ({n} submissions; {batches} commits, {:.1} submissions per commit){} | {:.0} per second |\n",
         (stats.submissions - stats_before.submissions) as f64 / batches.max(1) as f64,
+        if sealing { "" } else { ", encryption at rest OFF" },
         n as f64 / secs
     ));
     core.store().close().await;
@@ -287,7 +296,19 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         report.push_str("| measurement | rate |\n|---|---|\n");
     }
     if opts.only == "all" || opts.only == "submissions" {
-        bench_submissions(opts, &mut report).await?;
+        bench_submissions(opts, &mut report, true).await?;
+        report.push('\n');
+    }
+    if opts.only == "encryption" {
+        // Off and on twice, alternating, so that a drift of the machine shows.
+        report.push_str("| measurement | rate |\n|---|---|\n");
+        for sealing in [false, true, false, true] {
+            bench_submissions(opts, &mut report, sealing).await?;
+        }
+        report.push('\n');
+    }
+    if opts.only == "all" || opts.only == "encryption" {
+        crate::bench_subjects::run(opts, &mut report).await?;
     }
     if opts.only == "all" || opts.only == "export" {
         crate::bench_export::run(opts, &mut report).await?;
@@ -295,7 +316,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "audit" {
         crate::bench_audit::run(opts, &mut report).await?;
     }
-    if ["xlsform", "submissions", "export", "audit"].contains(&opts.only.as_str()) {
+    if ["xlsform", "submissions", "export", "audit", "encryption"].contains(&opts.only.as_str()) {
         return Ok(report);
     }
     run_server(opts, report).await

@@ -35,7 +35,7 @@ pub const KEYS: &[Key] = &[
     Key { name: "login_failure_window_minutes", default: "15", secret: false, doc: "The throttling window." },
     Key { name: "public_form_submissions_per_hour", default: "60", secret: false, doc: "Submissions per hour from one client address through forms' public links (new drafts: four times as many). Many phones can share one address behind a mobile operator's NAT: keep it generous." },
     Key { name: "audit_key_file", default: "<data_dir>/audit.key", secret: false, doc: "The file of the key that signs the audit log (created at first start, readable by Baraza only). Instances sharing a PostgreSQL database must share this file. Keep a copy apart from the database's backups: whoever holds both could rewrite the log." },
-    Key { name: "master_key", default: "", secret: true, doc: "The master key that wraps the projects' data keys (encryption at rest): 64 hex digits or base64 of 32 bytes. Usually given as BARAZA_MASTER_KEY or BARAZA_MASTER_KEY_FILE; when empty, master_key_file is read. Never stored in the database nor in backups." },
+    Key { name: "master_key", default: "", secret: true, doc: "The master key that wraps the projects' data keys (encryption at rest): 64 hex digits or base64 of 32 bytes. When empty, master_key_file (BARAZA_MASTER_KEY_FILE) is read. Never stored in the database nor in backups." },
     Key { name: "master_key_file", default: "<data_dir>/master.key", secret: false, doc: "The file of the master key, used when master_key is empty; created at first start (readable by Baraza only) while the database holds no data key. Instances sharing a PostgreSQL database must share it. Keep a copy apart from backups: without it, encrypted answers cannot be read." },
     Key { name: "previous_master_key_file", default: "", secret: false, doc: "During a master-key rotation, the file of the previous master key: data keys it wrapped still open until `baraza keys rotate` rewraps them. See docs/protection.md." },
     Key { name: "default_calling_code", default: "", secret: false, doc: "Country calling code (e.g. 235 for Chad) that completes phone numbers written without one, so that a person's records are found by their number however it was typed. Empty: numbers are compared as written." },
@@ -141,7 +141,10 @@ impl Settings {
                 values.insert(k.name, (v, Source::Env));
             }
             let file_var = format!("{var}_FILE");
-            if let Some(path) = env(&file_var) {
+            // `master_key`'s file form is the key `master_key_file` (whose variable is
+            // BARAZA_MASTER_KEY_FILE): a path, read, or created at first start.
+            let has_file_key = KEYS.iter().any(|o| o.name == format!("{}_file", k.name));
+            if let Some(path) = env(&file_var).filter(|_| !has_file_key) {
                 let v = std::fs::read_to_string(&path)
                     .with_context(|| format!("{file_var}: cannot read {path}"))?;
                 values.insert(k.name, (v.trim().to_owned(), Source::Env));

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Encryption at rest: the master key and the projects' data keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Check or read the tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -131,8 +136,8 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server, xlsform, submissions or export.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit"])]
+        /// Run only part: all, server, xlsform, submissions, export, audit or encryption.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
@@ -141,6 +146,10 @@ enum Command {
         /// Audit entries to verify (`--only audit`; 1000000 for the recorded figures).
         #[arg(long, default_value_t = 20_000)]
         audit_entries: usize,
+        /// Records holding a person's phone number among which one is found (`--only
+        /// encryption`; 1000000 for the recorded figures).
+        #[arg(long, default_value_t = 100_000)]
+        subject_records: usize,
     },
 }
 
@@ -180,6 +189,24 @@ enum RetentionCommand {
         /// Print the certificates as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// The master key's fingerprint and the data keys it wraps.
+    Status,
+    /// Write a new random master key to a file (readable by its owner only), to start a rotation.
+    NewMaster {
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Rewrap every data key with the current master key (after `previous_master_key_file` was
+    /// set to the old one), in one transaction; or, with --data-keys, give every project a new
+    /// data key for the records stored from now on.
+    Rotate {
+        #[arg(long)]
+        data_keys: bool,
     },
 }
 
@@ -550,6 +577,62 @@ async fn main() -> Result<()> {
             }
             core.store().close().await;
         }
+        Command::Keys { command } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            if let KeysCommand::NewMaster { output } = command {
+                let fingerprint = baraza::app::new_master_key_file(output)?;
+                println!(
+                    "new master key written to {} (fingerprint {fingerprint}); see docs/protection.md for the rotation",
+                    output.display()
+                );
+                return Ok(());
+            }
+            let core = cli_core(&settings).await?;
+            match command {
+                KeysCommand::Status => {
+                    let masters = core.keyring().fingerprints();
+                    println!("master key: {}", masters[0]);
+                    for m in &masters[1..] {
+                        println!("previous master key: {m}");
+                    }
+                    let keys = core.store().all_project_keys().await?;
+                    let mut by_master: std::collections::BTreeMap<String, usize> =
+                        Default::default();
+                    for k in &keys {
+                        let fp = baraza_protect::WrappedKey::from_text(&k.wrapped)
+                            .map(|w| w.master_fingerprint())
+                            .unwrap_or_else(|_| "unreadable".into());
+                        *by_master.entry(fp).or_default() += 1;
+                    }
+                    let projects: std::collections::BTreeSet<i64> =
+                        keys.iter().map(|k| k.project_id).collect();
+                    println!(
+                        "data keys: {} for {} project(s)",
+                        keys.len(),
+                        projects.len()
+                    );
+                    for (fp, n) in by_master {
+                        println!("  {n} wrapped by {fp}");
+                    }
+                }
+                KeysCommand::Rotate { data_keys: true } => {
+                    let n = core.rotate_data_keys().await?;
+                    println!(
+                        "{n} project(s) got a new data key; records stored before keep theirs"
+                    );
+                }
+                KeysCommand::Rotate { data_keys: false } => {
+                    let (n, already) = core.rewrap_data_keys().await?;
+                    println!(
+                        "{n} data key(s) rewrapped with master key {}; {already} already were",
+                        core.keyring().current().fingerprint()
+                    );
+                }
+                KeysCommand::NewMaster { .. } => {}
+            }
+            core.store().close().await;
+        }
         Command::Audit { command } => {
             let settings = load(&overrides(&cli.global, None, vec![]))?;
             init_tracing(&settings);
@@ -692,6 +775,7 @@ async fn main() -> Result<()> {
             only,
             export_rows,
             audit_entries,
+            subject_records,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -701,6 +785,7 @@ async fn main() -> Result<()> {
                 binary: std::env::current_exe()?,
                 export_rows: *export_rows,
                 audit_entries: *audit_entries,
+                subject_records: *subject_records,
             })
             .await?;
             println!("{report}");

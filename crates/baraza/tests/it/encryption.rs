@@ -303,3 +303,116 @@ async fn a_moved_sealed_answer_does_not_open_and_a_wrong_master_key_stops_the_se
         app.stop().await;
     }
 }
+
+/// `baraza …` on the test app's database and data directory, with extra environment.
+async fn cli(app: &TestApp, args: &[&str], env: &[(&str, String)]) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_baraza"));
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .arg("--database-url")
+        .arg(&app.db.as_ref().unwrap().url)
+        .env("BARAZA_LOG_LEVEL", "warn")
+        .env_remove("BARAZA_MASTER_KEY")
+        .env_remove("BARAZA_MASTER_KEY_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_master_key_rotates_and_records_still_open() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        contacts(&app).await;
+        let old = app.data_dir.join("master.key");
+        let new = app.data_dir.join("master-new.key");
+        let (ok, out) = cli(&app, &["keys", "status"], &[]).await;
+        assert!(ok, "{out}");
+        assert!(out.contains("data keys: 1 for 1 project(s)"), "{out}");
+        let (ok, out) = cli(
+            &app,
+            &["keys", "new-master", "--output", new.to_str().unwrap()],
+            &[],
+        )
+        .await;
+        assert!(ok && out.contains("fingerprint"), "{out}");
+        // The new key alone does not open the data keys: refused, nothing changed.
+        let with_new = ("BARAZA_MASTER_KEY_FILE", new.display().to_string());
+        let (ok, out) = cli(&app, &["keys", "status"], std::slice::from_ref(&with_new)).await;
+        assert!(!ok && out.contains("wrapped by master key"), "{out}");
+        // With the previous key beside it: rewrapped, then the new key alone is enough.
+        let with_old = ("BARAZA_PREVIOUS_MASTER_KEY_FILE", old.display().to_string());
+        let (ok, out) = cli(&app, &["keys", "rotate"], &[with_new.clone(), with_old]).await;
+        assert!(ok && out.contains("1 data key(s) rewrapped"), "{out}");
+        let (ok, out) = cli(
+            &app,
+            &["keys", "rotate", "--data-keys"],
+            std::slice::from_ref(&with_new),
+        )
+        .await;
+        assert!(
+            ok && out.contains("1 project(s) got a new data key"),
+            "{out}"
+        );
+        let (ok, out) = cli(&app, &["keys", "status"], std::slice::from_ref(&with_new)).await;
+        assert!(ok && out.contains("data keys: 2 for 1 project(s)"), "{out}");
+        // A server with only the new key opens the records sealed before the rotation.
+        let settings = baraza::config::Settings::load(
+            &baraza::config::Overrides {
+                config: None,
+                values: vec![
+                    ("data_dir", app.data_dir.display().to_string()),
+                    ("database_url", app.db.as_ref().unwrap().url.clone()),
+                    ("master_key_file", new.display().to_string()),
+                ],
+                defaults: vec![],
+            },
+            &|_| None,
+        )
+        .unwrap();
+        let store = baraza::app::open_store(&settings).await.unwrap();
+        let core = baraza::app::build_core(
+            &settings,
+            store,
+            std::sync::Arc::new(baraza_core::SystemClock),
+        )
+        .await
+        .expect("starts with the new key");
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let principal = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(
+                &principal,
+                baraza::demo::ORG_SLUG,
+                baraza::demo::PRIVATE_PROJECT,
+            )
+            .await
+            .unwrap();
+        let xml = core
+            .submission_xml(&access, "contacts", "uuid:contact-a")
+            .await
+            .unwrap();
+        assert!(String::from_utf8(xml)
+            .unwrap()
+            .contains("SENTINEL-NOM-7731"));
+        let found = core
+            .find_subject(&access, "Fatimé SENTINEL-NOM-7731")
+            .await
+            .unwrap();
+        assert_eq!(found.records.len(), 1);
+        core.store().close().await;
+        app.stop().await;
+    }
+}

@@ -115,9 +115,14 @@ async fn two_instances_share_one_postgres_database() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // Instances of one database share the audit log's signing key, as docs/config.md says.
+    // Instances of one database share the audit log's signing key and the master key, as
+    // docs/config.md says.
     let key = dir.join("audit.key").display().to_string();
-    let shared = [("BARAZA_AUDIT_KEY_FILE", key.as_str())];
+    let master = dir.join("master.key").display().to_string();
+    let shared = [
+        ("BARAZA_AUDIT_KEY_FILE", key.as_str()),
+        ("BARAZA_MASTER_KEY_FILE", master.as_str()),
+    ];
     let a = Server::start(&dir.join("a"), &db.url, &shared);
     let b = Server::start(&dir.join("b"), &db.url, &shared);
     assert_ne!(a.base, b.base);
