@@ -28,6 +28,7 @@ mod listing;
 mod models;
 mod registers;
 mod retention;
+mod subjects;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry};
 pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
@@ -47,6 +48,7 @@ pub use registers::{
     RegisterEvent,
 };
 pub use retention::{Destroyed, FormPurpose, RetentionRule};
+pub use subjects::SubjectRequestRow;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
 use db::{q, Mode, Pools, Row};

@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 const FORM: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom_complet | Nom complet |\n| | text | telephone | Téléphone |\n| | text | commentaire | Commentaire |\n| settings | | |\n| | form_id | version |\n| | contacts | 1 |\n";
-const NAME: &str = "Fatimé SENTINEL-NOM-7731";
-const PHONE: &str = "066 77 31 90";
+pub(crate) const NAME: &str = "Fatimé SENTINEL-NOM-7731";
+pub(crate) const PHONE: &str = "066 77 31 90";
 const NOTE: &str = "CLEAR-NOTE-5120";
 
 fn xml(instance: &str, name: &str, phone: &str, note: &str) -> String {
@@ -46,7 +46,7 @@ fn traces(app: &TestApp, needle: &str) -> Vec<String> {
 }
 
 /// The form `contacts` published in the demo's private project, and two records.
-async fn contacts(app: &TestApp) {
+pub(crate) async fn contacts(app: &TestApp) {
     let core = &app.core;
     let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
     let principal = core.cli_principal(amina.id).await.unwrap();

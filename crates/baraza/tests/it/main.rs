@@ -21,6 +21,7 @@ mod processes;
 mod records;
 mod registers;
 mod retention;
+mod subjects;
 mod tokens;
 mod webform;
 mod xlsform;
