@@ -86,6 +86,9 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
+/// Separates the fields of an entry read for verification.
+const SEP: &str = "\u{1f}";
+
 impl Store {
     /// Appends entries in one transaction (one flush for all) and returns the sequence number
     /// of the last. `chain(entry, seq, prev_hash)` computes each entry's hash and signature from
@@ -147,35 +150,59 @@ impl Store {
         limit: i64,
         sign_every: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        // One text column per row, the fields joined by U+001F (which JSON details escape and
+        // the other fields, ours, never hold): decoding one column instead of ten is most of
+        // what reading a million entries costs.
         let rows = self
             .pools
             .fetch_all(
                 Mode::Read,
                 q(
-                    "SELECT seq, at, actor, action, target, details, hash, user_id, project_id,
-                          CASE WHEN seq % $3 = 0 OR seq = $2 THEN signature ELSE '' END AS signature
+                    "SELECT seq || $5 || at || $5 || actor || $5 || action || $5 || target || $5
+                            || details || $5 || hash || $5
+                            || CASE WHEN seq % $3 = 0 OR seq = $2 THEN signature ELSE '' END || $5
+                            || COALESCE(CAST(user_id AS TEXT), '') || $5
+                            || COALESCE(CAST(project_id AS TEXT), '') AS packed
                    FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $4",
                 )
                 .bind(after_seq)
                 .bind(upto_seq)
                 .bind(sign_every.max(1))
-                .bind(limit),
+                .bind(limit)
+                .bind(SEP),
             )
             .await?;
         rows.iter()
             .map(|r| {
+                let packed: String = r.get("packed")?;
+                let mut f = packed.split(SEP);
+                let mut next = |name: &str| {
+                    f.next()
+                        .map(str::to_owned)
+                        .ok_or_else(|| StoreError::Corrupt(format!("audit entry: no {name}")))
+                };
+                let int = |v: String, name: &str| {
+                    v.parse::<i64>()
+                        .map_err(|_| StoreError::Corrupt(format!("audit entry: {name} {v:?}")))
+                };
                 Ok(AuditEntry {
-                    seq: r.get("seq")?,
-                    at: r.get("at")?,
-                    actor: r.get("actor")?,
-                    action: r.get("action")?,
-                    target: r.get("target")?,
-                    details: r.get("details")?,
+                    seq: int(next("seq")?, "seq")?,
+                    at: int(next("at")?, "at")?,
+                    actor: next("actor")?,
+                    action: next("action")?,
+                    target: next("target")?,
+                    details: next("details")?,
                     prev_hash: String::new(),
-                    hash: r.get("hash")?,
-                    signature: r.get("signature")?,
-                    user_id: r.get("user_id")?,
-                    project_id: r.get("project_id")?,
+                    hash: next("hash")?,
+                    signature: next("signature")?,
+                    user_id: Some(next("user_id")?)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| int(v, "user_id"))
+                        .transpose()?,
+                    project_id: Some(next("project_id")?)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| int(v, "project_id"))
+                        .transpose()?,
                 })
             })
             .collect()
