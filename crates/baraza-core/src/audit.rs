@@ -304,7 +304,9 @@ impl Core {
         let (head_seq, head_hash) = self.store.audit_head().await?;
         // Reading runs ahead of checking, one batch at a time, so that the two cores share the
         // work.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<AuditEntry>, StoreError>>(2);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<
+            Result<Vec<baraza_store::PackedAuditEntry>, StoreError>,
+        >(2);
         let store = self.store.clone();
         let reader = tokio::spawn(async move {
             let mut after = 0i64;
@@ -313,7 +315,7 @@ impl Core {
                     .audit_batch(after, head_seq, 20_000, signature_every as i64)
                     .await;
                 let last = match &batch {
-                    Ok(b) => b.last().map(|e| e.seq),
+                    Ok(b) => b.last().and_then(|e| e.seq()),
                     Err(_) => None,
                 };
                 let done = last.is_none();
@@ -331,38 +333,54 @@ impl Core {
                 if batch.is_empty() {
                     break;
                 }
-                for e in &batch {
+                for packed in &batch {
+                    let corrupt = || {
+                        AuditBroken::from(StoreError::Corrupt(
+                            "an audit entry read for verification does not have ten fields".into(),
+                        ))
+                    };
+                    let e = packed.fields().ok_or_else(corrupt)?;
+                    let seq: i64 = e.seq.parse().map_err(|_| corrupt())?;
+                    let at: i64 = e.at.parse().map_err(|_| corrupt())?;
+                    let id = |v: &str, column: &'static str| -> Result<Option<i64>, AuditBroken> {
+                        if v.is_empty() {
+                            return Ok(None);
+                        }
+                        v.parse()
+                            .map(Some)
+                            .map_err(|_| AuditBroken::Column { seq, column })
+                    };
                     let signature = if e.signature.is_empty() {
                         [0u8; 64]
                     } else {
-                        unhex(e.seq, &e.signature, "signature")?
+                        unhex(seq, e.signature, "signature")?
                     };
                     let stored = chain::Stored {
-                        seq: e.seq as u64,
+                        seq: seq as u64,
                         content: Content {
-                            at: e.at,
-                            actor: &e.actor,
-                            action: &e.action,
-                            target: &e.target,
-                            details: &e.details,
+                            at,
+                            actor: e.actor,
+                            action: e.action,
+                            target: e.target,
+                            details: e.details,
                         },
                         // The hash covers the previous hash: recomputing from the running one
                         // checks the link and the content at once.
                         prev,
-                        hash: unhex(e.seq, &e.hash, "hash")?,
+                        hash: unhex(seq, e.hash, "hash")?,
                         signature,
                     };
                     verifier.push(&stored).map_err(AuditBroken::Chain)?;
                     prev = stored.hash;
-                    if e.user_id != user_of(&e.actor) {
+                    if id(e.user_id, "user_id")? != user_of(e.actor) {
                         return Err(AuditBroken::Column {
-                            seq: e.seq,
+                            seq,
                             column: "user_id",
                         });
                     }
-                    if e.project_id != Target::project_of(&e.target) {
+                    if id(e.project_id, "project_id")? != Target::project_of(e.target) {
                         return Err(AuditBroken::Column {
-                            seq: e.seq,
+                            seq,
                             column: "project_id",
                         });
                     }
