@@ -230,6 +230,62 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // Claire keeps the project's registers: a phone lost last week, notified in time; the
     // Ministry receives aggregates; the impact assessment is under way.
     registers(core, &claire_access, &uploaded.form.xml_form_id).await?;
+    pilot(core, &access, &amina_p).await?;
+    Ok(())
+}
+
+/// The pilot survey of 2024, closed, whose records were to be kept one year: the retention job
+/// destroys them when the demo starts, and its certificate is in the audit log.
+async fn pilot(core: &Core, access: &ProjectAccess, owner: &baraza_core::Principal) -> Result<()> {
+    const PILOT: &str = "| survey | | | |\n| | type | name | label |\n| | text | nom_chef | Nom du chef de ménage |\n| | select_one q | quartier | Quartier |\n| | integer | minutes | Minutes jusqu’au point d’eau |\n| choices | | | |\n| | list_name | name | label |\n| | q | chagoua | Chagoua |\n| | q | walia | Walia |\n| settings | | | |\n| | form_id | form_title | version |\n| | releve_pilote_2024 | Relevé pilote 2024 (quartiers test) | 2024 |\n";
+    let uploaded = core
+        .upload_form(access, owner, "releve-pilote-2024.md", PILOT.as_bytes())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo pilot survey: {e}"))?;
+    let form = &uploaded.form.xml_form_id;
+    core.set_form_purpose(
+        access,
+        form,
+        &baraza_store::FormPurpose {
+            purpose: "Tester le questionnaire dans deux quartiers avant l’enquête de 2026.".into(),
+            lawful_basis: "consent".into(),
+            data_subjects: "Ménages des quartiers test".into(),
+        },
+    )
+    .await?;
+    core.set_retention(access, form, Some(365)).await?;
+    core.set_form_state(access, form, FormState::Closed).await?;
+    // Its 40 records, from before Baraza: imported as they were, received in 2024.
+    let day = 86_400;
+    let first = core.now() - 600 * day;
+    let rows: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let values = serde_json::json!([
+                {"path": "/data/nom_chef", "question": "nom_chef", "value": {"type": "text", "value": format!("Ménage pilote {i}")}},
+                {"path": "/data/quartier", "question": "quartier", "value": {"type": "choice", "value": if i % 2 == 0 { "chagoua" } else { "walia" }}},
+                {"path": "/data/minutes", "question": "minutes", "value": {"type": "int", "value": 10 + i}},
+            ]);
+            (format!("uuid:pilote-2024-{i:03}"), values.to_string())
+        })
+        .collect();
+    let bulk: Vec<baraza_store::BulkSubmission> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (id, values))| baraza_store::BulkSubmission {
+            form_id: uploaded.form.id,
+            form_version_id: uploaded.version.id,
+            instance_id: id,
+            xml_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+            xml_size: 0,
+            values_json: values,
+            app_user_id: None,
+            user_id: None,
+            review_state: "approved",
+            received_at: first + i as i64 * day,
+        })
+        .collect();
+    core.store().insert_submissions_bulk(&bulk).await?;
+    core.run_retention().await?;
     Ok(())
 }
 

@@ -232,6 +232,11 @@ async fn records_past_their_period_are_destroyed_without_a_trace() {
             )
             .await
             .unwrap();
+        // (The demo's pilot survey has its own certificate, from when the demo was seeded.)
+        let log: Vec<_> = log
+            .iter()
+            .filter(|e| e.target.contains("temoins"))
+            .collect();
         assert_eq!(log.len(), 1);
         assert_eq!(Some(log[0].seq), c.audit_seq);
         assert!(log[0].details.contains("\"records\":1") && !log[0].details.contains(SENTINEL));
