@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 15] = [
     "auth",
     "account",
     "data",
@@ -48,6 +48,8 @@ const KINDS: [&str; 13] = [
     "agreement",
     "dpia",
     "alert",
+    "subject",
+    "keys",
 ];
 
 impl AuditParams {
