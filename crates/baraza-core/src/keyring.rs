@@ -463,6 +463,71 @@ impl Core {
         })
     }
 
+    /// Seals the submissions stored in clear before encryption at rest (those filled with a
+    /// form version that has protected questions), 500 per transaction, then compacts the
+    /// database so that no clear copy stays in its files (SQLite). Run at start and hourly by
+    /// the server, and by `baraza keys seal-existing`. Returns how many were sealed.
+    pub async fn seal_existing(&self) -> Result<u64, CoreError> {
+        if !self.keyring.enabled {
+            return Ok(0);
+        }
+        let mut versions = Vec::new();
+        for v in self.store.all_form_version_ids().await? {
+            if !self.form_model(v).await?.protected_paths().is_empty() {
+                versions.push(v);
+            }
+        }
+        let mut total = 0;
+        loop {
+            let rows = self.store.clear_submissions(&versions, 500).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut updates = Vec::with_capacity(rows.len());
+            for r in rows {
+                let model = self.form_model(r.form_version_id).await?;
+                let values: Vec<baraza_openrosa::TypedValue> = serde_json::from_str(&r.values_json)
+                    .map_err(|e| corrupt(format!("values of submission {}: {e}", r.id)))?;
+                let sealed = self
+                    .seal_submission(
+                        r.project_id,
+                        r.form_id,
+                        &model,
+                        &r.instance_id,
+                        r.xml.clone().unwrap_or_default(),
+                        &values,
+                    )
+                    .await?;
+                let Some(key_version) = sealed.key_version else {
+                    continue;
+                };
+                updates.push(baraza_store::SealedUpdate {
+                    id: r.id,
+                    xml: r.xml.is_some().then_some(sealed.xml),
+                    values_json: sealed.values_json,
+                    key_version,
+                    subjects: sealed.subjects,
+                });
+            }
+            let n = self.store.seal_clear_submissions(&updates).await?;
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        if total > 0 {
+            self.store.compact_after_destruction().await?;
+            self.audit(
+                crate::audit::Actor::System,
+                "keys.sealed_existing",
+                &crate::audit::Target::none(),
+                serde_json::json!({ "records": total }),
+            )
+            .await?;
+        }
+        Ok(total)
+    }
+
     /// Opens a sealed submission XML.
     pub(crate) async fn open_xml(
         &self,

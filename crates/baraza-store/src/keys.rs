@@ -160,3 +160,125 @@ fn stored_key(r: &crate::db::Row) -> Result<StoredKey, StoreError> {
         created_at: r.get("created_at")?,
     })
 }
+
+/// A submission stored in clear whose form version has protected questions (stored before
+/// encryption at rest), to seal.
+#[derive(Debug, Clone)]
+pub struct ClearSubmission {
+    pub id: i64,
+    pub project_id: i64,
+    pub form_id: i64,
+    pub form_version_id: i64,
+    pub instance_id: String,
+    /// `None`: the XML is in a blob (submissions stored before migration 0005).
+    pub xml: Option<String>,
+    pub values_json: String,
+}
+
+/// A clear submission, sealed.
+#[derive(Debug, Clone)]
+pub struct SealedUpdate {
+    pub id: i64,
+    /// The sealed XML (base64), or `None` to leave the XML where it is.
+    pub xml: Option<String>,
+    pub values_json: String,
+    pub key_version: i64,
+    pub subjects: Vec<crate::SubjectToken>,
+}
+
+impl Store {
+    /// The ids of every form version.
+    pub async fn all_form_version_ids(&self) -> Result<Vec<i64>, StoreError> {
+        self.pools
+            .fetch_all(Mode::Read, q("SELECT id FROM form_versions ORDER BY id"))
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect()
+    }
+
+    /// Up to `limit` submissions stored in clear, filled with one of these form versions.
+    pub async fn clear_submissions(
+        &self,
+        version_ids: &[i64],
+        limit: i64,
+    ) -> Result<Vec<ClearSubmission>, StoreError> {
+        if version_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = version_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = self
+            .pools
+            .fetch_all(
+                Mode::Read,
+                q_built(format!(
+                    "SELECT s.id, f.project_id, s.form_id, s.form_version_id, s.instance_id, s.xml, s.values_json
+                     FROM submissions s JOIN forms f ON f.id = s.form_id
+                     WHERE s.key_version IS NULL AND s.form_version_id IN ({list})
+                     ORDER BY s.id LIMIT $1"
+                ))
+                .bind(limit),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClearSubmission {
+                    id: r.get("id")?,
+                    project_id: r.get("project_id")?,
+                    form_id: r.get("form_id")?,
+                    form_version_id: r.get("form_version_id")?,
+                    instance_id: r.get("instance_id")?,
+                    xml: r.get("xml")?,
+                    values_json: r.get("values_json")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes sealed submissions in place of their clear rows, in one transaction; a row sealed
+    /// meanwhile (by another instance) is left alone. Returns how many were sealed.
+    pub async fn seal_clear_submissions(
+        &self,
+        updates: &[SealedUpdate],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut n = 0;
+        for u in updates {
+            let done = tx
+                .conn()
+                .execute(
+                    q("UPDATE submissions SET xml = COALESCE($1, xml), values_json = $2, key_version = $3
+                       WHERE id = $4 AND key_version IS NULL")
+                    .bind(u.xml.as_deref())
+                    .bind(u.values_json.as_str())
+                    .bind(u.key_version)
+                    .bind(u.id),
+                )
+                .await?;
+            if done == 0 {
+                continue;
+            }
+            n += done;
+            for s in &u.subjects {
+                tx.conn()
+                    .execute(
+                        q(
+                            "INSERT INTO subject_index (submission_id, project_id, token, path)
+                           SELECT s.id, f.project_id, $1, $2 FROM submissions s
+                           JOIN forms f ON f.id = s.form_id WHERE s.id = $3",
+                        )
+                        .bind(s.token.as_str())
+                        .bind(s.path.as_str())
+                        .bind(u.id),
+                    )
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

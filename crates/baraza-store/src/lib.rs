@@ -40,7 +40,7 @@ pub use forms::*;
 pub use ingest::{
     IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubjectToken, SubmissionXml, MAX_BATCH,
 };
-pub use keys::{StoredKey, SubjectHit};
+pub use keys::{ClearSubmission, SealedUpdate, StoredKey, SubjectHit};
 pub use listing::*;
 pub use models::*;
 pub use registers::{

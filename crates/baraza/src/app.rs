@@ -296,6 +296,13 @@ impl Application {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 tick.tick().await;
+                // Records stored in clear before encryption at rest (or by an older instance)
+                // are sealed.
+                match core.seal_existing().await {
+                    Ok(n) if n > 0 => tracing::info!(records = n, "sealed records stored in clear"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "sealing stored records failed"),
+                }
                 match core.purge_expired().await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sessions"),
                     Ok(_) => {}

@@ -208,6 +208,9 @@ enum KeysCommand {
         #[arg(long)]
         data_keys: bool,
     },
+    /// Seal now the records stored in clear before encryption at rest (the server also does it
+    /// at start and every hour).
+    SealExisting,
 }
 
 #[derive(Subcommand)]
@@ -628,6 +631,10 @@ async fn main() -> Result<()> {
                         "{n} data key(s) rewrapped with master key {}; {already} already were",
                         core.keyring().current().fingerprint()
                     );
+                }
+                KeysCommand::SealExisting => {
+                    let n = core.seal_existing().await?;
+                    println!("{n} record(s) stored in clear were sealed");
                 }
                 KeysCommand::NewMaster { .. } => {}
             }

@@ -416,3 +416,80 @@ async fn the_master_key_rotates_and_records_still_open() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn records_stored_in_clear_before_encryption_are_sealed() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("default_calling_code", "235")]).await;
+        contacts(&app).await;
+        let core = &app.core;
+        let store = core.store();
+        let amina = store.user_by_email(AMINA).await.unwrap().unwrap();
+        let principal = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(
+                &principal,
+                baraza::demo::ORG_SLUG,
+                baraza::demo::PRIVATE_PROJECT,
+            )
+            .await
+            .unwrap();
+        let (form, version) = core.form(&access, "contacts").await.unwrap();
+        // A record as an older Baraza stored it: answers in clear.
+        let values = serde_json::json!([
+            {"path": "/data/nom_complet", "question": "nom_complet", "value": {"type": "text", "value": "Ancien OLD-CLEAR-8812"}},
+            {"path": "/data/telephone", "question": "telephone", "value": {"type": "text", "value": "62 88 12 00"}},
+            {"path": "/data/commentaire", "question": "commentaire", "value": {"type": "text", "value": "ancien"}},
+        ])
+        .to_string();
+        store
+            .insert_submissions_bulk(&[baraza_store::BulkSubmission {
+                form_id: form.id,
+                form_version_id: version.id,
+                instance_id: "uuid:old-clear",
+                xml_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+                xml_size: 0,
+                values_json: &values,
+                app_user_id: None,
+                user_id: Some(amina.id),
+                review_state: "received",
+                received_at: core.now(),
+            }])
+            .await
+            .unwrap();
+        // (The server may already have sealed it at its start; then there is nothing left.)
+        let sealed = core.seal_existing().await.unwrap();
+        assert!(sealed <= 1);
+        assert_eq!(
+            core.seal_existing().await.unwrap(),
+            0,
+            "nothing left in clear"
+        );
+        let row = store
+            .submission(form.id, "uuid:old-clear")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !row.values_json.contains("OLD-CLEAR-8812") && row.values_json.contains("\"sealed\"")
+        );
+        if backend == baraza_store::Backend::Sqlite {
+            assert_eq!(traces(&app, "OLD-CLEAR-8812"), Vec::<String>::new());
+        }
+        // The manager still reads it, and the person is found by their number.
+        let found = core
+            .find_subject(&access, "+235 62 88 12 00")
+            .await
+            .unwrap();
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(found.records[0].instance_id, "uuid:old-clear");
+        let opened = core
+            .mask_for(&access, form.id)
+            .await
+            .unwrap()
+            .apply(&row.values_json, &row.instance_id)
+            .unwrap();
+        assert!(opened.contains("OLD-CLEAR-8812"));
+        app.stop().await;
+    }
+}
