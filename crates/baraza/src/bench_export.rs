@@ -269,6 +269,9 @@ pub async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
             store.insert_submissions_bulk(&bulk).await?;
         }
         let seeded = from.saturating_sub(existing);
+        // Sealed as the server would (encryption at rest), so that exports open what managers
+        // open.
+        core.seal_existing().await.map_err(|e| anyhow!("{e}"))?;
         let secs = started.elapsed().as_secs_f64();
         let total = store.count_current_submissions(form.id).await? as u64;
         if total < target as u64 {
@@ -281,7 +284,7 @@ pub async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
     let (seeded, total) = seeded;
     if seeded > 0 {
         report.push_str(&format!(
-            "| seeding: {} realistic submissions generated, typed and stored in bulk ({backend}) | {:.0} s | {:.0} per second |\n\n",
+            "| seeding: {} realistic submissions generated, typed, stored in bulk and sealed ({backend}) | {:.0} s | {:.0} per second |\n\n",
             grouped(seeded as u64),
             seed_secs,
             seeded as f64 / seed_secs

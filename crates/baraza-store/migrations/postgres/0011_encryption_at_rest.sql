@@ -17,6 +17,8 @@ CREATE TABLE project_keys (
 -- holds the sealed XML in base64, and each sealed answer in `values_json` is
 -- {"type":"sealed","value":"<base64>"} (which the filter triggers skip).
 ALTER TABLE submissions ADD COLUMN key_version BIGINT;
+-- The submissions still in clear, which the server seals (Core::seal_existing).
+CREATE INDEX submissions_clear ON submissions (id) WHERE key_version IS NULL;
 
 -- Blind indexes of the answers that identify a person (phone numbers, e-mails, names, identity
 -- numbers): a keyed hash per answer, so that a data-subject request finds every record of a
