@@ -147,7 +147,9 @@ impl MasterKey {
         let mut key = [0u8; KEY_LEN];
         key.copy_from_slice(&plain);
         plain.zeroize();
-        Ok(DataKey(key))
+        let data_key = DataKey::from_bytes(key);
+        key.zeroize();
+        Ok(data_key)
     }
 }
 
@@ -179,14 +181,27 @@ pub fn rewrap(
     Ok(new_master.wrap(&data_key, key_id, nonce))
 }
 
-/// A project's data key: seals its values and files, and keys its blind indexes.
+/// A project's data key: seals its values and files, and keys its blind indexes. The sub-keys
+/// that sealing uses are derived once, when the key is made, not for every value.
 #[derive(Clone)]
-pub struct DataKey(pub(crate) [u8; KEY_LEN]);
+pub struct DataKey(pub(crate) [u8; KEY_LEN], pub(crate) SealKeys);
+
+/// Sub-keys of a [`DataKey`] for sealing (see `seal.rs`).
+#[derive(Clone)]
+pub(crate) struct SealKeys {
+    pub(crate) seal: [u8; KEY_LEN],
+    pub(crate) check: [u8; KEY_LEN],
+}
 
 impl DataKey {
     /// A data key from bytes; a new key takes 32 fresh random bytes from the caller.
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
-        Self(bytes)
+        let derive = |label: &[u8]| hmac_sha256(&bytes, &[b"baraza-protect/derive/v1\0", label]);
+        let keys = SealKeys {
+            seal: derive(b"seal"),
+            check: derive(b"seal-check"),
+        };
+        Self(bytes, keys)
     }
 
     /// A sub-key for one purpose, so that one secret per project serves several jobs without
@@ -199,6 +214,8 @@ impl DataKey {
 impl Drop for DataKey {
     fn drop(&mut self) {
         self.0.zeroize();
+        self.1.seal.zeroize();
+        self.1.check.zeroize();
     }
 }
 

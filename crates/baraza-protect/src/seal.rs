@@ -42,17 +42,13 @@ pub const STREAM_NONCE_LEN: usize = 19;
 
 impl DataKey {
     fn seal_aead(&self) -> XChaCha20Poly1305 {
-        let mut key = self.derive(b"seal");
-        let aead = XChaCha20Poly1305::new(Key::from_slice(&key));
-        key.zeroize();
-        aead
+        XChaCha20Poly1305::new(Key::from_slice(&self.1.seal))
     }
 
     fn checks(&self, aad: &[u8]) -> ([u8; CHECK_LEN], [u8; CHECK_LEN]) {
-        let mut check_key = self.derive(b"seal-check");
-        let key_check = hmac_sha256(&check_key, &[b"key"]);
-        let place_check = hmac_sha256(&check_key, &[b"place\0", aad]);
-        check_key.zeroize();
+        let check_key = &self.1.check;
+        let key_check = hmac_sha256(check_key, &[b"key"]);
+        let place_check = hmac_sha256(check_key, &[b"place\0", aad]);
         let mut a = [0u8; CHECK_LEN];
         let mut b = [0u8; CHECK_LEN];
         a.copy_from_slice(&key_check[..CHECK_LEN]);
