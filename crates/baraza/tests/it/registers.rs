@@ -349,7 +349,11 @@ async fn agreements_in_force_appear_in_the_record_of_processing() {
         assert_eq!(demo["status"], "in_force");
         assert_eq!(demo["active"], true);
         assert_eq!(demo["aggregated_only"], true);
-        assert_eq!(r["forms"], serde_json::json!(["points_eau"]));
+        // The project's forms an agreement may name: the demo's survey and its consent form.
+        assert_eq!(
+            r["forms"],
+            serde_json::json!(["points_eau", baraza::demo::CONSENT_FORM])
+        );
         let record = get_json(
             &app,
             &claire,
