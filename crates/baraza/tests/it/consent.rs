@@ -47,15 +47,26 @@ fn traces(app: &TestApp, needle: &str) -> Vec<String> {
     found
 }
 
-/// Sends a submission as ODK Collect does, with an app user's token.
-async fn collect(app: &TestApp, base: &str, xml: &str) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
+/// Sends a submission as ODK Collect does, with an app user's token, and files.
+async fn collect(
+    app: &TestApp,
+    base: &str,
+    xml: &str,
+    files: &[(&str, &[u8])],
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().part(
         "xml_submission_file",
         reqwest::multipart::Part::bytes(xml.as_bytes().to_vec())
             .file_name("submission.xml")
             .mime_str("text/xml")
             .unwrap(),
     );
+    for (name, bytes) in files {
+        form = form.part(
+            name.to_string(),
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
     reqwest::Client::new()
         .post(app.url(&format!("{base}/submission")))
         .header("X-OpenRosa-Version", "1.0")
@@ -115,12 +126,22 @@ async fn consent_is_recorded_shown_and_a_refusal_keeps_no_answer() {
         // ODK Collect sends one consent given and one refused (and the refusal again).
         let given = xml("uuid:accord-oui", "oui", "Awa Mahamat", GIVEN_NOTE, None);
         let refused = xml("uuid:accord-non", "non", "Zara Idriss", REFUSED_NOTE, None);
-        for body in [&given, &refused, &refused] {
+        // The refusal comes with a file: it is wiped, since no record keeps it.
+        let file: &[u8] = b"\xff\xd8 SENTINEL-REFUS-FICHIER-8812 \xff\xd9";
+        for (body, files) in [
+            (&given, &[][..]),
+            (&refused, &[("photo.jpg", file)][..]),
+            (&refused, &[][..]),
+        ] {
             assert_eq!(
-                collect(&app, &base, body).await.status(),
+                collect(&app, &base, body, files).await.status(),
                 StatusCode::CREATED
             );
         }
+        assert_eq!(
+            traces(&app, "SENTINEL-REFUS-FICHIER-8812"),
+            Vec::<String>::new()
+        );
         // Through the API (a person's account), consent not answered: the answers stay.
         core.ingest_submission(
             access.project.id,
@@ -383,6 +404,66 @@ async fn the_demo_asks_for_consent_and_two_people_refused() {
             })
             .count();
         assert_eq!(empty as i64, refused, "{page}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_web_form_records_its_language_and_channel() {
+    use crate::webform::{location, start_at};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+        let principal = core.cli_principal(amina.id).await.unwrap();
+        let access = core
+            .project_access(
+                &principal,
+                baraza::demo::ORG_SLUG,
+                baraza::demo::PRIVATE_PROJECT,
+            )
+            .await
+            .unwrap();
+        core.upload_form(&access, &principal, "accord.md", FORM.as_bytes())
+            .await
+            .expect("form");
+        core.set_form_state(&access, "accord", baraza_store::FormState::Published)
+            .await
+            .unwrap();
+        let url = format!("{}/forms/accord", private_project());
+        let browser = signed_in(&app, AMINA).await;
+        for (answer, state) in [("oui", "given"), ("non", "refused")] {
+            let f = start_at(&app, browser.clone(), &url, "en").await;
+            // One page: it is shown again while relevance changes what it holds.
+            let mut fields = vec![("/data/accord", answer)];
+            if answer == "oui" {
+                fields.push(("/data/nom", "Awa Mahamat"));
+                fields.push(("/data/commentaire", GIVEN_NOTE));
+            }
+            let mut status = StatusCode::OK;
+            for _ in 0..3 {
+                status = f.post(&fields, "next").await.status();
+                if status == StatusCode::SEE_OTHER {
+                    break;
+                }
+            }
+            assert_eq!(status, StatusCode::SEE_OTHER, "{fields:?}");
+            let res = f.post(&[], "send").await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            let to = location(&res);
+            let instance = to.split("sent=").nth(1).unwrap().replace("%3A", ":");
+            let json = get_json(
+                &browser,
+                app.url(&format!("{url}/submissions/{instance}.json")),
+            )
+            .await;
+            let c = &json["consent"];
+            assert_eq!(c["state"], state, "{json}");
+            assert_eq!(c["channel"], "web_form");
+            assert_eq!(c["language_source"], "web_form");
+            assert!(c["language"].as_str().unwrap().ends_with(')'), "{c}");
+            assert_eq!(c["notice_version"], "v3");
+        }
         app.stop().await;
     }
 }
