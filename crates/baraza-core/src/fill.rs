@@ -687,7 +687,18 @@ impl Core {
             _ => None,
         };
         let outcome = self
-            .ingest_submission(state.project, submitter, xml.as_bytes(), &incoming)
+            .ingest_submission_via(
+                state.project,
+                submitter,
+                if user.is_some() {
+                    crate::consent::Channel::WebForm
+                } else {
+                    crate::consent::Channel::PublicLink
+                },
+                Some(engine.lang.as_str()),
+                xml.as_bytes(),
+                &incoming,
+            )
             .await;
         match outcome {
             Ok(Ingested::Created) | Ok(Ingested::Duplicate) => {}

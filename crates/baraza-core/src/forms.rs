@@ -14,6 +14,7 @@
 
 use crate::access::{Principal, ProjectAccess};
 use crate::audit::{Actor, Target};
+use crate::consent::Channel;
 use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
 use baraza_store::{
@@ -526,7 +527,9 @@ impl Core {
 
     /// Stores a submission: its XML as received and the attachments that came with it, already
     /// durable blobs. Returns once the record is committed (a replay adds only missing
-    /// attachments). The XML is parsed and checked against the form version it names.
+    /// attachments). The XML is parsed and checked against the form version it names. The
+    /// channel is taken from the submitter (an app user: ODK Collect; a person: the API; nobody:
+    /// a public link); see [`Core::ingest_submission_via`].
     pub async fn ingest_submission(
         &self,
         project: ProjectId,
@@ -534,11 +537,52 @@ impl Core {
         xml: &[u8],
         files: &[IncomingFile],
     ) -> Result<Ingested, CoreError> {
+        let channel = match submitter {
+            Submitter::AppUser(_) => Channel::OdkCollect,
+            Submitter::User(_) => Channel::Api,
+            Submitter::Anonymous => Channel::PublicLink,
+        };
+        self.ingest_submission_via(project, submitter, channel, None, xml, files)
+            .await
+    }
+
+    /// [`Core::ingest_submission`] through a given channel; `language` is the form language the
+    /// form was shown in, when the channel knows it (the web form). Both go into the record's
+    /// consent when its form has a consent question. A submission whose consent is refused is
+    /// stored reduced to its consent answer (see [`crate::consent`]); the files that came with
+    /// it are wiped unless another record names them.
+    pub async fn ingest_submission_via(
+        &self,
+        project: ProjectId,
+        submitter: Submitter,
+        channel: Channel,
+        language: Option<&str>,
+        xml: &[u8],
+        files: &[IncomingFile],
+    ) -> Result<Ingested, CoreError> {
         let new = self
-            .prepare_submission(project, submitter, xml, files)
+            .prepare_submission(project, submitter, channel, language, xml, files)
             .await?;
+        let refused = new.consent.as_ref().is_some_and(|c| c.state == "refused");
         let outcome = self.store.insert_submission(new).await?;
+        if refused {
+            self.wipe_unnamed(files).await?;
+        }
         ingested(outcome)
+    }
+
+    /// Wipes the files of a refused submission that no stored row names.
+    async fn wipe_unnamed(&self, files: &[IncomingFile]) -> Result<(), CoreError> {
+        for f in files {
+            if !self.store.blob_referenced(&f.blob.sha256).await? {
+                self.blobs.wipe(&f.blob.sha256).await.map_err(|e| {
+                    CoreError::Store(StoreError::Unavailable(format!(
+                        "wiping the file of a refused submission: {e}"
+                    )))
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Stores many submissions in one transaction: all of them, or (on any refusal) none.
@@ -552,9 +596,16 @@ impl Core {
         let mut all = Vec::with_capacity(xmls.len());
         for (i, xml) in xmls.iter().enumerate() {
             all.push(
-                self.prepare_submission(project, submitter, xml.as_bytes(), &[])
-                    .await
-                    .map_err(|e| (i, e))?,
+                self.prepare_submission(
+                    project,
+                    submitter,
+                    Channel::Import,
+                    None,
+                    xml.as_bytes(),
+                    &[],
+                )
+                .await
+                .map_err(|e| (i, e))?,
             );
         }
         match self.store.insert_submissions_atomic(all).await {
@@ -579,6 +630,8 @@ impl Core {
         &self,
         project: ProjectId,
         submitter: Submitter,
+        channel: Channel,
+        language: Option<&str>,
         xml: &[u8],
         files: &[IncomingFile],
     ) -> Result<NewSubmission, CoreError> {
@@ -619,6 +672,21 @@ impl Core {
                     .join("; "),
             }
         })?;
+        // Consent: recorded with the record; a refusal keeps nothing but the consent answer.
+        let consent = crate::consent::consent_of(&model, &values, channel, language);
+        let refused = consent.as_ref().is_some_and(|c| c.state == "refused");
+        if refused && sub.deprecated_id.is_some() {
+            return Err(CoreError::SubmissionInvalid {
+                code: "consent_refused_in_edit",
+                detail: "an edit cannot withdraw consent, since earlier versions keep their answers: erase the record with the reason consent_withdrawn instead".into(),
+            });
+        }
+        let (text, values, files) = if refused {
+            let (kept, values) = crate::consent::refused_only(&model, &sub, values);
+            (kept, values, &[][..])
+        } else {
+            (text, values, files)
+        };
         let names = baraza_openrosa::attachment_names(&values);
         if let Some(bad) = names
             .iter()
@@ -662,6 +730,7 @@ impl Core {
                     blob: f.blob.clone(),
                 })
                 .collect(),
+            consent,
         })
     }
 

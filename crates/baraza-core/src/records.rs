@@ -3,7 +3,8 @@
 //! managers), the categories of data (from the fields' sensitivity in the XLSForm), who receives
 //! the data in clear and who sees it masked (from the project's roles), which organisations
 //! receive data under an agreement in force (from the data-sharing register), the retention
-//! period, and the security measures in force.
+//! period, the consent question and how many people gave, refused or withdrew consent, and the
+//! security measures in force.
 
 use crate::access::ProjectAccess;
 use crate::audit::{Actor, Target};
@@ -57,6 +58,12 @@ pub struct FormRecord {
     pub quasi_identifiers: Vec<FieldRef>,
     pub internal_fields: usize,
     pub public_fields: usize,
+    /// The consent question (the XLSForm `consent` column), if the form has one.
+    pub consent_question: Option<String>,
+    /// The version of the notice its label is.
+    pub consent_notice_version: Option<String>,
+    /// Records by consent state (withdrawn: erased records of which only the proof is kept).
+    pub consents: baraza_store::ConsentCounts,
 }
 
 /// Someone who receives the project's data.
@@ -178,6 +185,12 @@ impl Core {
                 quasi_identifiers: Vec::new(),
                 internal_fields: 0,
                 public_fields: 0,
+                consent_question: model.consent.as_ref().map(|c| c.question.clone()),
+                consent_notice_version: model
+                    .consent
+                    .as_ref()
+                    .and_then(|c| c.notice_version.clone()),
+                consents: self.store.consent_counts(listing.form.id).await?,
             };
             for (path, q) in model.question_paths() {
                 let field = FieldRef {

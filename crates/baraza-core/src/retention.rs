@@ -52,6 +52,10 @@ pub struct Certificate {
     /// Files overwritten and removed (files still named by other records are kept).
     pub files_wiped: i64,
     pub method: &'static str,
+    /// Set when consent was withdrawn: the record's consent was reduced to the proof of
+    /// withdrawal (its instanceID, the notice version, the time), nothing else kept.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub consent_withdrawn: bool,
     /// The audit entry that holds this certificate (absent from the entry itself).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_seq: Option<i64>,
@@ -124,7 +128,10 @@ impl Core {
             baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
             baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
         };
+        let consent_withdrawn =
+            matches!(&rule, Rule::Erasure { reason } if reason == "consent_withdrawn");
         let mut cert = Certificate {
+            consent_withdrawn,
             project: project.0,
             form: form.to_owned(),
             rule,
@@ -144,7 +151,9 @@ impl Core {
     /// Erases one record now — every version, file, comment and review — at the request of the
     /// person it is about (a withdrawn consent, an erasure request) or because it should not
     /// exist. The reason is a category, never free text (it goes to the audit log with the
-    /// certificate). Returns the certificate.
+    /// certificate). When consent was withdrawn, the record's consent is kept reduced to the
+    /// proof of withdrawal (see [`crate::consent`]); any other erasure removes it. Returns the
+    /// certificate.
     pub async fn erase_record(
         &self,
         access: &ProjectAccess,
@@ -162,7 +171,11 @@ impl Core {
         let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
         let destroyed = self
             .store
-            .destroy_record(form.id, instance_id)
+            .destroy_record(
+                form.id,
+                instance_id,
+                (reason == "consent_withdrawn").then(|| self.now()),
+            )
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
         self.certify(

@@ -83,6 +83,9 @@ pub struct NewSubmission {
     pub attachments: Vec<String>,
     /// The files received with it; those it does not name are ignored.
     pub files: Vec<ReceivedFile>,
+    /// The consent this version records, when its form has a consent question (see
+    /// `consent.rs`): written in the same transaction as the record.
+    pub consent: Option<crate::consent::NewConsent>,
 }
 
 /// A blind index of one answer (`baraza_protect::blind`), for finding a person's records.
@@ -350,7 +353,11 @@ async fn created(
     c: &mut Conn<'_>,
     id: i64,
     s: &NewSubmission,
+    root: &str,
 ) -> Result<IngestOutcome, StoreError> {
+    if let Some(consent) = &s.consent {
+        crate::consent::record(c, s.form_id, root, &s.instance_id, s.received_at, consent).await?;
+    }
     for name in &s.attachments {
         c.execute(
             q(
@@ -395,7 +402,7 @@ async fn store_one(c: &mut Conn<'_>, s: &NewSubmission) -> Result<IngestOutcome,
     let Some(dep) = s.deprecated_id.as_deref() else {
         // The usual case: one statement when the instanceID is new.
         if let Some(id) = insert(c, s, &s.instance_id).await? {
-            return created(c, id, s).await;
+            return created(c, id, s, &s.instance_id).await;
         }
         let found = existing(c, s)
             .await?
@@ -431,7 +438,7 @@ async fn store_one(c: &mut Conn<'_>, s: &NewSubmission) -> Result<IngestOutcome,
         return Ok(IngestOutcome::DeprecatedNotCurrent);
     }
     if let Some(id) = insert(c, s, &root).await? {
-        return created(c, id, s).await;
+        return created(c, id, s, &root).await;
     }
     // Another process stored this instanceID a moment ago: give the mark back, then compare.
     c.execute(q("UPDATE submissions SET is_current = TRUE WHERE id = $1").bind(prev_id))

@@ -19,6 +19,7 @@ mod backup;
 pub mod blobs;
 mod bulk;
 mod central;
+mod consent;
 mod db;
 mod fill;
 mod forms;
@@ -35,6 +36,7 @@ pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::BulkSubmission;
 pub use central::*;
+pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use fill::*;
 pub use forms::*;
 pub use ingest::{

@@ -102,17 +102,19 @@ impl Store {
             .iter()
             .map(|r| r.get::<String>("root_instance_id"))
             .collect::<Result<_, _>>()?;
-        let out = destroy_roots(&mut tx, form_id, &roots).await?;
+        let out = destroy_roots(&mut tx, form_id, &roots, None).await?;
         tx.commit().await?;
         Ok(out)
     }
 
     /// Destroys one record (every version of it), known by any of its versions' instanceIDs.
-    /// `None` when the form has no such record.
+    /// `None` when the form has no such record. With `withdrawn_at` (consent was withdrawn), the
+    /// record's consent is reduced to the proof of withdrawal instead of removed.
     pub async fn destroy_record(
         &self,
         form_id: i64,
         instance_id: &str,
+        withdrawn_at: Option<i64>,
     ) -> Result<Option<Destroyed>, StoreError> {
         let mut tx = self.pools.begin().await?;
         let root = tx
@@ -127,7 +129,7 @@ impl Store {
             return Ok(None);
         };
         let root: String = root.get("root_instance_id")?;
-        let out = destroy_roots(&mut tx, form_id, &[root]).await?;
+        let out = destroy_roots(&mut tx, form_id, &[root], withdrawn_at).await?;
         tx.commit().await?;
         Ok(Some(out))
     }
@@ -172,6 +174,7 @@ impl Store {
                     "VACUUM submission_attachments",
                     "VACUUM submission_events",
                     "VACUUM form_drafts",
+                    "VACUUM consents",
                 ] {
                     self.pools.execute(q(sql)).await?;
                 }
@@ -181,11 +184,13 @@ impl Store {
     }
 }
 
-/// Destroys the records with these roots inside `tx`.
+/// Destroys the records with these roots inside `tx`; their consent goes too, or, with
+/// `withdrawn_at`, is reduced to the proof of withdrawal.
 async fn destroy_roots(
     tx: &mut crate::db::Tx,
     form_id: i64,
     roots: &[String],
+    withdrawn_at: Option<i64>,
 ) -> Result<Destroyed, StoreError> {
     let mut out = Destroyed::default();
     for root in roots {
@@ -223,6 +228,7 @@ async fn destroy_roots(
                 )
                 .await?;
         }
+        crate::consent::destroy(&mut tx.conn(), form_id, root, withdrawn_at).await?;
         tx.conn()
             .execute(
                 q("DELETE FROM submission_events WHERE form_id = $1 AND root_instance_id = $2")

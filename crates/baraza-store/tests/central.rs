@@ -88,6 +88,7 @@ async fn the_feed_filters_pages_and_describes_submissions() {
                     received_at: at,
                     attachments: vec!["a.jpg".to_owned()],
                     files: Vec::new(),
+                    consent: None,
                 })
                 .await
                 .unwrap()

@@ -66,6 +66,7 @@ fn sub(form: i64, version: i64, id: &str, body: &str, dep: Option<&str>) -> NewS
         received_at: 2,
         attachments: vec!["photo.jpg".into()],
         files: Vec::new(),
+        consent: None,
     }
 }
 

@@ -42,6 +42,8 @@ const SURVEY_COLUMNS: &[&str] = &[
     // Baraza's own: kept in the model, left out of the XForm (pyxform ignores them too).
     "sensitivity",
     "quasi_identifier",
+    "consent",
+    "consent_yes",
 ];
 
 /// Splits a header into its column and language: `label::Français (fr)` -> (`label`, `Français (fr)`).
@@ -80,6 +82,7 @@ fn alias(base: &str) -> String {
         "params" => "parameters".into(),
         "big_image" => "big-image".into(),
         "quasi-identifier" => "quasi_identifier".into(),
+        "consent-yes" => "consent_yes".into(),
         _ => b,
     }
 }
@@ -331,6 +334,18 @@ enum Frame {
     Group(Box<Group>),
 }
 
+/// A row marked `consent` = `yes`, checked once the whole form is known.
+struct ConsentMark {
+    name: String,
+    row: usize,
+    qtype: QType,
+    type_text: String,
+    list: Option<String>,
+    /// The `consent_yes` cell and its header.
+    yes: Option<(String, String)>,
+    in_repeat: bool,
+}
+
 /// Compiles a workbook into a form, with every diagnostic found.
 pub fn compile_workbook(
     book: &Workbook,
@@ -383,6 +398,7 @@ pub fn compile_workbook(
 
     let mut stack: Vec<Frame> = vec![Frame::Root(Vec::new())];
     let mut count = 0usize;
+    let mut consent_marks: Vec<ConsentMark> = Vec::new();
     for raw in table.rows {
         let row = Row::of(&table, raw);
         if row.is_empty() {
@@ -568,6 +584,41 @@ pub fn compile_workbook(
                 false
             }),
         };
+        let consent = match row.get("consent") {
+            None => false,
+            Some(v) => yes_no(v).unwrap_or_else(|| {
+                diags.push(
+                    Diagnostic::error("consent_invalid", "survey")
+                        .at(n)
+                        .col(&row.header_of("consent"))
+                        .arg("value", v.trim()),
+                );
+                false
+            }),
+        };
+        let consent_yes = row
+            .get("consent_yes")
+            .map(|v| (v.trim().to_owned(), row.header_of("consent_yes")));
+        if consent {
+            consent_marks.push(ConsentMark {
+                name: name.clone(),
+                row: n,
+                qtype,
+                type_text: type_text.trim().to_owned(),
+                list: list.clone(),
+                yes: consent_yes,
+                in_repeat: stack
+                    .iter()
+                    .any(|f| matches!(f, Frame::Group(g) if g.repeat)),
+            });
+        } else if let Some((_, header)) = consent_yes {
+            diags.push(
+                Diagnostic::error("consent_yes_alone", "survey")
+                    .at(n)
+                    .col(&header)
+                    .arg("name", name.clone()),
+            );
+        }
         count += 1;
         let q = Question {
             name,
@@ -677,6 +728,7 @@ pub fn compile_workbook(
         lists,
         external_lists: external,
         sensitivity_default: None,
+        consent: None,
     };
     let default_level = read_sensitivity(
         settings.get("sensitivity").map(String::as_str),
@@ -689,6 +741,7 @@ pub fn compile_workbook(
     if let Some(dl) = form.default_language.clone() {
         rename_default(&mut form, &dl);
     }
+    form.consent = check_consent(&form, &consent_marks, &settings, settings_row, diags);
     check_choices_allowed_duplicates(&form, &settings, diags);
     check_translations(&form, diags);
     crate::refs::check(&form, diags);
@@ -805,6 +858,111 @@ fn rename_default(form: &mut Form, to: &str) {
             fix(&mut c.texts, to);
         }
     }
+}
+
+/// The form's consent question from the rows marked `consent`: at most one, a `select_one` (or
+/// an `acknowledge`) outside any repeat, whose list has a choice that means yes.
+fn check_consent(
+    form: &Form,
+    marks: &[ConsentMark],
+    settings: &HashMap<String, String>,
+    settings_row: Option<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Consent> {
+    let notice_version = settings
+        .get("consent_notice_version")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let Some(first) = marks.first() else {
+        if notice_version.is_some() {
+            let mut d = Diagnostic::warning("consent_notice_without_question", "settings")
+                .col("consent_notice_version");
+            d.row = settings_row;
+            diags.push(d);
+        }
+        return None;
+    };
+    for other in &marks[1..] {
+        diags.push(
+            Diagnostic::error("consent_duplicate", "survey")
+                .at(other.row)
+                .col("consent")
+                .arg("name", other.name.clone())
+                .arg("other", first.row.to_string()),
+        );
+    }
+    let mut ok = marks.len() == 1;
+    if !matches!(first.qtype, QType::SelectOne | QType::Acknowledge) {
+        diags.push(
+            Diagnostic::error("consent_type", "survey")
+                .at(first.row)
+                .col("type")
+                .arg("name", first.name.clone())
+                .arg("type", first.type_text.clone()),
+        );
+        ok = false;
+    }
+    if first.in_repeat {
+        diags.push(
+            Diagnostic::error("consent_in_repeat", "survey")
+                .at(first.row)
+                .col("consent")
+                .arg("name", first.name.clone()),
+        );
+        ok = false;
+    }
+    let mut yes = Vec::new();
+    if first.qtype == QType::SelectOne {
+        let list = first.list.as_deref().and_then(|l| form.list(l));
+        match (&first.yes, list) {
+            (Some((cell, header)), Some(list)) => {
+                for name in cell.split_whitespace() {
+                    if list.choices.iter().any(|c| c.name == name) {
+                        yes.push(name.to_owned());
+                    } else {
+                        diags.push(
+                            Diagnostic::error("consent_yes_unknown", "survey")
+                                .at(first.row)
+                                .col(header)
+                                .arg("value", name)
+                                .arg("list", list.name.clone()),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            (None, Some(list)) => {
+                yes = list
+                    .choices
+                    .iter()
+                    .filter(|c| matches!(c.name.to_lowercase().as_str(), "yes" | "oui" | "1"))
+                    .map(|c| c.name.clone())
+                    .collect();
+                if yes.is_empty() {
+                    diags.push(
+                        Diagnostic::error("consent_yes_missing", "survey")
+                            .at(first.row)
+                            .col("consent_yes")
+                            .arg("list", list.name.clone()),
+                    );
+                    ok = false;
+                }
+            }
+            // A missing list is reported already.
+            (_, None) => ok = false,
+        }
+    }
+    let path = form
+        .question_paths()
+        .into_iter()
+        .find(|(_, q)| q.row == first.row && q.name == first.name)
+        .map(|(p, _)| p)?;
+    ok.then(|| Consent {
+        question: first.name.clone(),
+        path,
+        yes,
+        notice_version,
+    })
 }
 
 fn check_choices_allowed_duplicates(
@@ -1442,5 +1600,150 @@ mod sensitivity_tests {
     #[test]
     fn accents_and_ligatures_fold() {
         assert_eq!(fold("Prénom_Élève_Œuvre"), "prenom_eleve_oeuvre");
+    }
+}
+
+#[cfg(test)]
+mod consent_tests {
+    use crate::diag::Severity;
+    use crate::model::Consent;
+
+    /// A form with these survey rows (type, name, consent, consent_yes) after a `start` row,
+    /// the lists `on` (oui, non), `ab` (a, b) and the settings cells given.
+    fn compile(rows: &[(&str, &str, &str, &str)], settings: &str) -> crate::Compiled {
+        let mut src = String::from(
+            "| survey | | | | | |\n| | type | name | label | consent | consent_yes |\n| | start | start | | | |\n",
+        );
+        for (t, n, c, y) in rows {
+            src.push_str(&format!("| | {t} | {n} | Libellé {n} | {c} | {y} |\n"));
+        }
+        src.push_str("| choices | | | |\n| | list_name | name | label |\n| | on | oui | Oui |\n| | on | non | Non |\n| | ab | a | A |\n| | ab | b | B |\n");
+        src.push_str(settings);
+        crate::compile(src.as_bytes(), crate::Format::Markdown, "f")
+    }
+
+    fn errors(c: &crate::Compiled) -> Vec<(&'static str, Option<usize>, Option<String>)> {
+        c.diagnostics
+            .iter()
+            .filter(|d| d.code.starts_with("consent"))
+            .map(|d| (d.code, d.row, d.column.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_consent_question_is_read_with_its_yes_and_notice_version() {
+        let c = compile(
+            &[
+                ("select_one on", "consentement", "yes", ""),
+                ("text", "nom", "", ""),
+            ],
+            "| settings | |\n| | consent_notice_version |\n| | 2026-01 |\n",
+        );
+        assert_eq!(errors(&c), vec![]);
+        let form = c.form.expect("compiles");
+        assert_eq!(
+            form.consent,
+            Some(Consent {
+                question: "consentement".into(),
+                path: "/data/consentement".into(),
+                yes: vec!["oui".into()],
+                notice_version: Some("2026-01".into()),
+            })
+        );
+        assert_eq!(form.consent_question().unwrap().name, "consentement");
+        let consent = form.consent.unwrap();
+        assert_eq!(consent.given("oui"), Some(true));
+        assert_eq!(consent.given("non"), Some(false));
+        assert_eq!(consent.given(" "), None);
+        // Nothing of it reaches the XForm.
+        assert!(!c.xform.unwrap().contains("consent_notice"));
+    }
+
+    #[test]
+    fn consent_yes_names_the_choice_and_acknowledge_needs_none() {
+        let c = compile(&[("select_one ab", "ok", "TRUE", "b")], "");
+        let consent = c.form.unwrap().consent.unwrap();
+        assert_eq!(consent.yes, ["b"]);
+        assert_eq!(consent.notice_version, None);
+        let c = compile(&[("acknowledge", "ok", "oui", "")], "");
+        let consent = c.form.unwrap().consent.unwrap();
+        assert!(consent.yes.is_empty());
+        assert_eq!(consent.given("OK"), Some(true));
+        assert_eq!(consent.given(""), None);
+        // No consent column: no consent question.
+        let c = compile(&[("select_one on", "q", "", "")], "");
+        assert_eq!(c.form.unwrap().consent, None);
+    }
+
+    #[test]
+    fn consent_mistakes_are_located() {
+        let col = |s: &str| Some(s.to_owned());
+        // Rows: the header is row 1, `start` row 2, the first of `rows` row 3.
+        for (rows, settings, want) in [
+            (
+                vec![
+                    ("select_one on", "c1", "yes", ""),
+                    ("select_one on", "c2", "yes", ""),
+                ],
+                "",
+                vec![("consent_duplicate", Some(4), col("consent"))],
+            ),
+            (
+                vec![("text", "c", "yes", "")],
+                "",
+                vec![("consent_type", Some(3), col("type"))],
+            ),
+            (
+                vec![("select_one ab", "c", "yes", "")],
+                "",
+                vec![("consent_yes_missing", Some(3), col("consent_yes"))],
+            ),
+            (
+                vec![("select_one ab", "c", "yes", "z")],
+                "",
+                vec![("consent_yes_unknown", Some(3), col("consent_yes"))],
+            ),
+            (
+                vec![("select_one on", "c", "peut-être", "")],
+                "",
+                vec![("consent_invalid", Some(3), col("consent"))],
+            ),
+            (
+                vec![("select_one on", "c", "", "oui")],
+                "",
+                vec![("consent_yes_alone", Some(3), col("consent_yes"))],
+            ),
+            (
+                vec![
+                    ("begin repeat", "r", "", ""),
+                    ("select_one on", "c", "yes", ""),
+                    ("end repeat", "", "", ""),
+                ],
+                "",
+                vec![("consent_in_repeat", Some(4), col("consent"))],
+            ),
+            (
+                vec![("text", "t", "", "")],
+                "| settings | |\n| | consent_notice_version |\n| | v1 |\n",
+                vec![(
+                    "consent_notice_without_question",
+                    Some(2),
+                    col("consent_notice_version"),
+                )],
+            ),
+        ] {
+            let c = compile(&rows, settings);
+            assert_eq!(errors(&c), want, "{rows:?}");
+            let warning_only = want
+                .iter()
+                .all(|(code, _, _)| *code == "consent_notice_without_question");
+            assert_eq!(c.has_errors(), !warning_only, "{rows:?}");
+            if warning_only {
+                assert!(c
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.severity == Severity::Warning));
+            }
+        }
     }
 }

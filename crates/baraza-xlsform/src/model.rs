@@ -277,6 +277,38 @@ pub struct Form {
     /// models stored before fields were classified; see [`Form::classify_if_unclassified`].
     #[serde(default)]
     pub sensitivity_default: Option<Sensitivity>,
+    /// The consent question, when a row says `consent` = `yes`; see [`Consent`].
+    #[serde(default)]
+    pub consent: Option<Consent>,
+}
+
+/// The question that asks for the respondent's consent (its row has `consent` = `yes`), and what
+/// its answers mean. Its label, per language, is the notice the respondent was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    /// The question's name.
+    pub question: String,
+    /// Its instance path, e.g. `/data/consentement`.
+    pub path: String,
+    /// The choice names that mean consent was given (from the `consent_yes` column, else the
+    /// list's `yes`, `oui` or `1`). Empty for an `acknowledge` question, where any answer gives
+    /// consent.
+    pub yes: Vec<String>,
+    /// The `consent_notice_version` setting: the version of the notice the label is.
+    #[serde(default)]
+    pub notice_version: Option<String>,
+}
+
+impl Consent {
+    /// What an answer to the consent question means: `Some(true)` given, `Some(false)` refused,
+    /// `None` not answered. `answer` is the choice name sent (`OK` for an `acknowledge`).
+    pub fn given(&self, answer: &str) -> Option<bool> {
+        let answer = answer.trim();
+        if answer.is_empty() {
+            return None;
+        }
+        Some(self.yes.is_empty() || self.yes.iter().any(|y| y == answer))
+    }
 }
 
 impl Form {
@@ -338,6 +370,15 @@ impl Form {
             }
         }
         out
+    }
+
+    /// The consent question, if the form has one.
+    pub fn consent_question(&self) -> Option<&Question> {
+        let c = self.consent.as_ref()?;
+        self.question_paths()
+            .into_iter()
+            .find(|(p, _)| *p == c.path)
+            .map(|(_, q)| q)
     }
 
     /// The instance paths of fields marked `quasi_identifier`, in form order.

@@ -86,6 +86,14 @@ pub const SURVEY: &str = include_str!("../demo/points-eau.md");
 /// How many submissions the demo survey receives.
 pub const SUBMISSIONS: usize = 300;
 
+/// The demo's second form: users' views on water points, which asks for consent first.
+pub const CONSENT_SURVEY: &str = include_str!("../demo/avis-usagers.md");
+/// Its form id.
+pub const CONSENT_FORM: &str = "avis_usagers";
+/// How many submissions it receives, and which of them refused consent.
+pub const CONSENT_SUBMISSIONS: usize = 30;
+pub const CONSENT_REFUSED: [usize; 2] = [7, 19];
+
 /// Creates the demo organisation, projects, people, survey and submissions if they are not there
 /// yet. `data_dir` keeps the demo app user's Collect address (its token is shown only once).
 pub async fn seed(core: &Core) -> Result<()> {
@@ -230,6 +238,11 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // Claire keeps the project's registers: a phone lost last week, notified in time; the
     // Ministry receives aggregates; the impact assessment is under way.
     registers(core, &claire_access, &uploaded.form.xml_form_id).await?;
+    // Users' views on water points, asked for consent first; two people refused.
+    let respondent = views_of_users(core, &access, &amina_p, phone.id).await?;
+    // One of them asked to see what the NGO holds about them: found by their phone number,
+    // answered in time. Another asked for erasure yesterday.
+    subject_requests(core, &claire_access, &claire, &respondent).await?;
     pilot(core, &access, &amina_p).await?;
     Ok(())
 }
@@ -287,6 +300,218 @@ async fn pilot(core: &Core, access: &ProjectAccess, owner: &baraza_core::Princip
     core.store().insert_submissions_bulk(&bulk).await?;
     core.run_retention().await?;
     Ok(())
+}
+
+/// The consent demo: the form `avis_usagers`, published with its purpose and retention, and
+/// [`CONSENT_SUBMISSIONS`] submissions from Fatimé's phone, ingested as real ones (sealed,
+/// indexed, their consent recorded).
+async fn views_of_users(
+    core: &Core,
+    access: &ProjectAccess,
+    principal: &baraza_core::Principal,
+    phone: i64,
+) -> Result<String> {
+    let uploaded = core
+        .upload_form(
+            access,
+            principal,
+            "avis-usagers.md",
+            CONSENT_SURVEY.as_bytes(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo consent survey: {e}"))?;
+    let form = uploaded.form.xml_form_id.clone();
+    core.set_form_state(access, &form, FormState::Published)
+        .await?;
+    core.set_form_purpose(
+        access,
+        &form,
+        &baraza_store::FormPurpose {
+            purpose: "Recueillir l’avis des usagers sur les points d’eau de N’Djamena pour signaler les pannes aux autorités communales, et pouvoir rappeler les usagers qui le souhaitent.".into(),
+            lawful_basis: "consent".into(),
+            data_subjects: "Usagers des points d’eau qui acceptent de répondre".into(),
+        },
+    )
+    .await?;
+    core.set_retention(access, &form, Some(365)).await?;
+    let mut rng = StdRng::seed_from_u64(2027);
+    let mut respondent = String::new();
+    for i in 0..CONSENT_SUBMISSIONS {
+        let xml = view_of_user(i, &mut rng, &uploaded.version.version);
+        if respondent.is_empty() {
+            respondent = xml
+                .split("<telephone>")
+                .nth(1)
+                .and_then(|t| t.split("</telephone>").next())
+                .unwrap_or_default()
+                .to_owned();
+        }
+        core.ingest_submission(
+            access.project.id,
+            Submitter::AppUser(phone),
+            xml.as_bytes(),
+            &[],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo consent submission {i}: {e}"))?;
+    }
+    Ok(respondent)
+}
+
+/// The demo's data-subject requests: an access request answered in time, an erasure request
+/// open. `phone`: a respondent's number as they gave it.
+async fn subject_requests(
+    core: &Core,
+    access: &ProjectAccess,
+    manager: &baraza_core::Principal,
+    phone: &str,
+) -> Result<()> {
+    use baraza_core::subjects::NewSubjectRequest;
+    let day = 86_400;
+    let date = |ts: i64| {
+        baraza_core::registers::format_time(ts)
+            .chars()
+            .take(10)
+            .collect::<String>()
+    };
+    // Typed as the person wrote it on their letter (00 rather than +).
+    let national = phone.replacen('+', "00", 1);
+    let access_request = core
+        .open_subject_request(
+            access,
+            manager,
+            &NewSubjectRequest {
+                kind: "access".into(),
+                reference: "Venue au bureau de Chagoua, pièce d’identité vérifiée".into(),
+                received: date(core.now() - 12 * day),
+                value: national.clone(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo access request: {e}"))?;
+    core.update_subject_request(
+        access,
+        access_request,
+        "answered",
+        "Données lues à la personne et remises sur papier (page « Vos données »), le jour même.",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo access request: {e}"))?;
+    core.open_subject_request(
+        access,
+        manager,
+        &NewSubjectRequest {
+            kind: "erasure".into(),
+            reference: "Appel au numéro vert".into(),
+            received: date(core.now() - day),
+            value: national,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo erasure request: {e}"))?;
+    Ok(())
+}
+
+/// One submission of the consent demo, as ODK Collect would send it (the questions after a
+/// refused consent are not relevant, so they come empty).
+pub fn view_of_user(i: usize, rng: &mut StdRng, version: &str) -> String {
+    const FIRST: &[&str] = &[
+        "Achta",
+        "Hawa",
+        "Zenaba",
+        "Mahamat",
+        "Djibrine",
+        "Khadidja",
+        "Ousmane",
+        "Remadji",
+        "Kaltouma",
+        "Abdelkerim",
+        "Neloumta",
+        "Mariam",
+    ];
+    const LAST: &[&str] = &[
+        "Oumar",
+        "Ali",
+        "Nour",
+        "Issa",
+        "Brahim",
+        "Adoum",
+        "Ngaba",
+        "Naortangar",
+        "Hissein",
+        "Djimet",
+    ];
+    const QUARTIERS: &[&str] = &[
+        "Farcha",
+        "Milezi",
+        "Chagoua",
+        "Dembé",
+        "Walia",
+        "Ngueli",
+        "Moursal",
+        "Paris-Congo",
+    ];
+    const COMMENTS: &[&str] = &[
+        "La pompe tombe souvent en panne le soir.",
+        "L’eau est bonne mais la file d’attente est longue.",
+        "Le robinet fuit depuis deux semaines.",
+        "Le comité de gestion répond vite aux pannes.",
+        "Le prix du bidon a augmenté cette année.",
+        "",
+    ];
+    let start_min = 8 + i % 40;
+    let day = 1 + i % 28;
+    let start = format!("2026-11-{day:02}T09:{start_min:02}:00.000+01:00");
+    let end = format!("2026-11-{day:02}T09:{:02}:00.000+01:00", start_min + 6);
+    let consent = !CONSENT_REFUSED.contains(&i);
+    let avis = if consent {
+        let name = format!(
+            "{} {}",
+            FIRST[rng.gen_range(0..FIRST.len())],
+            LAST[rng.gen_range(0..LAST.len())]
+        );
+        let phone = format!(
+            "+235 63 {:02} {:02} {:02}",
+            rng.gen_range(0..100),
+            rng.gen_range(0..100),
+            rng.gen_range(0..100)
+        );
+        let quartier = QUARTIERS[rng.gen_range(0..QUARTIERS.len())];
+        let satisfaction = [
+            "tres_satisfait",
+            "satisfait",
+            "satisfait",
+            "peu_satisfait",
+            "pas_satisfait",
+        ][rng.gen_range(0..5)];
+        let comment = COMMENTS[rng.gen_range(0..COMMENTS.len())];
+        format!("<avis><nom_complet>{name}</nom_complet><telephone>{phone}</telephone><quartier>{quartier}</quartier><satisfaction>{satisfaction}</satisfaction><commentaire>{comment}</commentaire></avis>")
+    } else {
+        "<avis><nom_complet/><telephone/><quartier/><satisfaction/><commentaire/></avis>".to_owned()
+    };
+    format!(
+        "<?xml version='1.0' ?><data id=\"{CONSENT_FORM}\" version=\"{version}\" xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">\
+<start>{start}</start><end>{end}</end><consentement>{}</consentement>{avis}\
+<meta><instanceID>{}</instanceID></meta></data>",
+        if consent { "oui" } else { "non" },
+        demo_uuid(&format!("avis-{i}"))
+    )
+}
+
+/// A UUID-shaped instanceID made from `key`, the same on every run.
+fn demo_uuid(key: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!(
+        "uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 20) & 0xfff,
+        h.rotate_left(17) & 0xffff_ffff_ffff
+    )
 }
 
 /// The demo's incident, data-sharing agreement and impact-assessment answers.
@@ -443,18 +668,7 @@ pub fn submission(i: usize, rng: &mut StdRng, version: &str) -> String {
         "2026-{month:02}-{day:02}T{hour:02}:{:02}:00.000+01:00",
         (i % 45) + 12
     );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("demo-{i}").bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let id = format!(
-        "uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        h >> 32,
-        (h >> 16) & 0xffff,
-        h & 0xfff,
-        (h >> 20) & 0xfff,
-        h.rotate_left(17) & 0xffff_ffff_ffff
-    );
+    let id = demo_uuid(&format!("demo-{i}"));
     let mut enfants = String::new();
     for _ in 0..children {
         enfants.push_str(&format!(

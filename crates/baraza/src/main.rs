@@ -458,6 +458,8 @@ async fn main() -> Result<()> {
         Command::Demo { listen, no_serve } => {
             let mut defaults = vec![
                 ("data_dir", "./baraza-demo".to_owned()),
+                // The demo's people are in Chad: numbers typed without +235 find them too.
+                ("default_calling_code", "235".to_owned()),
                 ("default_language", "fr".to_owned()),
             ];
             if *no_serve {

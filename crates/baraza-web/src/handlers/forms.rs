@@ -730,12 +730,73 @@ struct EventView {
     at: String,
 }
 
+/// A record's consent, as the page and its `.json` twin show it.
+#[derive(Serialize)]
+struct ConsentView {
+    /// `given`, `refused`, `not_answered` or `withdrawn`.
+    state: String,
+    notice_version: Option<String>,
+    language: Option<String>,
+    /// How the language is known: `web_form`, `submission` or `form_default`.
+    language_source: Option<String>,
+    /// `odk_collect`, `web_form`, `public_link`, `import` or `api`.
+    channel: Option<String>,
+    received: Option<String>,
+    /// The `start` and `end` metadata, as the device sent them.
+    started: Option<String>,
+    ended: Option<String>,
+}
+
+impl ConsentView {
+    fn of(r: baraza_store::ConsentRecord) -> ConsentView {
+        ConsentView {
+            state: r.state,
+            notice_version: r.notice_version,
+            language: r.language,
+            language_source: r.language_source,
+            channel: r.channel,
+            received: r.received_at.map(iso),
+            started: r.started,
+            ended: r.ended,
+        }
+    }
+
+    fn render(&self, c: &Chrome<'_>) -> Markup {
+        html! {
+            section.card aria-labelledby="consent-title" {
+                h2 id="consent-title" { (c.t("consent.title")) }
+                dl {
+                    dt { (c.t("consent.answer")) }
+                    dd { strong { (c.t(&format!("consent.state_{}", self.state))) } }
+                    dt { (c.t("consent.notice_version")) }
+                    dd { @match &self.notice_version { Some(v) => code { (v) }, None => span.muted { (c.t("consent.no_version")) } } }
+                    @if let Some(l) = &self.language {
+                        dt { (c.t("consent.language")) }
+                        dd { (l) @if let Some(s) = &self.language_source { " " span.muted { "(" (c.t(&format!("consent.source_{s}"))) ")" } } }
+                    }
+                    @if let Some(ch) = &self.channel {
+                        dt { (c.t("consent.channel")) } dd { (c.t(&format!("consent.channel_{ch}"))) }
+                    }
+                    @if let Some(r) = &self.received {
+                        dt { (c.t("consent.received")) } dd { time datetime=(r) { (r) } }
+                    }
+                    @if let Some(v) = &self.started { dt { (c.t("consent.started")) } dd { (v) } }
+                    @if let Some(v) = &self.ended { dt { (c.t("consent.ended")) } dd { (v) } }
+                }
+                @if self.state == "refused" { p role="note" { (c.t("consent.refused_note")) } }
+            }
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct SubmissionData {
     project: ProjectView,
     xml_form_id: String,
     instance_id: String,
     review_state: String,
+    /// The record's consent, when its form has a consent question.
+    consent: Option<ConsentView>,
     /// Every version of the record, newest first.
     versions: Vec<VersionView>,
     /// Reviews, comments and edits, oldest first.
@@ -773,7 +834,17 @@ pub async fn submission_page(
         .core
         .submission_events(&g.access, &id, instance)
         .await?;
+    let consent = match history.first() {
+        Some(first) => ctx
+            .state
+            .core
+            .record_consent(&g.access, &id, &first.root_instance_id)
+            .await?
+            .map(ConsentView::of),
+        None => None,
+    };
     let data = SubmissionData {
+        consent,
         events: events
             .iter()
             .map(|e| EventView {
@@ -824,6 +895,7 @@ pub async fn submission_page(
                 p.muted { a href=(data.project.url) { (data.project.name) } " › " a href={ (form_url) "/submissions" } { (c.t("submissions.title")) } }
                 h1 { code { (data.instance_id) } " " span class={ "badge " (data.review_state) } { (c.t(&format!("review.state_{}", data.review_state))) } }
                 @let record_url = format!("{form_url}/submissions/{}", crate::middleware::url_encode(&data.instance_id));
+                @if let Some(consent) = &data.consent { (consent.render(&c)) }
                 @if data.can_review || data.can_edit {
                     div.card {
                         @if data.can_review {

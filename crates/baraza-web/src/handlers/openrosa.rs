@@ -317,7 +317,14 @@ pub async fn submission_post(
         .ctx
         .state
         .core
-        .ingest_submission(g.project.id, g.submitter, &xml, &files)
+        .ingest_submission_via(
+            g.project.id,
+            g.submitter,
+            baraza_core::consent::Channel::OdkCollect,
+            None,
+            &xml,
+            &files,
+        )
         .await;
     match outcome {
         Ok(Ingested::Created) => Ok(xml_response(

@@ -86,6 +86,23 @@ pub async fn record_page(g: ProjectGuard<ViewAudit>) -> WebResult<Response> {
                         dt { (c.t("records.sensitive")) } dd { (fields(&c, lang, &f.sensitive, true)) }
                         dt { (c.t("records.personal")) } dd { (fields(&c, lang, &f.personal, true)) }
                         dt { (c.t("records.quasi")) } dd { (fields(&c, lang, &f.quasi_identifiers, false)) }
+                        dt { (c.t("consent.question")) } dd {
+                            @match &f.consent_question {
+                                Some(q) => {
+                                    code { (q) }
+                                    @if let Some(v) = &f.consent_notice_version { " · " (c.t("consent.notice_version")) " " code { (v) } }
+                                },
+                                None => span.muted { (c.t("consent.none")) },
+                            }
+                        }
+                        @if f.consent_question.is_some() || f.consents.withdrawn > 0 {
+                            dt { (c.t("consent.title")) } dd { (c.tf("consent.counts", &[
+                                ("given", &f.consents.given.to_string()),
+                                ("refused", &f.consents.refused.to_string()),
+                                ("not_answered", &f.consents.not_answered.to_string()),
+                                ("withdrawn", &f.consents.withdrawn.to_string()),
+                            ])) }
+                        }
                         dt { (c.t("records.other_fields")) } dd { (c.tf("records.other_count", &[("internal", &f.internal_fields.to_string()), ("public", &f.public_fields.to_string())])) }
                         dt { (c.t("retention.title")) } dd {
                             @match f.retention_days {

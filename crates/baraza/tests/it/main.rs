@@ -8,6 +8,7 @@ mod backup;
 mod central;
 mod collect;
 mod common;
+mod consent;
 mod conversation;
 mod digest;
 mod encryption;

@@ -35,6 +35,22 @@ async fn a_request_is_registered_answered_in_the_persons_language_and_closed() {
         let base = format!("{}/subjects", private_project());
         let claire = signed_in(&app, CLAIRE).await;
 
+        // The demo's requests: an access request answered in time, with the respondent's
+        // records; an erasure request open.
+        let demo = json(&app, &claire, &format!("{base}/requests.json")).await;
+        let demo = demo["requests"].as_array().unwrap().clone();
+        assert_eq!(demo.len(), 2);
+        let answered = demo.iter().find(|r| r["kind"] == "access").unwrap();
+        assert_eq!(answered["status"], "answered");
+        assert_eq!(answered["answered_late"], false);
+        let one = json(
+            &app,
+            &claire,
+            &format!("{base}/requests/{}.json", answered["id"]),
+        )
+        .await;
+        assert!(!one["records"].as_array().unwrap().is_empty(), "{one}");
+
         // Bad input is named and registers nothing.
         let res = post_form(
             &app,
@@ -61,8 +77,11 @@ async fn a_request_is_registered_answered_in_the_persons_language_and_closed() {
         .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
-            json(&app, &claire, &format!("{base}/requests.json")).await["requests"],
-            serde_json::json!([])
+            json(&app, &claire, &format!("{base}/requests.json")).await["requests"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
         );
 
         // Registered from the search, with the phone number as the person gave it.

@@ -20,7 +20,7 @@ fn form_url() -> String {
 }
 
 /// A browser filling one draft.
-struct Filler<'a> {
+pub(crate) struct Filler<'a> {
     app: &'a TestApp,
     client: Client,
     /// The draft's path.
@@ -44,7 +44,7 @@ impl Filler<'_> {
     }
 
     /// Posts answers (input name, value) and a button.
-    async fn post(&self, fields: &[(&str, &str)], action: &str) -> reqwest::Response {
+    pub(crate) async fn post(&self, fields: &[(&str, &str)], action: &str) -> reqwest::Response {
         let token = self.csrf().await;
         let mut form = form_new().text("_csrf", token);
         let mut listed: Vec<String> = Vec::new();
@@ -101,7 +101,7 @@ impl Filler<'_> {
     }
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
 
@@ -110,7 +110,7 @@ async fn start<'a>(app: &'a TestApp, client: Client, lang: &'static str) -> Fill
 }
 
 /// Starts a draft of the form at `url` (its page's path) through its fill page.
-async fn start_at<'a>(
+pub(crate) async fn start_at<'a>(
     app: &'a TestApp,
     client: Client,
     url: &str,
