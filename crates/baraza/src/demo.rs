@@ -244,6 +244,12 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // answered in time. Another asked for erasure yesterday.
     subject_requests(core, &claire_access, &claire, &respondent).await?;
     pilot(core, &access, &amina_p).await?;
+    // The administrator verified the whole audit log once everything above was recorded.
+    let verified = core
+        .verify_audit(1000, None, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo audit verification: {e}"))?;
+    core.note_audit_verified(&admin_p, &verified).await?;
     Ok(())
 }
 
