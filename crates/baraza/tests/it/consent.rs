@@ -23,30 +23,6 @@ fn xml(instance: &str, answer: &str, name: &str, note: &str, deprecated: Option<
     )
 }
 
-/// Files holding `needle`: in the data directory, and on SQLite in the database's directory.
-fn traces(app: &TestApp, needle: &str) -> Vec<String> {
-    let mut dirs = vec![app.data_dir.clone()];
-    if app.backend == Backend::Sqlite {
-        let url = &app.db.as_ref().unwrap().url;
-        let db_file = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
-        dirs.push(db_file.parent().unwrap().to_path_buf());
-    }
-    let mut found = Vec::new();
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(p.display().to_string());
-                }
-            }
-        }
-    }
-    found
-}
-
 /// Sends a submission as ODK Collect does, with an app user's token, and files.
 async fn collect(
     app: &TestApp,

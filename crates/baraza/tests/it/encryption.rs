@@ -21,30 +21,6 @@ fn xml(instance: &str, name: &str, phone: &str, note: &str) -> String {
     )
 }
 
-/// Files under the data directory and (SQLite) the database's directory holding `needle`.
-fn traces(app: &TestApp, needle: &str) -> Vec<String> {
-    let mut dirs = vec![app.data_dir.clone()];
-    if app.backend == Backend::Sqlite {
-        let url = &app.db.as_ref().unwrap().url;
-        let db_file = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
-        dirs.push(db_file.parent().unwrap().to_path_buf());
-    }
-    let mut found = Vec::new();
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(p.display().to_string());
-                }
-            }
-        }
-    }
-    found
-}
-
 /// The form `contacts` published in the demo's private project, and two records.
 pub(crate) async fn contacts(app: &TestApp) {
     let core = &app.core;

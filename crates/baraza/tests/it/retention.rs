@@ -19,41 +19,6 @@ fn xml(instance: &str, name: &str) -> String {
     )
 }
 
-/// Files under `dir` that contain `needle`.
-fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                if bytes.windows(needle.len()).any(|w| w == needle) {
-                    found.push(p.display().to_string());
-                }
-            }
-        }
-    }
-    found
-}
-
-/// Files holding `needle`: in the data directory, and on SQLite in the database's directory.
-fn traces(app: &TestApp, needle: &str) -> Vec<String> {
-    let mut dirs = vec![app.data_dir.clone()];
-    if app.backend == Backend::Sqlite {
-        let url = &app.db.as_ref().unwrap().url;
-        let db_file = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
-        dirs.push(db_file.parent().unwrap().to_path_buf());
-    }
-    dirs.iter()
-        .flat_map(|d| files_containing(d, needle.as_bytes()))
-        .collect()
-}
-
 /// The test form `temoins`, published in the demo's private project by its owner, and a photo
 /// stored for its records.
 async fn temoins(
