@@ -60,15 +60,26 @@ pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("baraza-bench-{tag}-{}", std::process::id()))
 }
 
-fn settings_for(dir: &Path) -> Result<Settings> {
+/// The settings of a benchmark's server: its data directory, any free port, quiet logs, the
+/// database given with `--database-url` (else SQLite in `dir`), and `extra` values.
+pub(crate) fn settings_for(
+    dir: &Path,
+    database_url: Option<&str>,
+    extra: &[(&'static str, &str)],
+) -> Result<Settings> {
+    let mut values = vec![
+        ("data_dir", dir.display().to_string()),
+        ("listen", "127.0.0.1:0".to_owned()),
+        ("log_level", "warn".to_owned()),
+    ];
+    if let Some(url) = database_url {
+        values.push(("database_url", url.to_owned()));
+    }
+    values.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     Settings::load(
         &Overrides {
             config: None,
-            values: vec![
-                ("data_dir", dir.display().to_string()),
-                ("listen", "127.0.0.1:0".into()),
-                ("log_level", "warn".into()),
-            ],
+            values,
             defaults: vec![],
         },
         &|_| None,
@@ -125,22 +136,7 @@ async fn bench_submissions(opts: &BenchOptions, report: &mut String, sealing: bo
     use rand::SeedableRng;
     let dir = temp_dir("subs");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut values = vec![
-        ("data_dir", dir.display().to_string()),
-        ("listen", "127.0.0.1:0".to_owned()),
-        ("log_level", "warn".to_owned()),
-    ];
-    if let Some(url) = &opts.database_url {
-        values.push(("database_url", url.clone()));
-    }
-    let settings = Settings::load(
-        &Overrides {
-            config: None,
-            values,
-            defaults: vec![],
-        },
-        &|_| None,
-    )?;
+    let settings = settings_for(&dir, opts.database_url.as_deref(), &[])?;
     let store = crate::app::open_store(&settings).await?;
     let core = crate::app::build_core_with(
         &settings,
@@ -325,7 +321,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
 async fn run_server(opts: &BenchOptions, mut report: String) -> Result<String> {
     let dir = temp_dir("data");
     let _ = std::fs::remove_dir_all(&dir);
-    let settings = settings_for(&dir)?;
+    let settings = settings_for(&dir, None, &[])?;
 
     // 1. Server time, in process.
     {

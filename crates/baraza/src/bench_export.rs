@@ -14,7 +14,6 @@
 //! 3. **Pages**: the submissions table's `.json` twin under each filter, on the same rows.
 
 use crate::bench::{rss_kib, sign_in, spawn_server, stop_server, temp_dir, BenchOptions};
-use crate::config::{Overrides, Settings};
 use crate::{demo, Application};
 use anyhow::{anyhow, bail, Context, Result};
 use baraza_store::BulkSubmission;
@@ -178,22 +177,7 @@ pub async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
     let dir = temp_dir("export");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let mut values = vec![
-        ("data_dir", dir.display().to_string()),
-        ("listen", "127.0.0.1:0".to_owned()),
-        ("log_level", "warn".to_owned()),
-    ];
-    if let Some(url) = &opts.database_url {
-        values.push(("database_url", url.clone()));
-    }
-    let settings = Settings::load(
-        &Overrides {
-            config: None,
-            values,
-            defaults: vec![],
-        },
-        &|_| None,
-    )?;
+    let settings = crate::bench::settings_for(&dir, opts.database_url.as_deref(), &[])?;
     let target = opts.export_rows.max(1);
 
     // 1. Seeding.

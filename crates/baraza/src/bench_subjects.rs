@@ -6,7 +6,6 @@
 //! real data key (one phone number per record); their answers are not needed by the lookup.
 
 use crate::bench::{temp_dir, BenchOptions};
-use crate::config::{Overrides, Settings};
 use crate::demo;
 use anyhow::{anyhow, bail, Result};
 use baraza_protect::BlindKind;
@@ -27,21 +26,10 @@ pub(crate) async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> 
     let n = opts.subject_records.clamp(1, 1_000_000);
     let dir = temp_dir("subjects");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut values = vec![
-        ("data_dir", dir.display().to_string()),
-        ("log_level", "warn".to_owned()),
-        ("default_calling_code", "235".to_owned()),
-    ];
-    if let Some(url) = &opts.database_url {
-        values.push(("database_url", url.clone()));
-    }
-    let settings = Settings::load(
-        &Overrides {
-            config: None,
-            values,
-            defaults: vec![],
-        },
-        &|_| None,
+    let settings = crate::bench::settings_for(
+        &dir,
+        opts.database_url.as_deref(),
+        &[("default_calling_code", "235")],
     )?;
     let store = crate::app::open_store(&settings).await?;
     let core = crate::app::build_core(&settings, store, Arc::new(baraza_core::SystemClock)).await?;
