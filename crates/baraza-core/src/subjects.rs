@@ -25,9 +25,13 @@ const MAX_HITS: i64 = 500;
 /// A record of the person.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubjectRecord {
+    #[serde(skip)]
+    pub form_id: i64,
     pub xml_form_id: String,
     pub form_title: String,
     pub instance_id: String,
+    #[serde(skip)]
+    pub root_instance_id: String,
     /// The answers that matched (instance paths).
     pub paths: Vec<String>,
     pub received_at: i64,
@@ -126,9 +130,11 @@ impl Core {
                 }
             };
             records.push(SubjectRecord {
+                form_id: h.form_id,
                 xml_form_id: h.xml_form_id,
                 form_title: title,
                 instance_id: h.instance_id,
+                root_instance_id: h.root_instance_id,
                 paths: vec![h.path],
                 received_at: h.received_at,
             });
@@ -289,22 +295,11 @@ impl Core {
                 .ok_or_else(|| invalid("received", "subject.received"))?,
         };
         let found = self.find_subject(access, &new.value).await?;
-        let mut records = Vec::new();
-        for r in &found.records {
-            let form = self
-                .store
-                .form_by_xml_id(access.project.id, &r.xml_form_id)
-                .await?;
-            let root = match &form {
-                Some(f) => self
-                    .store
-                    .submission(f.id, &r.instance_id)
-                    .await?
-                    .map(|s| (f.id, s.root_instance_id)),
-                None => None,
-            };
-            records.extend(root);
-        }
+        let records: Vec<(i64, String)> = found
+            .records
+            .into_iter()
+            .map(|r| (r.form_id, r.root_instance_id))
+            .collect();
         let user = principal.require_user()?;
         let id = self
             .store
@@ -445,6 +440,7 @@ impl Core {
     ) -> Result<Vec<PersonRecord>, CoreError> {
         let request = self.subject_request(access, id).await?;
         let mut out = Vec::new();
+        let mut masks: std::collections::HashMap<i64, crate::mask::Mask> = Default::default();
         for r in &request.records {
             let Some(instance) = &r.instance_id else {
                 continue;
@@ -474,10 +470,15 @@ impl Core {
                     (p, label)
                 })
                 .collect();
-            let opened = self
-                .mask_for(access, form.id)
-                .await?
-                .apply(&row.values_json, &row.instance_id)?;
+            let mask = match masks.get(&form.id) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = self.mask_for(access, form.id).await?;
+                    masks.insert(form.id, m.clone());
+                    m
+                }
+            };
+            let opened = mask.apply(&row.values_json, &row.instance_id)?;
             let values: Vec<baraza_openrosa::TypedValue> = serde_json::from_str(&opened)
                 .map_err(|e| baraza_store::StoreError::Corrupt(e.to_string()))?;
             out.push(PersonRecord {

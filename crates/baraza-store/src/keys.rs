@@ -21,6 +21,8 @@ pub struct SubjectHit {
     pub form_id: i64,
     pub xml_form_id: String,
     pub instance_id: String,
+    /// The instanceID of the record's first version (a request names records by it).
+    pub root_instance_id: String,
     /// The answer's instance path.
     pub path: String,
     pub received_at: i64,
@@ -122,7 +124,7 @@ impl Store {
         }
         args.push(limit.into());
         let sql = format!(
-            "SELECT s.id, s.form_id, f.xml_form_id, s.instance_id, si.path, s.received_at
+            "SELECT s.id, s.form_id, f.xml_form_id, s.instance_id, s.root_instance_id, si.path, s.received_at
              FROM subject_index si
              JOIN submissions s ON s.id = si.submission_id
              JOIN forms f ON f.id = s.form_id
@@ -144,6 +146,7 @@ impl Store {
                     form_id: r.get("form_id")?,
                     xml_form_id: r.get("xml_form_id")?,
                     instance_id: r.get("instance_id")?,
+                    root_instance_id: r.get("root_instance_id")?,
                     path: r.get("path")?,
                     received_at: r.get("received_at")?,
                 })

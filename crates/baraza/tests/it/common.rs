@@ -282,3 +282,24 @@ pub fn traces(app: &TestApp, needle: &str) -> Vec<String> {
         .flat_map(|d| files_containing(d, needle.as_bytes()))
         .collect()
 }
+
+/// The demo's private project as its owner, Amina: her account, her principal and her access.
+pub async fn owner_access(
+    core: &baraza_core::Core,
+) -> (
+    baraza_store::User,
+    baraza_core::Principal,
+    baraza_core::ProjectAccess,
+) {
+    let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
+    let principal = core.cli_principal(amina.id).await.unwrap();
+    let access = core
+        .project_access(
+            &principal,
+            baraza::demo::ORG_SLUG,
+            baraza::demo::PRIVATE_PROJECT,
+        )
+        .await
+        .unwrap();
+    (amina, principal, access)
+}

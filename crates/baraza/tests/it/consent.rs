@@ -77,16 +77,7 @@ async fn consent_is_recorded_shown_and_a_refusal_keeps_no_answer() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let core = &app.core;
-        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
-        let principal = core.cli_principal(amina.id).await.unwrap();
-        let access = core
-            .project_access(
-                &principal,
-                baraza::demo::ORG_SLUG,
-                baraza::demo::PRIVATE_PROJECT,
-            )
-            .await
-            .unwrap();
+        let (amina, principal, access) = owner_access(core).await;
         core.upload_form(&access, &principal, "accord.md", FORM.as_bytes())
             .await
             .expect("form");
@@ -390,16 +381,7 @@ async fn the_web_form_records_its_language_and_channel() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let core = &app.core;
-        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
-        let principal = core.cli_principal(amina.id).await.unwrap();
-        let access = core
-            .project_access(
-                &principal,
-                baraza::demo::ORG_SLUG,
-                baraza::demo::PRIVATE_PROJECT,
-            )
-            .await
-            .unwrap();
+        let (_, principal, access) = owner_access(core).await;
         core.upload_form(&access, &principal, "accord.md", FORM.as_bytes())
             .await
             .expect("form");

@@ -24,16 +24,7 @@ fn xml(instance: &str, name: &str, phone: &str, note: &str) -> String {
 /// The form `contacts` published in the demo's private project, and two records.
 pub(crate) async fn contacts(app: &TestApp) {
     let core = &app.core;
-    let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
-    let principal = core.cli_principal(amina.id).await.unwrap();
-    let access = core
-        .project_access(
-            &principal,
-            baraza::demo::ORG_SLUG,
-            baraza::demo::PRIVATE_PROJECT,
-        )
-        .await
-        .unwrap();
+    let (amina, principal, access) = owner_access(core).await;
     core.upload_form(&access, &principal, "contacts.md", FORM.as_bytes())
         .await
         .expect("form");
@@ -366,16 +357,7 @@ async fn the_master_key_rotates_and_records_still_open() {
         )
         .await
         .expect("starts with the new key");
-        let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
-        let principal = core.cli_principal(amina.id).await.unwrap();
-        let access = core
-            .project_access(
-                &principal,
-                baraza::demo::ORG_SLUG,
-                baraza::demo::PRIVATE_PROJECT,
-            )
-            .await
-            .unwrap();
+        let (_, _, access) = owner_access(&core).await;
         let xml = core
             .submission_xml(&access, "contacts", "uuid:contact-a")
             .await
@@ -400,16 +382,7 @@ async fn records_stored_in_clear_before_encryption_are_sealed() {
         contacts(&app).await;
         let core = &app.core;
         let store = core.store();
-        let amina = store.user_by_email(AMINA).await.unwrap().unwrap();
-        let principal = core.cli_principal(amina.id).await.unwrap();
-        let access = core
-            .project_access(
-                &principal,
-                baraza::demo::ORG_SLUG,
-                baraza::demo::PRIVATE_PROJECT,
-            )
-            .await
-            .unwrap();
+        let (amina, _, access) = owner_access(core).await;
         let (form, version) = core.form(&access, "contacts").await.unwrap();
         // A record as an older Baraza stored it: answers in clear.
         let values = serde_json::json!([

@@ -30,16 +30,7 @@ async fn temoins(
     [IncomingFile; 1],
 ) {
     let core = &app.core;
-    let amina = core.store().user_by_email(AMINA).await.unwrap().unwrap();
-    let principal = core.cli_principal(amina.id).await.unwrap();
-    let access = core
-        .project_access(
-            &principal,
-            baraza::demo::ORG_SLUG,
-            baraza::demo::PRIVATE_PROJECT,
-        )
-        .await
-        .unwrap();
+    let (amina, principal, access) = owner_access(core).await;
     core.upload_form(&access, &principal, "temoins.md", FORM.as_bytes())
         .await
         .expect("form");
