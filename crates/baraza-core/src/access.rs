@@ -12,6 +12,7 @@
 //! Site administrators run the instance (organisations, accounts) but hold no role in projects by
 //! virtue of that: seeing people's data takes a role given in the project, which is visible there.
 
+use crate::scope::RowRule;
 use crate::{Core, CoreError};
 use baraza_store::{Org, Project, User};
 use baraza_types::{OrgRole, Permission, ProjectId, Role, TokenId, Visibility};
@@ -104,6 +105,8 @@ pub struct ProjectAccess {
     pub role: Option<Role>,
     /// The account asking, if signed in (what the audit log names as the actor).
     pub user: Option<baraza_types::UserId>,
+    /// Which records they may read (see [`crate::scope`]); every record when no role limits it.
+    pub rows: RowRule,
     anonymous: bool,
     via_token: bool,
 }
@@ -187,12 +190,20 @@ impl Core {
             .project_by_slug(org.id, project_slug)
             .await?
             .ok_or(CoreError::NotFound { what: "project" })?;
+        let mut scope = None;
         let (role, via_token) = match principal {
             Principal::Anonymous => (None, false),
             Principal::User { user, via } => {
-                let member = self.store.project_role(project.id, user.id).await?;
+                let member = self.store.project_membership(project.id, user.id).await?;
                 let org_owner = self.store.org_role(org.id, user.id).await? == Some(OrgRole::Owner);
-                let own = if org_owner { Some(Role::Owner) } else { member };
+                let own = if org_owner {
+                    Some(Role::Owner)
+                } else {
+                    member.map(|(role, s)| {
+                        scope = s;
+                        role
+                    })
+                };
                 match via {
                     Via::Token {
                         project: scope,
@@ -208,11 +219,18 @@ impl Core {
                 }
             }
         };
+        let user = principal.user().map(|u| u.id);
+        let rows = match (user, role) {
+            (Some(u), Some(r)) => RowRule::for_member(u, r, scope),
+            // Without a role nothing is readable anyway.
+            _ => RowRule::default(),
+        };
         Ok(ProjectAccess {
             org,
             project,
             role,
-            user: principal.user().map(|u| u.id),
+            user,
+            rows,
             anonymous: matches!(principal, Principal::Anonymous),
             via_token,
         })

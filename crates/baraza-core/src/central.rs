@@ -261,10 +261,12 @@ impl Core {
     ) -> Result<Vec<FeedSubmission>, CoreError> {
         Self::check_form(access, form)?;
         let filter = filter.map(store_filter);
+        let mask = self.mask_for(access, form.id).await?;
         let rows = self
             .store
             .feed_rows(&FeedPage {
                 form_id: form.id,
+                scope: mask.rows(),
                 filter: filter.as_ref(),
                 before_id: before,
                 offset: i64::try_from(offset).unwrap_or(i64::MAX),
@@ -282,7 +284,6 @@ impl Core {
             )
             .await?;
         }
-        let mask = self.mask_for(access, form.id).await?;
         rows.into_iter()
             .map(|mut r| {
                 mask.apply_in_place(&mut r.values_json, &r.instance_id)?;
@@ -300,7 +301,11 @@ impl Core {
     ) -> Result<i64, CoreError> {
         Self::check_form(access, form)?;
         let filter = filter.map(store_filter);
-        Ok(self.store.feed_count(form.id, filter.as_ref()).await?)
+        let mask = self.mask_for(access, form.id).await?;
+        Ok(self
+            .store
+            .feed_count(form.id, mask.rows(), filter.as_ref())
+            .await?)
     }
 
     /// One submission, by the instanceID of its first version.
@@ -311,15 +316,13 @@ impl Core {
         instance_id: &str,
     ) -> Result<FeedSubmission, CoreError> {
         Self::check_form(access, form)?;
-        let row = self
+        let mask = self.mask_for(access, form.id).await?;
+        let mut row = self
             .store
-            .feed_row(form.id, instance_id)
+            .feed_row(form.id, instance_id, mask.rows())
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let mut row = row;
-        self.mask_for(access, form.id)
-            .await?
-            .apply_in_place(&mut row.values_json, &row.instance_id)?;
+        mask.apply_in_place(&mut row.values_json, &row.instance_id)?;
         self.audit(
             Actor::of_access(access),
             "data.view",
@@ -417,14 +420,17 @@ impl Core {
             .submission(form.id, &sub.instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let mut row = self
+        let mask = self.mask_for(access, form.id).await?;
+        let Some(mut row) = self
             .store
-            .feed_row(form.id, &stored.root_instance_id)
+            .feed_row(form.id, &stored.root_instance_id, mask.rows())
             .await?
-            .ok_or(CoreError::NotFound { what: "submission" })?;
-        self.mask_for(access, form.id)
-            .await?
-            .apply_in_place(&mut row.values_json, &row.instance_id)?;
+        else {
+            // An edit of a record the sender may not read (another collector's): stored, but
+            // not shown back.
+            return Ok((outcome, None));
+        };
+        mask.apply_in_place(&mut row.values_json, &row.instance_id)?;
         Ok((outcome, Some(FeedSubmission::from_row(row)?)))
     }
 }

@@ -258,23 +258,6 @@ impl Core {
         Ok((form, version))
     }
 
-    /// A page of a form's current submissions after `after` (keyset paging, oldest first).
-    pub async fn submissions(
-        &self,
-        access: &ProjectAccess,
-        xml_form_id: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<(FormRow, FormVersionRow, Vec<baraza_store::SubmissionRow>), CoreError> {
-        access.require(Permission::ViewData)?;
-        let (form, version) = self.form_in(access.project.id, xml_form_id).await?;
-        let rows = self
-            .store
-            .list_submissions(form.id, after.max(0), limit.clamp(1, 1000))
-            .await?;
-        Ok((form, version, rows))
-    }
-
     /// One record of a form: every version of it (oldest first; the last is the current one).
     pub async fn submission_history(
         &self,
@@ -289,11 +272,13 @@ impl Core {
             .submission(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
+        let mask = self.mask_for(access, form.id).await?;
+        self.require_record(&mask, form.id, &row.root_instance_id)
+            .await?;
         let mut history = self
             .store
             .submission_history(form.id, &row.root_instance_id)
             .await?;
-        let mask = self.mask_for(access, form.id).await?;
         for r in &mut history {
             mask.apply_in_place(&mut r.values_json, &r.instance_id)?;
         }
@@ -748,6 +733,13 @@ impl Core {
             .submission(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
+        let mask = self.mask_for(access, form.id).await?;
+        self.require_record(&mask, form.id, &row.root_instance_id)
+            .await?;
+        // The XML cannot be masked without rewriting what was received.
+        if !mask.is_empty() {
+            return Err(CoreError::Forbidden);
+        }
         self.stored_submission_xml(row.id).await
     }
 

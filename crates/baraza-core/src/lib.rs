@@ -36,6 +36,7 @@ pub mod orgs;
 pub mod records;
 pub mod registers;
 pub mod retention;
+pub mod scope;
 mod secret;
 pub mod subjects;
 pub use secret::constant_time_eq;

@@ -260,7 +260,13 @@ impl Core {
         let limit = limit.clamp(1, 1000);
         let mut rows = self
             .store
-            .find_submissions(source.form.id, &filter.query, filter.after, limit + 1)
+            .find_submissions(
+                source.form.id,
+                source.mask.rows(),
+                &filter.query,
+                filter.after,
+                limit + 1,
+            )
             .await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
@@ -318,7 +324,13 @@ impl Core {
         access.require(Permission::ViewData)?;
         let mut rows = self
             .store
-            .find_submissions(source.form.id, query, after, limit.clamp(1, 10_000))
+            .find_submissions(
+                source.form.id,
+                source.mask.rows(),
+                query,
+                after,
+                limit.clamp(1, 10_000),
+            )
             .await?;
         for r in &mut rows {
             source
@@ -329,10 +341,23 @@ impl Core {
     }
 
     /// Who may have sent the project's submissions (app users and accounts with a role), for
-    /// the submitter filter.
+    /// the submitter filter. A collector, who reads only their own records, is offered only
+    /// themselves; a member limited to a scope, only the project's people (whom the people page
+    /// shows them anyway), not its phones.
     pub async fn submitters(&self, access: &ProjectAccess) -> Result<Vec<Submitter>, CoreError> {
         access.require(Permission::ViewData)?;
-        Ok(self.store.project_submitters(access.project.id).await?)
+        let all = self.store.project_submitters(access.project.id).await?;
+        Ok(match (&access.rows.own, &access.rows.scope) {
+            (Some(me), _) => all
+                .into_iter()
+                .filter(|s| s.who == SubmitterRef::User(me.0))
+                .collect(),
+            (None, Some(_)) => all
+                .into_iter()
+                .filter(|s| matches!(s.who, SubmitterRef::User(_)))
+                .collect(),
+            (None, None) => all,
+        })
     }
 }
 

@@ -12,7 +12,7 @@
 use crate::access::ProjectAccess;
 use crate::{Core, CoreError};
 use baraza_protect::DataKey;
-use baraza_store::StoreError;
+use baraza_store::{RowScope, StoreError};
 use baraza_types::Permission;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +27,8 @@ pub struct Mask {
     /// The protected questions of every version of the form: sealed at rest.
     sealed: Arc<HashSet<String>>,
     opener: Option<Arc<Opener>>,
+    /// The records this reader may see (see [`crate::scope`]).
+    rows: RowScope,
 }
 
 /// The form and the project's data keys, to open sealed answers.
@@ -40,6 +42,11 @@ impl Mask {
     /// A mask that hides nothing and opens nothing.
     pub fn none() -> Mask {
         Mask::default()
+    }
+
+    /// The records this reader may see, for the store's queries.
+    pub fn rows(&self) -> &RowScope {
+        &self.rows
     }
 
     /// Whether this reader sees every answer.
@@ -157,16 +164,18 @@ impl Core {
     pub async fn mask_for(&self, access: &ProjectAccess, form_id: i64) -> Result<Mask, CoreError> {
         let mut sealed = HashSet::new();
         // Ids, then models from the cache: this runs on every read.
-        for version in self.store.form_version_ids(form_id).await? {
-            let model = self.form_model(version).await?;
+        let models = self.models_newest_first(form_id).await?;
+        for model in &models {
             sealed.extend(model.protected_paths());
         }
         let sealed = Arc::new(sealed);
+        let rows = access.rows.resolve(&models);
         if !access.can(Permission::ViewPersonal) {
             return Ok(Mask {
                 paths: sealed.clone(),
                 sealed,
                 opener: None,
+                rows,
             });
         }
         let opener = if sealed.is_empty() {
@@ -181,6 +190,7 @@ impl Core {
             paths: Arc::default(),
             sealed,
             opener,
+            rows,
         })
     }
 }

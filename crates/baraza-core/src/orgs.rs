@@ -317,7 +317,11 @@ impl Core {
             .user_by_email(email)
             .await?
             .ok_or(CoreError::NotFound { what: "account" })?;
-        let current = self.store.project_role(access.project.id, user.id).await?;
+        let membership = self
+            .store
+            .project_membership(access.project.id, user.id)
+            .await?;
+        let current = membership.as_ref().map(|(r, _)| *r);
         if role == Role::Owner || current == Some(Role::Owner) {
             access.require(Permission::GrantOwner)?;
         }
@@ -345,6 +349,8 @@ impl Core {
                     name: user.name,
                     role,
                     since: self.now(),
+                    // Kept across changes of role; it applies only below manager.
+                    scope: membership.and_then(|(_, s)| s),
                 })
             }
         }

@@ -73,6 +73,11 @@ pub struct Recipient {
     pub role: Role,
     /// Whether they see personal and sensitive answers in clear.
     pub in_clear: bool,
+    /// Only the records they sent (collectors).
+    pub own_records_only: bool,
+    /// Only the records with these answers (see [`crate::scope`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<baraza_store::MemberScope>,
 }
 
 /// An organisation receiving data under an agreement in force.
@@ -228,10 +233,15 @@ impl Core {
             .await?
             .into_iter()
             .filter(|m| m.role.grants(Permission::ViewData))
-            .map(|m| Recipient {
-                name: m.name,
-                role: m.role,
-                in_clear: m.role.grants(Permission::ViewPersonal),
+            .map(|m| {
+                let rows = crate::scope::RowRule::for_member(m.user_id, m.role, m.scope);
+                Recipient {
+                    name: m.name,
+                    role: m.role,
+                    in_clear: m.role.grants(Permission::ViewPersonal),
+                    own_records_only: rows.own.is_some(),
+                    scope: rows.scope,
+                }
             })
             .collect();
         // Owners of the organisation act as owners of every project.
@@ -245,6 +255,8 @@ impl Core {
                     name: m.name,
                     role: Role::Owner,
                     in_clear: true,
+                    own_records_only: false,
+                    scope: None,
                 });
             }
         }

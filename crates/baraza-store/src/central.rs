@@ -7,7 +7,8 @@
 //! Each comparison is two-valued (never SQL's unknown), so `NOT` means what OData means.
 
 use crate::db::{q, q_built, Arg, Mode, Row};
-use crate::{FormVersionRow, Store, StoreError};
+use crate::scope::push_scope;
+use crate::{FormVersionRow, RowScope, Store, StoreError};
 use baraza_types::UserId;
 
 /// A submission fact that the feed can filter on.
@@ -82,6 +83,8 @@ pub struct FeedRow {
 #[derive(Debug, Clone, Copy)]
 pub struct FeedPage<'a> {
     pub form_id: i64,
+    /// The records the reader may see.
+    pub scope: &'a RowScope,
     pub filter: Option<&'a SubmissionFilter>,
     /// Only submissions with a smaller id (the keyset of the previous page).
     pub before_id: Option<i64>,
@@ -213,6 +216,7 @@ impl Store {
             system_columns()
         );
         let mut args = vec![Arg::I64(p.form_id)];
+        push_scope(p.scope, &mut sql, &mut args);
         if let Some(before) = p.before_id {
             args.push(Arg::I64(before));
             sql.push_str(&format!(" AND s.id < ${}", args.len()));
@@ -240,20 +244,23 @@ impl Store {
             .collect()
     }
 
-    /// How many current submissions of a form pass the filter.
+    /// How many current submissions of a form inside `scope` pass the filter.
     pub async fn feed_count(
         &self,
         form_id: i64,
+        scope: &RowScope,
         filter: Option<&SubmissionFilter>,
     ) -> Result<i64, StoreError> {
         let mut sql =
             "SELECT COUNT(*) AS n FROM submissions s WHERE s.form_id = $1 AND s.is_current"
                 .to_owned();
         let mut args = vec![Arg::I64(form_id)];
+        push_scope(scope, &mut sql, &mut args);
         if let Some(f) = filter {
             sql.push_str(" AND ");
+            let first = args.len() + 1;
             let mut fargs = Vec::new();
-            filter_sql(f, &mut sql, &mut fargs, 2);
+            filter_sql(f, &mut sql, &mut fargs, first);
             args.extend(fargs);
         }
         let mut query = q_built(sql);
@@ -263,21 +270,26 @@ impl Store {
         self.pools.fetch_one(Mode::Read, query).await?.get("n")
     }
 
-    /// The current version of the submission whose first version has this instanceID.
+    /// The current version of the submission whose first version has this instanceID, if it is
+    /// inside `scope`.
     pub async fn feed_row(
         &self,
         form_id: i64,
         root_instance_id: &str,
+        scope: &RowScope,
     ) -> Result<Option<FeedRow>, StoreError> {
-        let sql = format!(
+        let mut sql = format!(
             "{FEED_SELECT}{}{FEED_FROM} WHERE s.form_id = $1 AND s.is_current AND s.root_instance_id = $2",
             system_columns()
         );
+        let mut args = vec![Arg::I64(form_id), Arg::Text(root_instance_id.to_owned())];
+        push_scope(scope, &mut sql, &mut args);
+        let mut query = q_built(sql);
+        for a in args {
+            query = query.bind(a);
+        }
         self.pools
-            .fetch_optional(
-                Mode::Read,
-                q_built(sql).bind(form_id).bind(root_instance_id),
-            )
+            .fetch_optional(Mode::Read, query)
             .await?
             .map(|r| feed_from(&r))
             .transpose()

@@ -29,6 +29,7 @@ mod listing;
 mod models;
 mod registers;
 mod retention;
+mod scope;
 mod subjects;
 
 pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry, PackedAuditEntry, PackedFields};
@@ -50,6 +51,7 @@ pub use registers::{
     RegisterEvent,
 };
 pub use retention::{Destroyed, FormPurpose, RetentionRule};
+pub use scope::RowScope;
 pub use subjects::SubjectRequestRow;
 
 use baraza_types::{OrgId, OrgRole, ProjectId, Role, TokenId, UserId, Visibility};
@@ -746,12 +748,58 @@ impl Store {
             .transpose()
     }
 
+    /// A member's role and row-level scope in a project.
+    pub async fn project_membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<Option<(Role, Option<MemberScope>)>, StoreError> {
+        let row = self
+            .pools
+            .fetch_optional(
+                Mode::Read,
+                q("SELECT role, scope_field, scope_values FROM project_members WHERE project_id = $1 AND user_id = $2")
+                    .bind(project.0)
+                    .bind(user.0),
+            )
+            .await?;
+        row.map(|r| {
+            Ok((
+                parse_enum::<Role>(&r.get::<String>("role")?, "project_members.role")?,
+                member_scope(&r)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Sets or clears a member's row-level scope. Returns false if they are not a member.
+    pub async fn set_member_scope(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        scope: Option<&MemberScope>,
+    ) -> Result<bool, StoreError> {
+        // One value per line (values hold no control characters: baraza-core checks).
+        let values = scope.map(|s| s.values.join("\n"));
+        let n = self
+            .pools
+            .execute(
+                q("UPDATE project_members SET scope_field = $3, scope_values = $4 WHERE project_id = $1 AND user_id = $2")
+                    .bind(project.0)
+                    .bind(user.0)
+                    .bind(scope.map(|s| s.field.as_str()))
+                    .bind(values),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     pub async fn list_members(&self, project: ProjectId) -> Result<Vec<Member>, StoreError> {
         let rows = self
             .pools
             .fetch_all(
                 Mode::Read,
-                q("SELECT u.id, u.email, u.name, pm.role, pm.created_at
+                q("SELECT u.id, u.email, u.name, pm.role, pm.created_at, pm.scope_field, pm.scope_values
                    FROM project_members pm JOIN users u ON u.id = pm.user_id
                    WHERE pm.project_id = $1 ORDER BY u.name, u.id")
                 .bind(project.0),
@@ -765,6 +813,7 @@ impl Store {
                     name: r.get("name")?,
                     role: parse_enum(&r.get::<String>("role")?, "project_members.role")?,
                     since: r.get("created_at")?,
+                    scope: member_scope(r)?,
                 })
             })
             .collect()
@@ -1188,3 +1237,16 @@ fn token_from(r: &Row) -> Result<ApiToken, StoreError> {
 }
 
 pub mod testing;
+
+/// The row-level scope stored with a membership (`scope_field`, `scope_values`).
+fn member_scope(r: &Row) -> Result<Option<MemberScope>, StoreError> {
+    let field: Option<String> = r.get("scope_field")?;
+    let values: Option<String> = r.get("scope_values")?;
+    match (field, values) {
+        (Some(field), Some(values)) => Ok(Some(MemberScope {
+            field,
+            values: values.split('\n').map(str::to_owned).collect(),
+        })),
+        _ => Ok(None),
+    }
+}

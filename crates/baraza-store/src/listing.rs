@@ -7,7 +7,8 @@
 //! read `filter_json` through `json_extract` (see `migrations/*/0007_submission_filters.sql`).
 
 use crate::db::{q, q_built, Mode, Row};
-use crate::{Store, StoreError};
+use crate::scope::push_scope;
+use crate::{RowScope, Store, StoreError};
 
 /// Who sent a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +116,14 @@ WHERE s.form_id = $1 AND s.is_current";
 /// The query text and its arguments for a listing.
 fn listing_sql(
     form_id: i64,
+    scope: &RowScope,
     query: &SubmissionQuery,
     after: Option<Cursor>,
     limit: i64,
 ) -> crate::db::Sql {
     let mut sql = String::from(LIST_SELECT);
     let mut args: Vec<crate::db::Arg> = vec![form_id.into()];
+    push_scope(scope, &mut sql, &mut args);
     let mut arg = |sql: &mut String, fragment: &str, value: crate::db::Arg| {
         args.push(value);
         sql.push_str(&fragment.replace('?', &format!("${}", args.len())));
@@ -227,17 +230,18 @@ fn listed_from(r: &Row) -> Result<ListedSubmission, StoreError> {
 }
 
 impl Store {
-    /// Up to `limit` current submissions of a form matching `query`, after `after` in the
-    /// query's order.
+    /// Up to `limit` current submissions of a form inside `scope` matching `query`, after
+    /// `after` in the query's order.
     pub async fn find_submissions(
         &self,
         form_id: i64,
+        scope: &RowScope,
         query: &SubmissionQuery,
         after: Option<Cursor>,
         limit: i64,
     ) -> Result<Vec<ListedSubmission>, StoreError> {
         self.pools
-            .fetch_all(Mode::Read, listing_sql(form_id, query, after, limit))
+            .fetch_all(Mode::Read, listing_sql(form_id, scope, query, after, limit))
             .await?
             .iter()
             .map(listed_from)
@@ -327,8 +331,14 @@ mod tests {
             newest_first: true,
             max_id: Some(9),
         };
+        let scope = RowScope {
+            first_sent_by: Some(4),
+            answer_in: Some(("$.\"/data/region\"".into(), vec!["lac' --".into()])),
+            nothing: false,
+        };
         let built = listing_sql(
             7,
+            &scope,
             &query,
             Some(Cursor {
                 received_at: 5,
@@ -338,11 +348,13 @@ mod tests {
         );
         let sql = built.text();
         assert!(
-            !sql.contains("approved") && !sql.contains("#/data"),
+            !sql.contains("approved") && !sql.contains("#/data") && !sql.contains("lac"),
             "{sql}"
         );
-        assert!(sql.contains("(s.received_at, s.id) < ($9, $10)"), "{sql}");
-        assert!(sql.contains("LIMIT $11"), "{sql}");
+        assert!(sql.contains("o.user_id = $2"), "{sql}");
+        assert!(sql.contains("IN ($4)"), "{sql}");
+        assert!(sql.contains("(s.received_at, s.id) < ($12, $13)"), "{sql}");
+        assert!(sql.contains("LIMIT $14"), "{sql}");
         assert!(
             sql.contains("ORDER BY s.received_at DESC, s.id DESC"),
             "{sql}"

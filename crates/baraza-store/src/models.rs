@@ -74,6 +74,17 @@ pub struct Member {
     pub name: String,
     pub role: Role,
     pub since: i64,
+    /// The records this member is limited to, beyond what their role allows.
+    pub scope: Option<MemberScope>,
+}
+
+/// A member's row-level scope: only the records whose answer to the question named `field` (a
+/// question outside repeats, found by name in each form) is one of `values` (choice names or
+/// texts, compared exactly).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberScope {
+    pub field: String,
+    pub values: Vec<String>,
 }
 
 /// A person's standing in an organisation.

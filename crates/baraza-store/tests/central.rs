@@ -4,7 +4,7 @@
 use baraza_store::testing::{backends, fresh};
 use baraza_store::{
     FeedPage, FilterOp, FilterValue, IngestOutcome, NewFormVersion, NewProject, NewSubmission,
-    NewUser, Store, StoreOptions, SubmissionField, SubmissionFilter,
+    NewUser, RowScope, Store, StoreOptions, SubmissionField, SubmissionFilter, SubmissionQuery,
 };
 use baraza_types::{UserId, Visibility};
 
@@ -80,7 +80,11 @@ async fn the_feed_filters_pages_and_describes_submissions() {
                     xml: format!("<data><meta><instanceID>{id}</instanceID></meta></data>"),
                     xml_sha256: id.to_owned(),
                     xml_size: 0,
-                    values_json: "[]".to_owned(),
+                    // i1 and the edit i3b in one region, i2 and i3 in another.
+                    values_json: format!(
+                        r#"[{{"path":"/data/region","question":"/data/region","value":{{"type":"choice","value":"{}"}}}}]"#,
+                        if matches!(id, "i1" | "i3b") { "lac" } else { "kanem" }
+                    ),
                     key_version: None,
                     subjects: Vec::new(),
                     app_user_id: user.is_none().then_some(phone.id),
@@ -108,6 +112,7 @@ async fn the_feed_filters_pages_and_describes_submissions() {
             async move {
                 s.feed_rows(&FeedPage {
                     form_id: form.id,
+                    scope: &RowScope::default(),
                     filter: None,
                     before_id: before,
                     offset,
@@ -142,9 +147,14 @@ async fn the_feed_filters_pages_and_describes_submissions() {
         assert_eq!(rest[0].root_instance_id, "i1");
         let skipped = page(None, 1, 1).await;
         assert_eq!(skipped[0].root_instance_id, "i2");
-        let one = s.feed_row(form.id, "i3").await.unwrap().unwrap();
+        let all_rows = RowScope::default();
+        let one = s.feed_row(form.id, "i3", &all_rows).await.unwrap().unwrap();
         assert_eq!(one.instance_id, "i3b");
-        assert!(s.feed_row(form.id, "i3b").await.unwrap().is_none());
+        assert!(s
+            .feed_row(form.id, "i3b", &all_rows)
+            .await
+            .unwrap()
+            .is_none());
 
         // Filters, with OData's rules for null.
         let int = FilterValue::Int;
@@ -191,6 +201,7 @@ async fn the_feed_filters_pages_and_describes_submissions() {
             let rows = s
                 .feed_rows(&FeedPage {
                     form_id: form.id,
+                    scope: &RowScope::default(),
                     filter: Some(&filter),
                     before_id: None,
                     offset: 0,
@@ -200,10 +211,82 @@ async fn the_feed_filters_pages_and_describes_submissions() {
                 .unwrap();
             let got: Vec<&str> = rows.iter().map(|r| r.root_instance_id.as_str()).collect();
             assert_eq!(got, want, "{filter:?}");
-            let n = s.feed_count(form.id, Some(&filter)).await.unwrap();
+            let n = s
+                .feed_count(form.id, &all_rows, Some(&filter))
+                .await
+                .unwrap();
             assert_eq!(n, want.len() as i64, "{filter:?}");
         }
-        assert_eq!(s.feed_count(form.id, None).await.unwrap(), 3);
+        assert_eq!(s.feed_count(form.id, &all_rows, None).await.unwrap(), 3);
+
+        // Row scopes: the records whose first version a person sent (i3 was first sent by the
+        // phone, edited by Amina: not hers); the records whose current answer is in a list
+        // (i3's current version, i3b, is in `lac`); nothing; and with a filter after them.
+        let mine = RowScope {
+            first_sent_by: Some(amina.id.0),
+            ..RowScope::default()
+        };
+        let lac = RowScope {
+            answer_in: Some((r#"$."/data/region""#.into(), vec!["lac".into()])),
+            ..RowScope::default()
+        };
+        let none = RowScope {
+            nothing: true,
+            ..RowScope::default()
+        };
+        let both = RowScope {
+            first_sent_by: Some(amina.id.0),
+            answer_in: Some((
+                r#"$."/data/region""#.into(),
+                vec!["lac".into(), "kanem".into()],
+            )),
+            nothing: false,
+        };
+        let recent = cmp(SubmissionDate, Ge, int(1500));
+        for (scope, want, filtered) in [
+            (&mine, &["i2"][..], &["i2"][..]),
+            (&lac, &["i3", "i1"][..], &["i3"][..]),
+            (&none, &[][..], &[][..]),
+            (&both, &["i2"][..], &["i2"][..]),
+        ] {
+            for (filter, want) in [(None, want), (Some(&recent), filtered)] {
+                let rows = s
+                    .feed_rows(&FeedPage {
+                        form_id: form.id,
+                        scope,
+                        filter,
+                        before_id: None,
+                        offset: 0,
+                        limit: 10,
+                    })
+                    .await
+                    .unwrap();
+                let got: Vec<&str> = rows.iter().map(|r| r.root_instance_id.as_str()).collect();
+                assert_eq!(got, want, "{scope:?} {filter:?}");
+                let n = s.feed_count(form.id, scope, filter).await.unwrap();
+                assert_eq!(n, want.len() as i64, "{scope:?} {filter:?}");
+            }
+            for root in ["i1", "i2", "i3"] {
+                assert_eq!(
+                    s.record_in_scope(form.id, root, scope).await.unwrap(),
+                    want.contains(&root),
+                    "{scope:?} {root}"
+                );
+                assert_eq!(
+                    s.feed_row(form.id, root, scope).await.unwrap().is_some(),
+                    want.contains(&root)
+                );
+            }
+            let listed = s
+                .find_submissions(form.id, scope, &SubmissionQuery::default(), None, 10)
+                .await
+                .unwrap();
+            let mut got: Vec<&str> = listed.iter().map(|r| r.root_instance_id.as_str()).collect();
+            got.sort_unstable();
+            let mut want = want.to_vec();
+            want.sort_unstable();
+            assert_eq!(got, want, "{scope:?}");
+        }
 
         // Digest rows follow the password in one transaction, and go with the choice.
         assert!(s.digest_credentials(amina.id).await.unwrap().is_none());

@@ -51,7 +51,8 @@ impl Role {
         match permission {
             ViewProject | ViewMembers | ViewForms => true,
             SubmitData => self >= Role::Collector,
-            ViewData => self >= Role::Analyst,
+            // Collectors read only the records they sent: see baraza_core::scope.
+            ViewData => self >= Role::Collector,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
             | ViewPersonal | KeepRegisters => self >= Role::Manager,
             GrantOwner | ManageProject => self == Role::Owner,
@@ -90,7 +91,8 @@ pub enum Permission {
     ViewForms,
     /// Fill in forms and submit data.
     SubmitData,
-    /// Read the project's submissions (personal fields masked below manager).
+    /// Read the project's submissions: personal fields masked below manager, and only the
+    /// records within the reader's row scope (a collector's own; a member's scope).
     ViewData,
     /// Upload forms and new versions, publish and close them.
     ManageForms,

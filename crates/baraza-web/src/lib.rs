@@ -184,6 +184,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),
+        r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/scope", Project(P::ManageMembers), post(orgs::set_member_scope)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms", Project(P::ViewForms), get(forms::forms_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms", Project(P::ManageForms), post(forms::upload).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}", Project(P::ViewForms), get(forms::form_page)),

@@ -404,6 +404,7 @@ pub async fn people_page(g: ProjectGuard<ViewMembers>) -> WebResult<Response> {
                         th scope="col" { (c.t("field.name")) }
                         @if data.can_manage { th scope="col" { (c.t("field.email")) } }
                         th scope="col" { (c.t("field.role")) }
+                        @if data.can_manage { th scope="col" { (c.t("people.records")) } }
                         th scope="col" { (c.t("people.since")) }
                         @if data.can_manage { th scope="col" { span.skip { (c.t("people.actions")) } } }
                     } }
@@ -413,6 +414,9 @@ pub async fn people_page(g: ProjectGuard<ViewMembers>) -> WebResult<Response> {
                                 td { (m.name) }
                                 @if data.can_manage { td { (m.email.as_deref().unwrap_or("")) } }
                                 td { (role_label(&c, m.role)) }
+                                @if data.can_manage {
+                                    td { (scope_cell(&c, &base, m)) }
+                                }
                                 td { (m.since.get(..10).unwrap_or("")) }
                                 @if data.can_manage {
                                     td {
@@ -457,6 +461,72 @@ pub async fn people_page(g: ProjectGuard<ViewMembers>) -> WebResult<Response> {
             },
         )
     }))
+}
+
+/// Which records a member reads, and for those below manager the form that limits them.
+fn scope_cell(c: &Chrome, base: &str, m: &super::views::MemberView) -> Markup {
+    if m.role >= Role::Manager {
+        return html! { (c.t("people.records_all")) };
+    }
+    html! {
+        @if m.role == Role::Collector { p { (c.t("people.records_own")) } }
+        @match &m.scope {
+            Some(s) => p { (c.t("people.records_scope")) " " code { (s.field) } " = " (s.values.join(", ")) },
+            None => @if m.role != Role::Collector { p { (c.t("people.records_all")) } },
+        }
+        @if m.role >= Role::Collector {
+            details {
+                summary { (c.t("people.scope_set")) }
+                form.stack method="post" action={ (base) "/" (m.user_id) "/scope" } {
+                    (csrf_field(c.csrf))
+                    label { (c.t("people.scope_field")) span.hint { (c.t("people.scope_field_hint")) }
+                        input type="text" name="scope_field" value=(m.scope.as_ref().map(|s| s.field.as_str()).unwrap_or("")) autocomplete="off";
+                    }
+                    label { (c.t("people.scope_values")) span.hint { (c.t("people.scope_values_hint")) }
+                        input type="text" name="scope_values" value=(m.scope.as_ref().map(|s| s.values.join(", ")).unwrap_or_default()) autocomplete="off";
+                    }
+                    button.secondary type="submit" { (c.t("people.scope_save")) }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScopeForm {
+    #[serde(default)]
+    scope_field: String,
+    #[serde(default)]
+    scope_values: String,
+}
+
+/// `POST /orgs/{org}/projects/{project}/people/{user}/scope`: limit a member below manager to
+/// the records whose answer to a question is one of some values, or (empty question) lift the
+/// limit.
+pub async fn set_member_scope(
+    g: ProjectGuard<ManageMembers>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<ScopeForm>,
+) -> WebResult<Response> {
+    let user = user_param(&params)?;
+    let scope = (!f.scope_field.trim().is_empty()).then(|| baraza_store::MemberScope {
+        field: f.scope_field.trim().to_owned(),
+        values: f
+            .scope_values
+            .split([',', '\n'])
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    });
+    g.ctx
+        .state
+        .core
+        .set_member_scope(&g.access, user, scope)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/people",
+        project_url(&g.access.org.slug, &g.access.project.slug)
+    )))
 }
 
 #[derive(Deserialize)]

@@ -120,7 +120,11 @@ pub async fn record_page(g: ProjectGuard<ViewAudit>) -> WebResult<Response> {
                             tr {
                                 td { (rc.name) }
                                 td { (c.t(&format!("role.{}", rc.role.as_str()))) }
-                                td { @if rc.in_clear { (c.t("records.in_clear")) } @else { (c.t("records.masked")) } }
+                                td {
+                                    @if rc.in_clear { (c.t("records.in_clear")) } @else { (c.t("records.masked")) }
+                                    @if rc.own_records_only { "; " (c.t("people.records_own")) }
+                                    @if let Some(s) = &rc.scope { "; " (c.t("people.records_scope")) " " code { (s.field) } " = " (s.values.join(", ")) }
+                                }
                             }
                         }
                     }

@@ -106,6 +106,10 @@ pub struct MemberView {
     pub email: Option<String>,
     pub role: Role,
     pub since: String,
+    /// The records they are limited to (see `baraza_core::scope`), shown only to those who
+    /// manage the project's people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<baraza_store::MemberScope>,
 }
 
 pub fn members_view(access: &ProjectAccess, members: &[Member]) -> Vec<MemberView> {
@@ -118,6 +122,7 @@ pub fn members_view(access: &ProjectAccess, members: &[Member]) -> Vec<MemberVie
             email: show_email.then(|| m.email.clone()),
             role: m.role,
             since: iso(m.since),
+            scope: m.scope.clone().filter(|_| show_email),
         })
         .collect()
 }

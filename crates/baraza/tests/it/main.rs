@@ -22,6 +22,7 @@ mod processes;
 mod records;
 mod registers;
 mod retention;
+mod scopes;
 mod subjects;
 mod tokens;
 mod webform;

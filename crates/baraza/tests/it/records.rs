@@ -43,12 +43,18 @@ async fn the_record_of_processing_says_what_the_project_does_with_personal_data(
         for q in ["quartier", "sexe_chef", "taille_menage"] {
             assert!(quasi.contains(&q.to_owned()), "{q} in {quasi:?}");
         }
-        // Recipients: who reads data, and whether in clear; collectors and viewers do not.
+        // Recipients: who reads data, and whether in clear; collectors only what they sent;
+        // viewers nothing.
         let recipients = r["recipients"].as_array().unwrap();
         let find = |name: &str| recipients.iter().find(|x| x["name"] == name).cloned();
         assert_eq!(find("Claire Ngarlem").unwrap()["in_clear"], true);
         assert_eq!(find("Idriss Abakar").unwrap()["in_clear"], false);
-        assert!(find("Fatimé Haroun").is_none());
+        let fatime = find("Fatimé Haroun").unwrap();
+        assert_eq!(
+            (&fatime["in_clear"], &fatime["own_records_only"]),
+            (&serde_json::json!(false), &serde_json::json!(true))
+        );
+        assert!(find("Moussa Saleh").is_none() && recipients.len() == 4);
         assert!(r["measures"].as_array().unwrap().len() >= 5);
         assert!(r["gaps"].as_array().unwrap().is_empty(), "{}", r["gaps"]);
         let html = claire
