@@ -190,15 +190,19 @@ async fn walk(app: &TestApp, pid: i64, email: Option<&str>, visible: &[&str]) ->
     walked
 }
 
-async fn set_scope(app: &TestApp, manager: &Client, user: &str, field: &str, values: &str) {
-    let id = app
-        .core
+/// The account id of a demo person.
+async fn user_id(app: &TestApp, email: &str) -> baraza_types::UserId {
+    app.core
         .store()
-        .user_by_email(user)
+        .user_by_email(email)
         .await
         .unwrap()
-        .unwrap()
-        .id;
+        .expect("a demo account")
+        .id
+}
+
+async fn set_scope(app: &TestApp, manager: &Client, user: &str, field: &str, values: &str) {
+    let id = user_id(app, user).await;
     let people = format!("{}/people", private_project());
     let token = csrf(app, manager, &people).await;
     let res = manager
@@ -221,17 +225,11 @@ async fn every_read_path_shows_each_person_only_their_records() {
         let (_, _, access) = owner_access(&app.core).await;
         let pid = access.project.id;
         for (i, (id, sender, province, sentinel)) in RECORDS.into_iter().enumerate() {
-            let user = app
-                .core
-                .store()
-                .user_by_email(sender)
-                .await
-                .unwrap()
-                .unwrap();
+            let user = user_id(&app, sender).await;
             app.core
                 .ingest_submission(
                     pid,
-                    Submitter::User(user.id),
+                    Submitter::User(user),
                     record(i, id, province, sentinel).as_bytes(),
                     &[],
                 )
@@ -274,22 +272,8 @@ async fn scopes_are_checked_and_recorded() {
         let app = TestApp::spawn(backend).await;
         let claire = signed_in(&app, CLAIRE).await;
         let people = format!("{}/people", private_project());
-        let idriss = app
-            .core
-            .store()
-            .user_by_email(IDRISS)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        let amina = app
-            .core
-            .store()
-            .user_by_email(AMINA)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
+        let idriss = user_id(&app, IDRISS).await;
+        let amina = user_id(&app, AMINA).await;
         for (user, field, values, code_field) in [
             // No form has such a question, or it is personal (the GPS), or in a repeat.
             (idriss, "nowhere", "x", "scope_field"),
