@@ -428,6 +428,53 @@ impl Core {
         Ok(())
     }
 
+    /// Erases every record linked to an erasure request that is not erased yet, each with its
+    /// destruction certificate (see [`Core::erase_record`]), and records the whole in the audit
+    /// log. Each record is erased in its own transaction: if one fails, those before it stay
+    /// erased and running this again finishes the rest. Returns how many were erased now.
+    pub async fn erase_subject_records(
+        &self,
+        access: &ProjectAccess,
+        id: i64,
+    ) -> Result<usize, CoreError> {
+        access.require(Permission::ViewPersonal)?;
+        access.require(Permission::EditData)?;
+        let row = self
+            .store
+            .subject_request(access.project.id.0, id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "request" })?;
+        if row.kind != "erasure" {
+            return Err(invalid("kind", "subject.not_erasure"));
+        }
+        if row.status == "answered" || row.status == "refused" {
+            return Err(invalid("status", "subject.closed"));
+        }
+        let mut erased = 0;
+        for (form_id, root) in &row.records {
+            let Some(form) = self.store.form_by_id(*form_id).await? else {
+                continue;
+            };
+            match self
+                .erase_record(access, &form.xml_form_id, root, "subject_request")
+                .await
+            {
+                Ok(_) => erased += 1,
+                // Erased before (by hand, by retention, or by an earlier run).
+                Err(CoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.audit(
+            Actor::of_access(access),
+            "subject.records_erased",
+            &Target::project(access.project.id),
+            serde_json::json!({ "request": id, "records": erased }),
+        )
+        .await?;
+        Ok(erased)
+    }
+
     /// Every answer of the person's records (current versions), opened, with the questions'
     /// labels in `lang` (the person's language): the answer to an access or portability request.
     /// Audited as an export.

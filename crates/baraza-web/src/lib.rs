@@ -171,6 +171,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/subjects/requests/{id}", Project(P::ViewPersonal), get(subjects::request_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/subjects/requests/{id}", Project(P::ViewPersonal), post(subjects::update_request)),
         r(M::GET, "/orgs/{org}/projects/{project}/subjects/requests/{id}/export", Project(P::ViewPersonal), get(subjects::export)),
+        r(M::POST, "/orgs/{org}/projects/{project}/subjects/requests/{id}/erase", Project(P::ViewPersonal), post(subjects::erase_records)),
         r(M::GET, "/orgs/{org}/projects/{project}/incidents", Project(P::ViewAudit), get(registers::incidents_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/incidents", Project(P::KeepRegisters), post(registers::record_incident)),
         r(M::GET, "/orgs/{org}/projects/{project}/incidents/{id}", Project(P::ViewAudit), get(registers::incident_page)),

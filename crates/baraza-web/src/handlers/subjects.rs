@@ -294,6 +294,15 @@ pub async fn request_page(
                         a href={ (url) "/export.json?lang=" (c.lang.code()) } { "JSON" }
                     }
                 }
+                @if (r.status == "open" || r.status == "extended") && r.kind == "erasure"
+                    && r.records.iter().any(|rec| rec.instance_id.is_some()) {
+                    h2 { (c.t("subject.erase_all")) }
+                    p { (c.t("subject.erase_all_help")) }
+                    form method="post" action={ (url) "/erase" } {
+                        (csrf_field(c.csrf))
+                        button.danger type="submit" { (c.t("subject.erase_all")) }
+                    }
+                }
                 @if r.status == "open" || r.status == "extended" {
                     h2 { (c.t("subject.update")) }
                     form.stack method="post" action=(url) {
@@ -329,6 +338,25 @@ pub async fn update_request(
         .state
         .core
         .update_subject_request(&g.access, id, &f.status, &f.outcome)
+        .await?;
+    Ok(see_other(&format!(
+        "{}/subjects/requests/{id}",
+        ProjectView::from_access(&g.access).url
+    )))
+}
+
+/// `POST …/subjects/requests/{id}/erase`: erase every record of the person of an erasure
+/// request (managers).
+pub async fn erase_records(
+    g: ProjectGuard<ViewPersonal>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(_): CsrfForm<super::orgs::Empty>,
+) -> WebResult<Response> {
+    let id = request_id(&params)?;
+    g.ctx
+        .state
+        .core
+        .erase_subject_records(&g.access, id)
         .await?;
     Ok(see_other(&format!(
         "{}/subjects/requests/{id}",

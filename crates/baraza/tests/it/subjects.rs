@@ -278,3 +278,103 @@ async fn a_request_is_registered_answered_in_the_persons_language_and_closed() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_erasure_request_erases_every_record_of_the_person_at_once() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("default_calling_code", "235")]).await;
+        contacts(&app).await;
+        let base = format!("{}/subjects", private_project());
+        let claire = signed_in(&app, CLAIRE).await;
+        let mut urls = Vec::new();
+        for kind in ["erasure", "access"] {
+            let res = post_form(
+                &app,
+                &claire,
+                &base,
+                &format!("{base}/requests"),
+                &[("kind", kind), ("value", PHONE)],
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            urls.push(res.headers()["location"].to_str().unwrap().to_owned());
+        }
+        let (erasure, access) = (&urls[0], &urls[1]);
+        let page = claire
+            .get(app.url(erasure))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("{erasure}/erase")), "the button");
+        // Only an erasure request erases; only managers erase.
+        let res = post_form(&app, &claire, access, &format!("{access}/erase.json"), &[]).await;
+        let (status, _, message) = error_code(res).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(message.contains("kind"), "{message}");
+        let idriss = signed_in(&app, IDRISS).await;
+        let res = post_form(
+            &app,
+            &idriss,
+            &format!("{}/forms", private_project()),
+            &format!("{erasure}/erase.json"),
+            &[],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let record = format!(
+            "{}/forms/contacts/submissions/uuid:contact-a",
+            private_project()
+        );
+        assert_eq!(
+            claire.get(app.url(&record)).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+
+        let res = post_form(&app, &claire, erasure, &format!("{erasure}/erase"), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let request = json(&app, &claire, &format!("{erasure}.json")).await;
+        let records = request["records"].as_array().unwrap();
+        assert!(!records.is_empty());
+        assert!(
+            records.iter().all(|r| r["instance_id"].is_null()),
+            "{request}"
+        );
+        assert_eq!(request["status"], "open", "answering stays a person's act");
+        assert_eq!(
+            claire.get(app.url(&record)).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        // The other person's record stays; the button is gone; a second run erases nothing.
+        let other = format!(
+            "{}/forms/contacts/submissions/uuid:contact-b",
+            private_project()
+        );
+        assert_eq!(
+            claire.get(app.url(&other)).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        let page = claire
+            .get(app.url(erasure))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains(&format!("{erasure}/erase")));
+        let res = post_form(&app, &claire, erasure, &format!("{erasure}/erase"), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let audit = json(&app, &claire, &format!("{}/audit.json", private_project()))
+            .await
+            .to_string();
+        assert!(
+            audit.contains("subject_request"),
+            "a certificate per record"
+        );
+        assert!(audit.contains("subject.records_erased"));
+        app.stop().await;
+    }
+}
