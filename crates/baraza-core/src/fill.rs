@@ -203,14 +203,24 @@ impl Core {
         edit_of: Option<String>,
     ) -> Result<DraftRow, CoreError> {
         let now = self.now();
+        let id = random_secret();
+        let model = self.form_model(version.id).await?;
+        let state_json = self
+            .seal_draft(
+                form.project_id.0,
+                &model,
+                &id,
+                serde_json::to_string(&filling).map_err(json_err)?,
+            )
+            .await?;
         let row = DraftRow {
-            id: random_secret(),
+            id,
             form_id: form.id,
             form_version_id: version.id,
             user_id: user.map(|u| u.id),
             secret_hash,
             edit_of,
-            state_json: serde_json::to_string(&filling).map_err(json_err)?,
+            state_json,
             at_json: serde_json::to_string(&At::Page(0)).map_err(json_err)?,
             created_at: now,
             updated_at: now,
@@ -480,7 +490,10 @@ impl Core {
             .ok_or(CoreError::NotFound { what: "form" })?;
         let model = Self::model_of(&version)?;
         let list_files = self.list_files(form.id, &model).await?;
-        let filling: Filling = serde_json::from_str(&draft.state_json).map_err(json_err)?;
+        let state_json = self
+            .open_draft(project.0, &draft.id, draft.state_json.clone())
+            .await?;
+        let filling: Filling = serde_json::from_str(&state_json).map_err(json_err)?;
         let at: At = serde_json::from_str(&draft.at_json).map_err(json_err)?;
         Ok(FillState {
             draft,
@@ -558,11 +571,19 @@ impl Core {
     }
 
     async fn save_fill(&self, state: &FillState) -> Result<(), CoreError> {
+        let state_json = self
+            .seal_draft(
+                state.project.0,
+                &state.model,
+                &state.draft.id,
+                serde_json::to_string(&state.filling).map_err(json_err)?,
+            )
+            .await?;
         let saved = self
             .store
             .update_draft(
                 &state.draft.id,
-                &serde_json::to_string(&state.filling).map_err(json_err)?,
+                &state_json,
                 &serde_json::to_string(&state.at).map_err(json_err)?,
                 self.now(),
             )

@@ -135,6 +135,14 @@ pub(crate) fn value_place(form_id: i64, instance_id: &str, path: &str) -> String
 }
 
 /// The associated data of a sealed submission XML.
+/// The prefix of a sealed draft's stored answers (clear ones are a JSON object).
+const DRAFT_SEALED: &str = "sealed:";
+
+/// Where a draft's answers are sealed: bound to the draft.
+fn draft_place(draft_id: &str) -> String {
+    format!("draft:{draft_id}")
+}
+
 pub(crate) fn xml_place(form_id: i64, instance_id: &str) -> String {
     format!("form:{form_id}/instance:{instance_id}/xml")
 }
@@ -526,6 +534,57 @@ impl Core {
             .await?;
         }
         Ok(total)
+    }
+
+    /// A web-form draft's answers as they are stored: sealed under the project's data key,
+    /// bound to the draft, when the form version has protected questions (`sealed:<key
+    /// version>:<base64>`), in clear otherwise. A draft is a submission not sent yet: it holds
+    /// the same answers.
+    pub(crate) async fn seal_draft(
+        &self,
+        project_id: i64,
+        model: &Form,
+        draft_id: &str,
+        state_json: String,
+    ) -> Result<String, CoreError> {
+        if !self.keyring.enabled
+            || !model
+                .questions()
+                .iter()
+                .any(|q| q.sensitivity.is_protected())
+        {
+            return Ok(state_json);
+        }
+        let (version, key) = self.sealing_key(project_id).await?;
+        let sealed = key.seal(
+            state_json.as_bytes(),
+            draft_place(draft_id).as_bytes(),
+            random(),
+        );
+        Ok(format!("{DRAFT_SEALED}{version}:{}", B64.encode(sealed)))
+    }
+
+    /// A draft's answers as [`Core::seal_draft`] stored them, opened.
+    pub(crate) async fn open_draft(
+        &self,
+        project_id: i64,
+        draft_id: &str,
+        stored: String,
+    ) -> Result<String, CoreError> {
+        let Some(rest) = stored.strip_prefix(DRAFT_SEALED) else {
+            return Ok(stored);
+        };
+        let bad = |e: String| corrupt(format!("sealed draft: {e}"));
+        let (version, b64) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no key version".into()))?;
+        let version: i64 = version.parse().map_err(|_| bad("bad key version".into()))?;
+        let key = self.data_key(project_id, version).await?;
+        let sealed = B64.decode(b64).map_err(|e| bad(e.to_string()))?;
+        let plain = key
+            .open(&sealed, draft_place(draft_id).as_bytes())
+            .map_err(|e| bad(e.to_string()))?;
+        String::from_utf8(plain).map_err(|e| bad(e.to_string()))
     }
 
     /// Opens a sealed submission XML.

@@ -873,3 +873,46 @@ fn collect_values(w: &Value, out: &mut Vec<(String, String)>) {
         _ => {}
     }
 }
+
+/// A draft holds the answers of a submission not sent yet: those of a form with personal
+/// questions are sealed at rest like the records (no file of the data directory holds them in
+/// clear), and open again when the draft is resumed.
+#[tokio::test]
+async fn drafts_of_forms_with_personal_questions_are_sealed_at_rest() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        crate::encryption::contacts(&app).await;
+        let amina = signed_in(&app, AMINA).await;
+        let url = format!("{}/forms/contacts", private_project());
+        let f = start_at(&app, amina.clone(), &url, "en").await;
+        let name = "Halimé SENTINEL-DRAFT-4418";
+        let res = f
+            .post(
+                &[
+                    ("/data/nom_complet", name),
+                    ("/data/telephone", "066 12 34 56"),
+                    ("/data/commentaire", "note"),
+                ],
+                "save",
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let id = f.path.rsplit('/').next().unwrap();
+        let stored = app.core.store().draft(id).await.unwrap().unwrap();
+        assert!(
+            stored.state_json.starts_with("sealed:"),
+            "{}",
+            stored.state_json
+        );
+        assert!(!stored.state_json.contains("SENTINEL-DRAFT"));
+        if backend == baraza_store::Backend::Sqlite {
+            assert!(
+                files_containing(&app.data_dir, b"SENTINEL-DRAFT-4418").is_empty(),
+                "a file holds the draft's answer in clear"
+            );
+        }
+        // Resumed, the answers are there.
+        assert!(f.state().await.to_string().contains(name));
+        app.stop().await;
+    }
+}
