@@ -126,6 +126,11 @@ fn encrypt(
 
 /// Posts as ODK Collect does: the envelope as `xml_submission_file`, each `.enc` file a part.
 async fn post(base: &str, e: &Encrypted) -> reqwest::Response {
+    post_part(base, e, false).await
+}
+
+/// One request of a split upload (`*isIncomplete*` on all but the last).
+async fn post_part(base: &str, e: &Encrypted, incomplete: bool) -> reqwest::Response {
     let mut form = Form::new().part(
         "xml_submission_file",
         Part::bytes(e.envelope.clone().into_bytes())
@@ -141,6 +146,9 @@ async fn post(base: &str, e: &Encrypted) -> reqwest::Response {
                 .mime_str("application/octet-stream")
                 .unwrap(),
         );
+    }
+    if incomplete {
+        form = form.text("*isIncomplete*", "yes");
     }
     reqwest::Client::new()
         .post(format!("{base}/submission"))
@@ -308,6 +316,17 @@ async fn collect_encrypts_and_a_manager_decrypts_into_the_protected_store() {
             "uuid:enc-b",
             "Hassan",
         );
+        // Collect splits a large upload: the photo first (marked incomplete), then the rest
+        // with the same envelope, which is a replay that adds the missing file.
+        let first = Encrypted {
+            envelope: b.envelope.clone(),
+            files: vec![b.files[0].clone()],
+        };
+        assert_eq!(
+            post_part(&base, &first, true).await.status(),
+            StatusCode::CREATED
+        );
+        assert_eq!(pending(&app, &claire, "secret").await, 1);
         for e in [&a, &b, &a] {
             let res = post(&base, e).await;
             assert_eq!(res.status(), StatusCode::CREATED);
