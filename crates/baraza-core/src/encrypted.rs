@@ -87,6 +87,15 @@ pub struct ProjectEncryption {
     pub forms: Vec<FormEncryption>,
 }
 
+/// An encrypted record waiting to be decrypted.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingRecord {
+    pub instance_id: String,
+    pub received_at: i64,
+    /// Whether every file its envelope names has arrived.
+    pub complete: bool,
+}
+
 /// What a decryption did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Decrypted {
@@ -481,6 +490,59 @@ impl Core {
             .await?;
         }
         Ok(result)
+    }
+
+    /// Erases an encrypted record that will never be decrypted (a tampered or damaged upload
+    /// that would otherwise stop its form's decryption): its row and its encrypted files.
+    pub async fn erase_encrypted(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+    ) -> Result<(), CoreError> {
+        access.require(Permission::ManageForms)?;
+        access.require(Permission::EditData)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        let shas = self
+            .store
+            .delete_encrypted_submission(form.id, instance_id)
+            .await?
+            .ok_or(CoreError::NotFound { what: "submission" })?;
+        for sha in &shas {
+            if !self.store.blob_referenced(sha).await? {
+                let _ = self.blobs.wipe(sha).await;
+            }
+        }
+        self.audit(
+            Actor::of_access(access),
+            "data.encrypted_erased",
+            &Target::submission(access.project.id, xml_form_id, instance_id),
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The encrypted records of a form waiting to be decrypted: instanceID, when received, and
+    /// whether all their files arrived.
+    pub async fn encrypted_records(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+    ) -> Result<Vec<PendingRecord>, CoreError> {
+        access.require(Permission::ManageForms)?;
+        let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        Ok(self
+            .store
+            .encrypted_submissions(form.id)
+            .await?
+            .into_iter()
+            .map(|r| PendingRecord {
+                complete: r.files.iter().all(|(_, sha)| sha.is_some()),
+                instance_id: r.instance_id,
+                received_at: r.received_at,
+            })
+            .collect())
     }
 
     /// Decrypts one record in memory; `None` when the key is not the one that encrypted it.

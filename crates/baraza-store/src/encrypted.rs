@@ -187,6 +187,44 @@ impl Store {
             .collect()
     }
 
+    /// Deletes an encrypted submission (one that will never be decrypted: a damaged or
+    /// tampered upload); returns the digests of its files, or `None` when there is none.
+    pub async fn delete_encrypted_submission(
+        &self,
+        form_id: i64,
+        instance_id: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let Some(r) = tx
+            .conn()
+            .fetch_optional(
+                q("SELECT id FROM encrypted_submissions WHERE form_id = $1 AND instance_id = $2")
+                    .bind(form_id)
+                    .bind(instance_id),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = r.get("id")?;
+        let shas = tx
+            .conn()
+            .fetch_all(
+                q("SELECT sha256 FROM encrypted_submission_files
+                   WHERE encrypted_submission_id = $1 AND sha256 IS NOT NULL")
+                .bind(id),
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<String>("sha256"))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.conn()
+            .execute(q("DELETE FROM encrypted_submissions WHERE id = $1").bind(id))
+            .await?;
+        tx.commit().await?;
+        Ok(Some(shas))
+    }
+
     /// Stores a decrypted submission through the ingestion's rules and deletes the encrypted
     /// row it came from, in one transaction: both happen, or (a conflict with another record of
     /// the same instanceID, a failure) neither.

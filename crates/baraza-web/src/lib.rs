@@ -196,6 +196,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/decrypt", Project(P::ManageForms), get(encryption::decrypt_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/decrypt", Project(P::ManageForms), post(encryption::decrypt)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/decrypt/erase", Project(P::ManageForms), post(encryption::erase)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(listing::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.csv.zip", Project(P::ViewData), get(exports::csv_zip)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.xlsx", Project(P::ViewData), get(exports::xlsx)),

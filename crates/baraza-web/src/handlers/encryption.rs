@@ -10,7 +10,7 @@ use crate::error::{WebError, WebResult};
 use crate::pages::{csrf_field, iso, layout, Chrome};
 use axum::extract::Path;
 use axum::response::Response;
-use baraza_core::encrypted::{Decrypted, FormEncryption, FormKeyInput, KeyHolder};
+use baraza_core::encrypted::{Decrypted, FormEncryption, FormKeyInput, KeyHolder, PendingRecord};
 use maud::html;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -130,6 +130,8 @@ struct DecryptData {
     project: ProjectView,
     form: FormEncryption,
     hint: Option<String>,
+    /// The records waiting to be decrypted.
+    records: Vec<PendingRecord>,
     /// After a decryption: what it did.
     result: Option<Decrypted>,
 }
@@ -143,11 +145,13 @@ async fn decrypt_data(
     form: &str,
     result: Option<Decrypted>,
 ) -> WebResult<DecryptData> {
-    let (form, hint) = g.ctx.state.core.form_encryption(&g.access, form).await?;
+    let (form_enc, hint) = g.ctx.state.core.form_encryption(&g.access, form).await?;
+    let records = g.ctx.state.core.encrypted_records(&g.access, form).await?;
     Ok(DecryptData {
         project: ProjectView::from_access(&g.access),
-        form,
+        form: form_enc,
         hint,
+        records,
         result,
     })
 }
@@ -180,6 +184,29 @@ fn render_decrypt(g: &ProjectGuard<ManageForms>, data: &DecryptData) -> Response
                     }
                     label { (c.t("encryption.private_key")) textarea name="private_key" rows="6" spellcheck="false" {} }
                     button type="submit" { (c.t("encryption.decrypt")) }
+                }
+                @if !data.records.is_empty() {
+                    h2 { (c.t("encryption.pending")) }
+                    p.muted { (c.t("encryption.erase_help")) }
+                    table {
+                        thead { tr { th { "instanceID" } th { (c.t("encryption.received")) } th { (c.t("encryption.files")) } th {} } }
+                        tbody {
+                            @for r in &data.records {
+                                tr {
+                                    td { code { (r.instance_id) } }
+                                    td { (iso(r.received_at)) }
+                                    td { @if r.complete { (c.t("encryption.complete")) } @else { (c.t("encryption.incomplete")) } }
+                                    td {
+                                        form.inline method="post" action={ (url) "/erase" } {
+                                            (csrf_field(c.csrf))
+                                            input type="hidden" name="instance" value=(r.instance_id);
+                                            button.danger type="submit" { (c.t("encryption.erase")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             },
         )
@@ -220,4 +247,28 @@ pub async fn decrypt(
     let result = g.ctx.state.core.decrypt_form(&g.access, &form, key).await?;
     let data = decrypt_data(&g, &form, Some(result)).await?;
     Ok(render_decrypt(&g, &data))
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    instance: String,
+}
+
+/// `POST …/forms/{form}/decrypt/erase`: erases the encrypted record `instance` (a tampered or
+/// damaged upload that would otherwise stop the form's decryption).
+pub async fn erase(
+    g: ProjectGuard<ManageForms>,
+    Path(params): Path<HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<EraseForm>,
+) -> WebResult<Response> {
+    let form = form_param(&params)?;
+    g.ctx
+        .state
+        .core
+        .erase_encrypted(&g.access, &form, &f.instance)
+        .await?;
+    Ok(see_other(&decrypt_url(
+        &ProjectView::from_access(&g.access),
+        &form,
+    )))
 }

@@ -446,6 +446,29 @@ async fn collect_encrypts_and_a_manager_decrypts_into_the_protected_store() {
         assert!(record(&app, &claire, "secret", "uuid:enc-t")
             .await
             .contains("not_found"));
+        // The manager erases it; the form's decryption is no longer stopped.
+        let url = format!("{}/forms/secret/decrypt", private_project());
+        let page: Value = claire
+            .get(app.url(&format!("{url}.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["records"][0]["instance_id"], "uuid:enc-t", "{page}");
+        assert_eq!(page["records"][0]["complete"], true);
+        let token = csrf(&app, &claire, &url).await;
+        let res = claire
+            .post(app.url(&format!("{url}/erase")))
+            .form(&[("_csrf", token.as_str()), ("instance", "uuid:enc-t")])
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success() || res.status().is_redirection());
+        assert_eq!(pending(&app, &claire, "secret").await, 0);
+        let res = decrypt(&app, &claire, "secret", "passphrase", PASSPHRASE).await;
+        assert_eq!(res.status(), StatusCode::OK);
 
         // The decryption is in the audit log, without the passphrase.
         let audit = claire
@@ -457,6 +480,7 @@ async fn collect_encrypts_and_a_manager_decrypts_into_the_protected_store() {
             .await
             .unwrap();
         assert!(audit.contains("data.decrypted"), "{audit}");
+        assert!(audit.contains("data.encrypted_erased"), "{audit}");
         assert!(!audit.contains("Chari"));
 
         if backend == Backend::Sqlite {
