@@ -49,6 +49,12 @@ pub enum CoreError {
     SubmissionInvalid { code: &'static str, detail: String },
     #[error("another submission with this instanceID was already received")]
     SubmissionConflict,
+    #[error("encrypted submission refused: {detail}")]
+    EncryptedInvalid { detail: String },
+    #[error("the passphrase or private key does not open this form's encrypted submissions")]
+    FormKeyWrong,
+    #[error("encrypted submission {instance_id} was altered: {detail}")]
+    EncryptedTampered { instance_id: String, detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -76,6 +82,9 @@ impl CoreError {
             CoreError::FormNotOpen => ErrorCode::FormNotOpen,
             CoreError::SubmissionInvalid { .. } => ErrorCode::SubmissionInvalid,
             CoreError::SubmissionConflict => ErrorCode::SubmissionConflict,
+            CoreError::EncryptedInvalid { .. } => ErrorCode::EncryptedSubmissionInvalid,
+            CoreError::FormKeyWrong => ErrorCode::FormKeyWrong,
+            CoreError::EncryptedTampered { .. } => ErrorCode::EncryptedSubmissionTampered,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,
             CoreError::Store(_) => ErrorCode::Internal,

@@ -174,6 +174,10 @@ impl Core {
         if form.version.as_deref().is_none_or(str::is_empty) {
             form.version = Some(version_stamp(now));
         }
+        if form.public_key.is_none() {
+            // A project with managed encryption serves its key in every form that has none.
+            form.public_key = self.managed_public_key(access.project.id).await?;
+        }
         let version = form.version.clone().unwrap_or_default();
         let xform = baraza_xlsform::xform::write(&form);
         let model_json =
@@ -545,6 +549,9 @@ impl Core {
         xml: &[u8],
         files: &[IncomingFile],
     ) -> Result<Ingested, CoreError> {
+        if baraza_openrosa::is_encrypted_envelope(xml) {
+            return self.ingest_encrypted(project, submitter, xml, files).await;
+        }
         let new = self
             .prepare_submission(project, submitter, channel, language, xml, files)
             .await?;
@@ -557,7 +564,7 @@ impl Core {
     }
 
     /// Wipes the files of a refused submission that no stored row names.
-    async fn wipe_unnamed(&self, files: &[IncomingFile]) -> Result<(), CoreError> {
+    pub(crate) async fn wipe_unnamed(&self, files: &[IncomingFile]) -> Result<(), CoreError> {
         for f in files {
             if !self.store.blob_referenced(&f.blob.sha256).await? {
                 self.blobs.wipe(&f.blob.sha256).await.map_err(|e| {
@@ -611,7 +618,7 @@ impl Core {
 
     /// A submission parsed, checked against the form version it names and typed, ready for the
     /// store.
-    async fn prepare_submission(
+    pub(crate) async fn prepare_submission(
         &self,
         project: ProjectId,
         submitter: Submitter,

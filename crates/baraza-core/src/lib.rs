@@ -25,6 +25,7 @@ pub mod central;
 pub mod consent;
 pub mod digest;
 pub mod dpia;
+pub mod encrypted;
 mod error;
 pub mod fill;
 pub mod forms;

@@ -66,7 +66,9 @@ pub mod parse;
 pub mod typed;
 pub mod writers;
 
-pub use parse::{parse_submission, Limits, Submission, SubmissionError, Value};
+pub use parse::{
+    is_encrypted_envelope, parse_submission, Limits, Submission, SubmissionError, Value,
+};
 pub use typed::{
     attachment_names, read_value, safe_attachment_name, type_values, Typed, TypedValue, ValueError,
 };

@@ -314,6 +314,29 @@ impl Tree {
     }
 }
 
+/// Whether a submission is ODK's encrypted envelope: its root element has `encrypted="yes"`
+/// (any case). Reads only up to the root's start tag; anything unreadable is not an envelope
+/// (the normal parser then says what is wrong with it).
+pub fn is_encrypted_envelope(xml: &[u8]) -> bool {
+    let body = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let mut reader = Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                return e.attributes().flatten().any(|a| {
+                    a.key.into_inner() == "encrypted"
+                        && unescape_attr(&a.value).is_ok_and(|v| v.eq_ignore_ascii_case("yes"))
+                });
+            }
+            Ok(Event::Eof) | Err(_) | Ok(Event::DocType(_)) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Parses a submission's XML, safely: see the crate documentation for what is refused.
 pub fn parse_submission(xml: &[u8], limits: &Limits) -> Result<Submission, SubmissionError> {
     if xml.len() > limits.max_bytes {
@@ -513,4 +536,24 @@ fn finish(tree: Tree, limits: &Limits) -> Result<Submission, SubmissionError> {
         instance_name,
         values,
     })
+}
+
+#[cfg(test)]
+mod envelope_tests {
+    use super::is_encrypted_envelope;
+
+    #[test]
+    fn recognises_encrypted_envelopes_by_their_root() {
+        assert!(is_encrypted_envelope(
+            br#"<?xml version='1.0'?><data id="f" encrypted="yes"><a/></data>"#
+        ));
+        assert!(is_encrypted_envelope(br#"<data encrypted='YES'/>"#));
+        assert!(!is_encrypted_envelope(
+            br#"<data id="f"><encrypted>yes</encrypted></data>"#
+        ));
+        assert!(!is_encrypted_envelope(
+            br#"<!DOCTYPE d><data encrypted="yes"/>"#
+        ));
+        assert!(!is_encrypted_envelope(b"not xml <"));
+    }
 }

@@ -84,6 +84,10 @@ pub enum ProtectError {
     #[error("encrypted submission manifest has no {what}: resend the submission from ODK Collect")]
     ManifestMissing { what: &'static str },
 
+    /// The manifest holds an element that ODK's encrypted envelope does not have.
+    #[error("encrypted submission manifest has an unexpected element `{element}`: send the envelope exactly as ODK Collect writes it")]
+    ManifestUnexpected { element: String },
+
     /// The manifest is not an encrypted submission at all.
     #[error("submission is not encrypted (root `{root}`, encrypted=`{encrypted}`): send it as a plain submission")]
     NotEncrypted { root: String, encrypted: String },
@@ -155,6 +159,7 @@ impl ProtectError {
             Self::CallingCode { .. } => "calling_code_invalid",
             Self::ManifestXml { .. } => "odk_manifest_xml",
             Self::ManifestMissing { .. } => "odk_manifest_incomplete",
+            Self::ManifestUnexpected { .. } => "odk_manifest_unexpected",
             Self::NotEncrypted { .. } => "odk_not_encrypted",
             Self::ManifestBase64 { .. } => "odk_manifest_base64",
             Self::SubmissionKeyUndecryptable { .. } => "odk_wrong_private_key",
@@ -213,6 +218,7 @@ mod tests {
             ProtectError::ManifestMissing {
                 what: "meta/instanceID",
             },
+            ProtectError::ManifestUnexpected { element: s() },
             ProtectError::NotEncrypted {
                 root: s(),
                 encrypted: s(),
@@ -244,6 +250,6 @@ mod tests {
             codes.insert(err.code());
         }
         // Distinct failures keep distinct codes (the two master-key parse errors share one).
-        assert_eq!(codes.len(), 28);
+        assert_eq!(codes.len(), 29);
     }
 }

@@ -97,6 +97,22 @@ impl SubmissionManifest {
             })?
             .to_owned();
         let version = root.attribute("version").map(str::to_owned);
+        // Only the envelope's own elements: anything else is not an envelope this code knows.
+        if let Some(other) = root.children().find(|n| {
+            n.is_element()
+                && !matches!(
+                    n.tag_name().name(),
+                    "base64EncryptedKey"
+                        | "meta"
+                        | "media"
+                        | "encryptedXmlFile"
+                        | "base64EncryptedElementSignature"
+                )
+        }) {
+            return Err(ProtectError::ManifestUnexpected {
+                element: other.tag_name().name().chars().take(64).collect(),
+            });
+        }
         let text_of = |node: roxmltree::Node| node.text().unwrap_or_default().trim().to_owned();
         let child = |name: &str| {
             root.children()
@@ -768,6 +784,15 @@ mod tests {
     }
 
     #[test]
+    fn refuses_unknown_envelope_elements() {
+        let xml = full().replace("</data>", "<nom>x</nom></data>");
+        assert!(matches!(
+            SubmissionManifest::parse(&xml),
+            Err(ProtectError::ManifestUnexpected { element }) if element == "nom"
+        ));
+    }
+
+    #[test]
     fn parses_a_collect_manifest() {
         let m = SubmissionManifest::parse(&full()).unwrap();
         assert_eq!(m.form_id, "f");
@@ -806,7 +831,10 @@ mod tests {
             ),
             (
                 "no key",
-                good.replace("base64EncryptedKey", "other"),
+                good.replace(
+                    &format!("<base64EncryptedKey> {KEY} </base64EncryptedKey>"),
+                    "",
+                ),
                 "odk_manifest_incomplete",
             ),
             (
@@ -816,8 +844,16 @@ mod tests {
             ),
             (
                 "no xml file",
-                good.replace("encryptedXmlFile", "other"),
+                good.replace(
+                    "<encryptedXmlFile>submission.xml.enc</encryptedXmlFile>",
+                    "",
+                ),
                 "odk_manifest_incomplete",
+            ),
+            (
+                "unknown element",
+                good.replace("base64EncryptedKey", "other"),
+                "odk_manifest_unexpected",
             ),
             (
                 "path in name",

@@ -398,7 +398,10 @@ async fn replayed(
 }
 
 /// Stores one submission inside the batch's transaction.
-async fn store_one(c: &mut Conn<'_>, s: &NewSubmission) -> Result<IngestOutcome, StoreError> {
+pub(crate) async fn store_one(
+    c: &mut Conn<'_>,
+    s: &NewSubmission,
+) -> Result<IngestOutcome, StoreError> {
     let Some(dep) = s.deprecated_id.as_deref() else {
         // The usual case: one statement when the instanceID is new.
         if let Some(id) = insert(c, s, &s.instance_id).await? {

@@ -21,6 +21,7 @@ mod bulk;
 mod central;
 mod consent;
 mod db;
+mod encrypted;
 mod fill;
 mod forms;
 mod ingest;
@@ -38,6 +39,7 @@ pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::BulkSubmission;
 pub use central::*;
 pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
+pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};
 pub use fill::*;
 pub use forms::*;
 pub use ingest::{

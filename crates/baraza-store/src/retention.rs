@@ -145,6 +145,7 @@ impl Store {
                 q("SELECT
                      (SELECT COUNT(*) FROM submission_attachments WHERE sha256 = $1)
                    + (SELECT COUNT(*) FROM form_attachments WHERE sha256 = $1)
+                   + (SELECT COUNT(*) FROM encrypted_submission_files WHERE sha256 = $1)
                    + (SELECT COUNT(*) FROM form_versions WHERE source_sha256 = $1)
                    + (SELECT COUNT(*) FROM form_drafts WHERE state_json LIKE $2) AS n")
                 .bind(sha256)

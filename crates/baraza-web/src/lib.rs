@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, records, exports, registers, subjects, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, encryption, records, exports, registers, subjects, fill, forms, import, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -182,6 +182,8 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/agreements", Project(P::KeepRegisters), post(registers::record_agreement)),
         r(M::GET, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::ViewAudit), get(registers::agreement_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::KeepRegisters), post(registers::update_agreement)),
+        r(M::GET, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), get(encryption::encryption_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), post(encryption::enable)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/people", Project(P::ManageMembers), post(orgs::set_member)),
         r(M::POST, "/orgs/{org}/projects/{project}/people/{user}/remove", Project(P::ManageMembers), post(orgs::remove_member)),
@@ -194,6 +196,9 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/retention", Project(P::ManageForms), post(forms::set_retention)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/purpose", Project(P::ManageForms), post(forms::set_purpose)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/attachments", Project(P::ManageForms), post(forms::upload_attachment).layer(upload_limit)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/decrypt", Project(P::ManageForms), get(encryption::decrypt_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/decrypt", Project(P::ManageForms), post(encryption::decrypt)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/decrypt/erase", Project(P::ManageForms), post(encryption::erase)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions", Project(P::ViewData), get(listing::submissions_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.csv.zip", Project(P::ViewData), get(exports::csv_zip)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/submissions.xlsx", Project(P::ViewData), get(exports::xlsx)),

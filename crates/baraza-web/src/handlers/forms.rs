@@ -282,6 +282,8 @@ pub async fn upload(g: ProjectGuard<ManageForms>, upload: CsrfUpload) -> WebResu
 #[derive(Serialize)]
 struct FormPageData {
     project: ProjectView,
+    /// Encrypted submissions not decrypted yet (ODK encrypted forms): in no table or export.
+    encrypted_pending: i64,
     xml_form_id: String,
     title: String,
     state: String,
@@ -356,7 +358,9 @@ pub async fn form_page(
     };
     let retention_days = ctx.state.core.retention(&g.access, &id).await?;
     let purpose = ctx.state.core.form_purpose(&g.access, &id).await?;
+    let encrypted_pending = ctx.state.core.encrypted_pending(&g.access, &id).await?;
     let data = FormPageData {
+        encrypted_pending,
         retention_days,
         purpose: purpose.purpose,
         lawful_basis: purpose.lawful_basis,
@@ -405,6 +409,12 @@ pub async fn form_page(
                         dt { (c.t("forms.uploaded")) } dd { (data.uploaded.get(..10).unwrap_or("")) " · " (data.source_name) }
                         dt { "XForm" } dd { a href=(data.xform_url) { (c.t("forms.download_xform")) } }
                         dt { (c.t("submissions.title")) } dd { a href={ (url) "/submissions" } { (c.t("submissions.see")) } }
+                    }
+                }
+                @if data.encrypted_pending > 0 {
+                    p.notice {
+                        (c.tf("encryption.form_note", &[("n", &data.encrypted_pending.to_string())]))
+                        @if data.can_manage { " " a href={ (url) "/decrypt" } { (c.t("encryption.decrypt")) } }
                     }
                 }
                 @if data.can_fill {

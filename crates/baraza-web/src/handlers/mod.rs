@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod central;
+pub mod encryption;
 pub mod exports;
 pub mod fill;
 pub mod forms;

@@ -343,6 +343,11 @@ pub async fn submission_post(
             Err(WebError::code(ErrorCode::SubmissionInvalid)
                 .with_detail(format!("raw:{code}: {detail}")))
         }
+        Err(CoreError::EncryptedInvalid { detail }) => {
+            tracing::info!("encrypted submission refused");
+            Err(WebError::code(ErrorCode::EncryptedSubmissionInvalid)
+                .with_detail(format!("raw:{detail}")))
+        }
         Err(e) => Err(e.into()),
     }
 }

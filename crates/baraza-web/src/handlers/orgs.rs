@@ -322,6 +322,7 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                         a href={ (p.url) "/incidents" } { (c.t("incidents.link")) } " · "
                         a href={ (p.url) "/agreements" } { (c.t("agreements.link")) }
                         @if a.can(Permission::ViewPersonal) { " · " a href={ (p.url) "/subjects" } { (c.t("subject.title")) } }
+                        @if a.can(Permission::ManageForms) { " · " a href={ (p.url) "/encryption" } { (c.t("encryption.title")) } }
                     }
                 }
                 p.muted { (c.t("project.coming")) }

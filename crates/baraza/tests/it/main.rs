@@ -17,6 +17,7 @@ mod fuzz;
 mod import;
 mod ingest;
 mod masking;
+mod odk_encrypted;
 mod pages;
 mod processes;
 mod records;
