@@ -19,7 +19,9 @@
 use crate::access::ProjectAccess;
 use crate::{Core, CoreError, Principal};
 use baraza_protect::chain::{self, AuditPublicKey, Break, ChainVerifier, Content};
-use baraza_store::{AuditEntry, AuditQuery, Chained, NewAuditEntry, StoreError};
+use baraza_store::{
+    AuditBatch, AuditEntry, AuditQuery, Chained, NewAuditEntry, PackedFields, StoreError,
+};
 use baraza_types::{Permission, ProjectId, UserId};
 use serde_json::Value;
 
@@ -161,6 +163,139 @@ fn unhex<const N: usize>(seq: i64, text: &str, what: &'static str) -> Result<[u8
     chain::from_hex::<N>(text).ok_or(AuditBroken::Unreadable { seq, what })
 }
 
+/// The fewest entries a part of a verification checks: below, one part does it all.
+pub const MIN_PART: u64 = 50_000;
+
+/// Entries read from the store at a time by each part of a verification.
+const BATCH: u64 = 5_000;
+
+/// Tasks stopped when the handles are dropped.
+struct AbortOnDrop<T>(Vec<tokio::task::JoinHandle<T>>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Checks the entries after `lo` up to `hi` with `verifier`, which (unless `lo` is 0) starts
+/// after the entry it finds first from `lo` on, whatever that is: the part before checks that
+/// entry, and joining the two checks that they meet there. Returns the verifier, to be joined
+/// with the others, and what broke the part, if anything.
+async fn verify_part(
+    store: baraza_store::Store,
+    mut verifier: ChainVerifier,
+    lo: u64,
+    hi: u64,
+) -> (ChainVerifier, Option<AuditBroken>) {
+    let every = verifier.signature_every();
+    // Reading runs one batch ahead of checking.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<AuditBatch, StoreError>>(1);
+    let reader = AbortOnDrop(vec![tokio::spawn(async move {
+        // Ranges of sequence numbers: in a whole log, `BATCH` entries each.
+        let mut after = lo.saturating_sub(1);
+        while after < hi {
+            let upto = hi.min(after + BATCH);
+            let batch = store
+                .audit_batch(after as i64, upto as i64, every as i64)
+                .await;
+            if tx.send(batch).await.is_err() {
+                break;
+            }
+            after = upto;
+        }
+    })]);
+    let mut start = lo > 0;
+    let mut prev = chain::GENESIS;
+    let mut check = |e: PackedFields<'_>| -> Result<(), AuditBroken> {
+        let corrupt = || {
+            AuditBroken::from(StoreError::Corrupt(
+                "an audit entry read for verification does not have ten fields".into(),
+            ))
+        };
+        let seq = e.seq;
+        if start {
+            // The entry before the range: only its stored hash is used here.
+            let hash = unhex(seq, e.hash, "hash")?;
+            verifier.start_after(seq as u64, hash);
+            prev = hash;
+            start = false;
+            return Ok(());
+        }
+        let at: i64 = e.at.parse().map_err(|_| corrupt())?;
+        let id = |v: &str, column: &'static str| -> Result<Option<i64>, AuditBroken> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            v.parse()
+                .map(Some)
+                .map_err(|_| AuditBroken::Column { seq, column })
+        };
+        let signature = if e.signature.is_empty() {
+            [0u8; 64]
+        } else {
+            unhex(seq, e.signature, "signature")?
+        };
+        let stored = chain::Stored {
+            seq: seq as u64,
+            content: Content {
+                at,
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                details: e.details,
+            },
+            // The hash covers the previous hash: recomputing from the running one checks the
+            // link and the content at once.
+            prev,
+            hash: unhex(seq, e.hash, "hash")?,
+            signature,
+        };
+        verifier.push(&stored).map_err(AuditBroken::Chain)?;
+        prev = stored.hash;
+        if id(e.user_id, "user_id")? != user_of(e.actor) {
+            return Err(AuditBroken::Column {
+                seq,
+                column: "user_id",
+            });
+        }
+        if id(e.project_id, "project_id")? != Target::project_of(e.target) {
+            return Err(AuditBroken::Column {
+                seq,
+                column: "project_id",
+            });
+        }
+        Ok(())
+    };
+    let mut broken = None;
+    'read: while let Some(batch) = rx.recv().await {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                broken = Some(e.into());
+                break;
+            }
+        };
+        let entries = match batch.entries() {
+            Ok(entries) => entries,
+            Err(e) => {
+                broken = Some(e.into());
+                break;
+            }
+        };
+        for e in entries {
+            if let Err(e) = check(e) {
+                broken = Some(e);
+                break 'read;
+            }
+        }
+    }
+    drop(reader);
+    (verifier, broken)
+}
+
 impl Core {
     /// Appends one entry to the audit log and returns its sequence number. A failure to record
     /// is an error of the action that asked for it: an action that must be audited does not
@@ -291,106 +426,81 @@ impl Core {
     /// Checks the whole log: every hash, the signature of every `signature_every`-th entry and of
     /// the last one, the query columns against the hashed text, and the anchor if one is given.
     /// `public_key` (hexadecimal) checks against a key published earlier instead of this
-    /// server's own.
+    /// server's own. A long log is checked in parts at once, one per core and of at least
+    /// [`MIN_PART`] entries (see [`Core::verify_audit_in_parts`]).
     pub async fn verify_audit(
         &self,
         signature_every: u64,
         anchor: Option<(u64, [u8; 32])>,
         public_key: Option<AuditPublicKey>,
     ) -> Result<AuditVerified, AuditBroken> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        self.verify(signature_every, anchor, public_key, |head| {
+            cores.min(head / MIN_PART).max(1)
+        })
+        .await
+    }
+
+    /// [`Core::verify_audit`] in `parts` ranges of the log checked at once (fewer if the log
+    /// has fewer entries): part `j` of `n` holds the entries after `head·j/n` up to
+    /// `head·(j+1)/n` and starts from the *stored* hash of the entry before its range, which the
+    /// part before it checks; the parts are joined in order, so that the result, and the first
+    /// break found, are those of checking the log in one go.
+    pub async fn verify_audit_in_parts(
+        &self,
+        signature_every: u64,
+        anchor: Option<(u64, [u8; 32])>,
+        public_key: Option<AuditPublicKey>,
+        parts: u64,
+    ) -> Result<AuditVerified, AuditBroken> {
+        self.verify(signature_every, anchor, public_key, |head| {
+            parts.clamp(1, head.max(1))
+        })
+        .await
+    }
+
+    async fn verify(
+        &self,
+        signature_every: u64,
+        anchor: Option<(u64, [u8; 32])>,
+        public_key: Option<AuditPublicKey>,
+        parts: impl FnOnce(u64) -> u64,
+    ) -> Result<AuditVerified, AuditBroken> {
         let key = public_key.unwrap_or_else(|| self.audit_key.public());
         let signature_every = signature_every.max(1);
         // The head now: entries appended while we verify are left for the next verification.
         let (head_seq, head_hash) = self.store.audit_head().await?;
-        // Reading runs ahead of checking, one batch at a time, so that the two cores share the
-        // work.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<
-            Result<Vec<baraza_store::PackedAuditEntry>, StoreError>,
-        >(2);
-        let store = self.store.clone();
-        let reader = tokio::spawn(async move {
-            let mut after = 0i64;
-            loop {
-                let batch = store
-                    .audit_batch(after, head_seq, 20_000, signature_every as i64)
-                    .await;
-                let last = match &batch {
-                    Ok(b) => b.last().and_then(|e| e.seq()),
-                    Err(_) => None,
-                };
-                let done = last.is_none();
-                if tx.send(batch).await.is_err() || done {
-                    break;
-                }
-                after = last.unwrap_or(after);
+        let head = u64::try_from(head_seq).unwrap_or(0);
+        let parts = parts(head);
+        let bound = |j: u64| (u128::from(head) * u128::from(j) / u128::from(parts)) as u64;
+        // Dropping the handles (an error, or a caller that goes away) stops every part.
+        let mut tasks = AbortOnDrop(
+            (0..parts)
+                .map(|j| {
+                    tokio::spawn(verify_part(
+                        self.store.clone(),
+                        ChainVerifier::new(key.clone(), signature_every, anchor),
+                        bound(j),
+                        bound(j + 1),
+                    ))
+                })
+                .collect(),
+        );
+        let mut joined: Option<ChainVerifier> = None;
+        for task in tasks.0.iter_mut() {
+            let (part, broken) = task
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("audit verification: {e}")))?;
+            joined = Some(match joined {
+                None => part,
+                Some(before) => before.join(part).map_err(AuditBroken::Chain)?,
+            });
+            if let Some(broken) = broken {
+                return Err(broken);
             }
-        });
-        let mut verifier = ChainVerifier::new(key.clone(), signature_every, anchor);
-        let mut prev = chain::GENESIS;
-        let result = async {
-            while let Some(batch) = rx.recv().await {
-                let batch = batch?;
-                if batch.is_empty() {
-                    break;
-                }
-                for packed in &batch {
-                    let corrupt = || {
-                        AuditBroken::from(StoreError::Corrupt(
-                            "an audit entry read for verification does not have ten fields".into(),
-                        ))
-                    };
-                    let e = packed.fields().ok_or_else(corrupt)?;
-                    let seq: i64 = e.seq.parse().map_err(|_| corrupt())?;
-                    let at: i64 = e.at.parse().map_err(|_| corrupt())?;
-                    let id = |v: &str, column: &'static str| -> Result<Option<i64>, AuditBroken> {
-                        if v.is_empty() {
-                            return Ok(None);
-                        }
-                        v.parse()
-                            .map(Some)
-                            .map_err(|_| AuditBroken::Column { seq, column })
-                    };
-                    let signature = if e.signature.is_empty() {
-                        [0u8; 64]
-                    } else {
-                        unhex(seq, e.signature, "signature")?
-                    };
-                    let stored = chain::Stored {
-                        seq: seq as u64,
-                        content: Content {
-                            at,
-                            actor: e.actor,
-                            action: e.action,
-                            target: e.target,
-                            details: e.details,
-                        },
-                        // The hash covers the previous hash: recomputing from the running one
-                        // checks the link and the content at once.
-                        prev,
-                        hash: unhex(seq, e.hash, "hash")?,
-                        signature,
-                    };
-                    verifier.push(&stored).map_err(AuditBroken::Chain)?;
-                    prev = stored.hash;
-                    if id(e.user_id, "user_id")? != user_of(e.actor) {
-                        return Err(AuditBroken::Column {
-                            seq,
-                            column: "user_id",
-                        });
-                    }
-                    if id(e.project_id, "project_id")? != Target::project_of(e.target) {
-                        return Err(AuditBroken::Column {
-                            seq,
-                            column: "project_id",
-                        });
-                    }
-                }
-            }
-            Ok(())
         }
-        .await;
-        reader.abort();
-        result?;
+        drop(tasks);
+        let verifier = joined.unwrap_or_else(|| ChainVerifier::new(key.clone(), 1, anchor));
         let done = verifier.finish().map_err(AuditBroken::Chain)?;
         // The head row must agree with the last entry: a cut tail leaves it ahead.
         let last = done.head.map(|(s, h)| (s as i64, hex::encode(h)));

@@ -29,10 +29,37 @@ pub struct BadText {
 
 /// `N` bytes from their hexadecimal text (surrounding whitespace ignored), or `None`.
 pub fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    hex::decode(text.trim())
-        .ok()
-        .and_then(|b| <[u8; N]>::try_from(b).ok())
+    // Through a table and without allocating: verification decodes a million hashes.
+    let text = text.trim().as_bytes();
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut bytes = [0u8; N];
+    let mut bad = 0u8;
+    for (b, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *b = (hi << 4) | (lo & 0x0f);
+    }
+    (bad & 0xf0 == 0).then_some(bytes)
 }
+
+/// Each byte's value as a hexadecimal digit, 0xff if it is not one.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -210,10 +237,18 @@ impl std::fmt::Display for Break {
 
 /// A verification in progress, fed entries in order (so that a log of any length is checked in
 /// constant memory).
+///
+/// A long log can also be checked in parts at once: each part's verifier starts
+/// ([`ChainVerifier::start_after`]) from the *stored* hash of the entry before its range, and
+/// [`ChainVerifier::join`] then joins the parts in order, checking that each part starts exactly
+/// where the part before it ended, on an entry that part verified. The parts together check what
+/// one verifier fed the whole log checks.
 #[derive(Debug)]
 pub struct ChainVerifier {
     key: AuditPublicKey,
     signature_every: u64,
+    /// The entry this verifier started after (`start_after`), `None` for the beginning.
+    start: Option<(u64, [u8; 32])>,
     next_seq: Option<u64>,
     prev: [u8; 32],
     last: Option<(u64, [u8; 32], [u8; 64])>,
@@ -244,6 +279,7 @@ impl ChainVerifier {
         ChainVerifier {
             key,
             signature_every: signature_every.max(1),
+            start: None,
             next_seq: None,
             prev: GENESIS,
             last: None,
@@ -258,8 +294,55 @@ impl ChainVerifier {
     /// Starts after entry `seq` whose hash is `hash`, for a log whose oldest entries were
     /// archived; `None` starts at the beginning (entry 1, after [`GENESIS`]).
     pub fn start_after(&mut self, seq: u64, hash: [u8; 32]) {
+        self.start = Some((seq, hash));
         self.next_seq = Some(seq + 1);
         self.prev = hash;
+    }
+
+    /// Every how many entries a signature is checked.
+    pub fn signature_every(&self) -> u64 {
+        self.signature_every
+    }
+
+    /// The entry this verifier has reached: the last one checked, or the one it started after
+    /// (`(0, GENESIS)` before the first entry).
+    fn end(&self) -> (u64, [u8; 32]) {
+        (self.next_seq.unwrap_or(1) - 1, self.prev)
+    }
+
+    /// Joins the verifier of the part of the log that follows this one's. `next` must have
+    /// started after the entry this one ended on, with the same hash (the seam): otherwise
+    /// entries are missing between the two parts ([`Break::Gap`]), or the entry at the seam is
+    /// not the one this verifier checked ([`Break::Link`]). The joined verifier goes on from
+    /// where `next` ended; [`ChainVerifier::finish`] then checks the last entry's signature and
+    /// the anchor over all the parts. A part that found no entry at all adds nothing.
+    pub fn join(mut self, next: ChainVerifier) -> Result<ChainVerifier, Break> {
+        if next.start.is_none() && next.entries == 0 {
+            // A part that found nothing at all in its range: the next seam, the anchor or the
+            // caller's head say what is missing.
+            return Ok(self);
+        }
+        let (end_seq, end_hash) = self.end();
+        let (start_seq, start_hash) = next.start.unwrap_or((0, GENESIS));
+        if start_seq > end_seq {
+            return Err(Break::Gap {
+                expected: end_seq + 1,
+                found: start_seq,
+            });
+        }
+        if start_seq != end_seq || start_hash != end_hash {
+            return Err(Break::Link { seq: start_seq + 1 });
+        }
+        self.next_seq = next.next_seq.or(self.next_seq);
+        self.prev = next.prev;
+        if next.entries > 0 {
+            self.last = next.last;
+            self.last_signed = next.last_signed;
+        }
+        self.anchor_seen |= next.anchor_seen;
+        self.entries += next.entries;
+        self.signatures += next.signatures;
+        Ok(self)
     }
 
     /// Checks the next entry.
@@ -522,6 +605,174 @@ mod tests {
         );
     }
 
+    /// Verifies `entries` in parts, as a reader of each range would: the part of `(b, next b]`
+    /// starts after the first entry it finds from `b` on, whatever it is, and the parts are
+    /// joined in order.
+    fn verify_in_parts(
+        key: &AuditKey,
+        entries: &[Owned],
+        every: u64,
+        anchor: Option<(u64, [u8; 32])>,
+        bounds: &[u64],
+    ) -> Result<Verified, Break> {
+        let mut joined: Option<ChainVerifier> = None;
+        for (i, &lo) in bounds.iter().enumerate() {
+            let hi = bounds.get(i + 1).copied().unwrap_or(u64::MAX);
+            let mut v = ChainVerifier::new(key.public(), every, anchor);
+            let mut range = entries.iter().filter(|e| e.seq >= lo && e.seq <= hi);
+            if lo > 0 {
+                if let Some(first) = range.next() {
+                    v.start_after(first.seq, first.hash);
+                }
+            }
+            let mut failed = None;
+            for e in range {
+                if let Err(b) = v.push(&e.stored()) {
+                    failed = Some(b);
+                    break;
+                }
+            }
+            joined = Some(match joined {
+                None => v,
+                Some(j) => j.join(v)?,
+            });
+            if let Some(b) = failed {
+                return Err(b);
+            }
+        }
+        joined.expect("at least one part").finish()
+    }
+
+    #[test]
+    fn a_log_checked_in_parts_is_checked_as_strongly_as_in_one() {
+        let key = AuditKey::from_bytes(&[7; 32]);
+        let bounds = [0, 10, 20];
+        let intact = chain(&key, 30);
+        for every in [1, 10, 7, 100] {
+            assert_eq!(
+                verify_in_parts(&key, &intact, every, None, &bounds),
+                verify(&key, &intact, every, None),
+                "every {every}"
+            );
+        }
+        let at_seam = Some((20, intact[19].hash));
+        assert!(verify_in_parts(&key, &intact, 7, at_seam, &bounds).is_ok());
+        type Tamper = Box<dyn Fn(&mut Vec<Owned>)>;
+        let forger = AuditKey::from_bytes(&[8; 32]);
+        let cases: Vec<(&str, Tamper, Break)> = vec![
+            (
+                "the entry at the seam changed",
+                Box::new(|c| c[9].details = "{}".into()),
+                Break::Content { seq: 10 },
+            ),
+            (
+                "the entry after the seam changed",
+                Box::new(|c| c[10].details = "{}".into()),
+                Break::Content { seq: 11 },
+            ),
+            (
+                "the stored hash the next part starts from changed",
+                Box::new(|c| c[9].hash[0] ^= 1),
+                Break::Content { seq: 10 },
+            ),
+            (
+                "the entry at the seam removed",
+                Box::new(|c| {
+                    c.remove(9);
+                }),
+                Break::Gap {
+                    expected: 10,
+                    found: 11,
+                },
+            ),
+            (
+                "the entry after the seam removed",
+                Box::new(|c| {
+                    c.remove(10);
+                }),
+                Break::Gap {
+                    expected: 11,
+                    found: 12,
+                },
+            ),
+            (
+                "a whole part removed",
+                Box::new(|c| {
+                    c.drain(10..20);
+                }),
+                Break::Gap {
+                    expected: 11,
+                    found: 21,
+                },
+            ),
+            (
+                "the entries on either side of the seam swapped",
+                Box::new(|c| {
+                    let (a, b) = (c[9].seq, c[10].seq);
+                    c.swap(9, 10);
+                    c[9].seq = a;
+                    c[10].seq = b;
+                }),
+                Break::Link { seq: 10 },
+            ),
+            (
+                "the entry at the seam removed and the rest renumbered",
+                Box::new(|c| {
+                    c.remove(9);
+                    for e in c.iter_mut().skip(9) {
+                        e.seq -= 1;
+                    }
+                }),
+                Break::Link { seq: 10 },
+            ),
+            (
+                "rebuilt from the seam without the key",
+                Box::new(move |c| {
+                    c[9].details = "{}".into();
+                    let mut prev = c[8].hash;
+                    for e in c.iter_mut().skip(9) {
+                        e.prev = prev;
+                        e.hash = entry_hash(e.seq, &e.stored().content, &prev);
+                        e.signature = forger.sign(e.seq, &e.hash);
+                        prev = e.hash;
+                    }
+                }),
+                Break::Signature { seq: 30 },
+            ),
+        ];
+        for (what, tamper, expected) in cases {
+            let mut c = chain(&key, 30);
+            tamper(&mut c);
+            assert_eq!(verify(&key, &c, 100, None), Err(expected.clone()), "{what}");
+            assert_eq!(
+                verify_in_parts(&key, &c, 100, None, &bounds),
+                Err(expected),
+                "{what}, in parts"
+            );
+        }
+        // A cut tail, with an anchor in the last part or at a seam.
+        let mut c = chain(&key, 30);
+        let anchors = [(27, c[26].hash), (20, c[19].hash)];
+        c.truncate(24);
+        assert_eq!(
+            verify_in_parts(&key, &c, 100, Some(anchors[0]), &bounds),
+            Err(Break::Anchor { seq: 27 })
+        );
+        c.truncate(19);
+        assert_eq!(
+            verify_in_parts(&key, &c, 100, Some(anchors[1]), &bounds),
+            Err(Break::Anchor { seq: 20 })
+        );
+        // Parts that do not meet are refused, whichever way they miss.
+        let mut a = ChainVerifier::new(key.public(), 1, None);
+        for e in &intact[..10] {
+            a.push(&e.stored()).unwrap();
+        }
+        let mut b = ChainVerifier::new(key.public(), 1, None);
+        b.start_after(10, [0; 32]);
+        assert_eq!(a.join(b).unwrap_err(), Break::Link { seq: 11 });
+    }
+
     #[test]
     fn fields_cannot_bleed_into_each_other() {
         let a = Content {
@@ -537,6 +788,24 @@ mod tests {
             ..a.clone()
         };
         assert_ne!(entry_hash(1, &a, &GENESIS), entry_hash(1, &b, &GENESIS));
+    }
+
+    #[test]
+    fn hexadecimal_reads_as_the_hex_crate_reads_it() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+        for text in [hex::encode(bytes), hex::encode_upper(bytes)] {
+            assert_eq!(from_hex::<32>(&text), Some(bytes));
+            assert_eq!(from_hex::<32>(&format!(" {text}\n")), Some(bytes));
+            assert_eq!(from_hex::<31>(&text), None);
+            for bad in [b'g', b'G', b':', b'/', b'@', b'`', 0x1f, 0xc3] {
+                let mut t = text.clone().into_bytes();
+                t[17] = bad;
+                let t = String::from_utf8_lossy(&t).into_owned();
+                assert_eq!(from_hex::<32>(&t), None, "{t}");
+            }
+        }
+        assert_eq!(from_hex::<2>("0aF"), None);
+        assert_eq!(from_hex::<0>(""), Some([]));
     }
 
     #[test]

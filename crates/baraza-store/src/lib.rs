@@ -33,7 +33,7 @@ mod retention;
 mod scope;
 mod subjects;
 
-pub use audit::{AuditEntry, AuditQuery, Chained, NewAuditEntry, PackedAuditEntry, PackedFields};
+pub use audit::{AuditBatch, AuditEntry, AuditQuery, Chained, NewAuditEntry, PackedFields};
 pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::BulkSubmission;

@@ -35,6 +35,8 @@ pub struct BenchOptions {
     pub export_rows: usize,
     /// Entries of the audit log to verify (`--only audit`).
     pub audit_entries: usize,
+    /// Times the sampled verification runs (`--only audit`).
+    pub audit_runs: usize,
     /// Records among which one person is found by the blind index (`--only encryption`).
     pub subject_records: usize,
 }

@@ -3,8 +3,9 @@
 //! unusual-exports alert; verification, and tampering caught on both backends.
 
 use crate::common::*;
-use baraza_core::audit::AuditBroken;
+use baraza_core::audit::{Actor, AuditBroken, Target};
 use baraza_store::Backend;
+use baraza_types::{ProjectId, UserId};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -295,6 +296,54 @@ async fn what_people_do_is_recorded_and_the_log_proves_itself() {
             .as_str()
             .unwrap()
             .contains(&format!("entry {member_entry} was changed")));
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_log_checked_in_parts_catches_a_change_at_the_seam() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let batch = (0..40)
+            .map(|i| {
+                (
+                    Actor::User(UserId(1 + i % 3)),
+                    "data.view".to_owned(),
+                    Target::submission(ProjectId(1), "points_eau", &format!("uuid:{i}")),
+                    serde_json::json!({ "i": i }),
+                )
+            })
+            .collect();
+        app.core.audit_many(batch).await.unwrap();
+        let whole = app
+            .core
+            .verify_audit_in_parts(7, None, None, 1)
+            .await
+            .unwrap();
+        for parts in [2, 3, 4] {
+            let v = app
+                .core
+                .verify_audit_in_parts(7, None, None, parts)
+                .await
+                .unwrap();
+            assert_eq!(v, whole, "{parts} parts");
+        }
+        // The entry the second of three parts starts from, which the first part checks.
+        let head = whole.entries as i64;
+        let seam = head / 3;
+        tamper(&app, seam).await;
+        for parts in [1, 3] {
+            match app
+                .core
+                .verify_audit_in_parts(1000, None, None, parts)
+                .await
+            {
+                Err(AuditBroken::Chain(baraza_protect::chain::Break::Content { seq })) => {
+                    assert_eq!(seq as i64, seam, "{parts} parts")
+                }
+                other => panic!("expected entry {seam} changed, got {other:?}"),
+            }
+        }
         app.stop().await;
     }
 }
