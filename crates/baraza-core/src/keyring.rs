@@ -587,6 +587,24 @@ impl Core {
         String::from_utf8(plain).map_err(|e| bad(e.to_string()))
     }
 
+    /// Seals a submission's XML again under the data key version it was sealed with (after
+    /// some answers were erased from it).
+    pub(crate) async fn reseal_xml(
+        &self,
+        project_id: i64,
+        form_id: i64,
+        instance_id: &str,
+        key_version: i64,
+        xml: &str,
+    ) -> Result<String, CoreError> {
+        let key = self.data_key(project_id, key_version).await?;
+        Ok(B64.encode(key.seal(
+            xml.as_bytes(),
+            xml_place(form_id, instance_id).as_bytes(),
+            random(),
+        )))
+    }
+
     /// Opens a sealed submission XML.
     pub(crate) async fn open_xml(
         &self,

@@ -13,6 +13,7 @@ use crate::audit::{Actor, Target};
 use crate::{Core, CoreError};
 use baraza_types::{Permission, ProjectId};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// Why a record may be erased on request.
 pub const ERASURE_REASONS: [&str; 4] = [
@@ -37,6 +38,25 @@ pub enum Rule {
     },
     /// One record erased on request, for one of [`ERASURE_REASONS`].
     Erasure { reason: String },
+}
+
+/// What one erasure of answers past their question's retention removed, as recorded in the
+/// audit log.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldCertificate {
+    pub project: i64,
+    pub form: String,
+    /// The questions (model paths) whose answers were erased.
+    pub fields: Vec<String>,
+    pub retention_days: u32,
+    /// Records first received before this time (Unix seconds).
+    pub received_before: i64,
+    /// Stored versions rewritten.
+    pub versions: u64,
+    pub method: &'static str,
+    /// The audit entry that holds this certificate (absent from the entry itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_seq: Option<i64>,
 }
 
 /// What one destruction removed, as recorded in the audit log.
@@ -190,6 +210,143 @@ impl Core {
             &Target::submission(access.project.id, xml_form_id, instance_id),
         )
         .await
+    }
+
+    /// Erases the answers to questions with their own retention (`retention_days` in the
+    /// XLSForm) from every version of the records received longer ago, the rest of each record
+    /// staying: from the stored values (sealed or not; their blind-index entries too) and from
+    /// the stored XML (opened, emptied at those elements, sealed again). One destruction
+    /// certificate per form version and period goes to the audit log. Idempotent.
+    pub async fn run_field_retention(&self) -> Result<Vec<FieldCertificate>, CoreError> {
+        let now = self.now();
+        let mut out = Vec::new();
+        for version_id in self.store.all_form_version_ids().await? {
+            let model = self.form_model(version_id).await?;
+            // Per period: the questions' model paths, and their names (what the store's query
+            // looks for in the stored values; each answer's path is then checked).
+            type Questions = (Vec<String>, Vec<String>);
+            let mut by_days: std::collections::BTreeMap<u32, Questions> = Default::default();
+            for (path, q) in model.question_paths() {
+                if let Some(days) = q.retention_days {
+                    let (paths, names) = by_days.entry(days).or_default();
+                    paths.push(path);
+                    names.push(q.name.clone());
+                }
+            }
+            for (days, (paths, names)) in by_days {
+                let before = now - i64::from(days) * 86_400;
+                let set: HashSet<String> = paths.iter().cloned().collect();
+                let mut erased = 0u64;
+                let mut target = None;
+                let mut after = 0;
+                loop {
+                    let batch = self
+                        .store
+                        .versions_with_expired_answers(version_id, before, &names, after, 200)
+                        .await?;
+                    let Some(last) = batch.last() else { break };
+                    after = last.id;
+                    let mut updates = Vec::with_capacity(batch.len());
+                    for v in batch {
+                        if target.is_none() {
+                            let form = self.store.form_by_id(v.form_id).await?;
+                            target = Some((
+                                ProjectId(v.project_id),
+                                form.map(|f| f.xml_form_id).unwrap_or_default(),
+                            ));
+                        }
+                        if let Some(u) = self.erase_expired(&v, &set).await? {
+                            updates.push(u);
+                        }
+                    }
+                    erased += self.store.erase_answers(&updates).await?;
+                }
+                let Some((project, xml_form_id)) = target.filter(|_| erased > 0) else {
+                    continue;
+                };
+                self.store.compact_after_destruction().await?;
+                let mut cert = FieldCertificate {
+                    project: project.0,
+                    form: xml_form_id.clone(),
+                    fields: paths,
+                    retention_days: days,
+                    received_before: before,
+                    versions: erased,
+                    method: match self.store.backend() {
+                        baraza_store::Backend::Sqlite => "answers removed from the stored values and emptied in the stored XML (sealed again), their blind-index entries deleted; rows rewritten with secure_delete, WAL checkpointed and truncated, database vacuumed",
+                        baraza_store::Backend::Postgres => "answers removed from the stored values and emptied in the stored XML (sealed again), their blind-index entries deleted, in one transaction per batch; tables vacuumed",
+                    },
+                    audit_seq: None,
+                };
+                let details = serde_json::to_value(&cert)
+                    .map_err(|e| baraza_store::StoreError::Corrupt(e.to_string()))?;
+                cert.audit_seq = Some(
+                    self.audit(
+                        Actor::System,
+                        "retention.answers_erased",
+                        &Target::form(project, &xml_form_id),
+                        details,
+                    )
+                    .await?,
+                );
+                tracing::info!(form = %xml_form_id, versions = erased, "retention: answers erased");
+                out.push(cert);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One version with the answers to `questions` removed, or `None` if it holds none.
+    async fn erase_expired(
+        &self,
+        v: &baraza_store::ExpiredAnswers,
+        questions: &HashSet<String>,
+    ) -> Result<Option<baraza_store::AnswersErased>, CoreError> {
+        let corrupt = |e: String| baraza_store::StoreError::Corrupt(e);
+        let values: Vec<serde_json::Value> = serde_json::from_str(&v.values_json)
+            .map_err(|e| corrupt(format!("stored values: {e}")))?;
+        let mut removed = Vec::new();
+        let kept: Vec<&serde_json::Value> = values
+            .iter()
+            .filter(|e| {
+                let path = e.get("path").and_then(|p| p.as_str()).unwrap_or("");
+                let hit = questions.contains(&crate::mask::model_path(path));
+                if hit {
+                    removed.push(path.to_owned());
+                }
+                !hit
+            })
+            .collect();
+        if removed.is_empty() {
+            return Ok(None);
+        }
+        let values_json = serde_json::to_string(&kept).map_err(|e| corrupt(e.to_string()))?;
+        let xml = match (&v.xml, v.key_version) {
+            (None, _) => None,
+            (Some(clear), None) => baraza_openrosa::erase_answers(clear, questions)
+                .map_err(|e| corrupt(e.to_string()))?,
+            (Some(sealed), Some(kv)) => {
+                let opened = self
+                    .open_xml(v.project_id, v.form_id, &v.instance_id, kv, sealed)
+                    .await?;
+                let opened = String::from_utf8(opened).map_err(|e| corrupt(e.to_string()))?;
+                match baraza_openrosa::erase_answers(&opened, questions)
+                    .map_err(|e| corrupt(e.to_string()))?
+                {
+                    Some(x) => Some(
+                        self.reseal_xml(v.project_id, v.form_id, &v.instance_id, kv, &x)
+                            .await?,
+                    ),
+                    None => None,
+                }
+            }
+        };
+        Ok(Some(baraza_store::AnswersErased {
+            id: v.id,
+            xml,
+            values_json,
+            paths: removed,
+        }))
     }
 
     /// Destroys every record past its form's retention period; returns the certificates.

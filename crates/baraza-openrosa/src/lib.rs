@@ -62,10 +62,12 @@
 //!
 //! The crate is pure: no IO, no clock, no globals.
 
+pub mod erase;
 pub mod parse;
 pub mod typed;
 pub mod writers;
 
+pub use erase::{erase_answers, EraseError};
 pub use parse::{
     is_encrypted_envelope, parse_submission, Limits, Submission, SubmissionError, Value,
 };

@@ -294,3 +294,133 @@ impl Store {
         Ok(())
     }
 }
+
+/// A stored version holding answers whose retention has passed (see
+/// [`Store::versions_with_expired_answers`]).
+#[derive(Debug, Clone)]
+pub struct ExpiredAnswers {
+    pub id: i64,
+    pub project_id: i64,
+    pub form_id: i64,
+    pub instance_id: String,
+    /// `None`: the XML is in a blob (submissions stored before migration 0005).
+    pub xml: Option<String>,
+    /// The data key version when the XML and protected answers are sealed.
+    pub key_version: Option<i64>,
+    pub values_json: String,
+}
+
+/// A version with some answers erased: its new XML (if it was in the row) and values, and the
+/// instance paths of the answers removed (their blind-index entries go too).
+#[derive(Debug, Clone)]
+pub struct AnswersErased {
+    pub id: i64,
+    pub xml: Option<String>,
+    pub values_json: String,
+    pub paths: Vec<String>,
+}
+
+/// `text` as a LIKE pattern matching itself anywhere (with `ESCAPE '\'`).
+fn like_anywhere(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl Store {
+    /// Up to `limit` stored versions (after `after_id`) filled with this form version, of records
+    /// first received before `received_before`, whose stored values still hold an answer to a
+    /// question of one of these names (the caller checks each answer's path).
+    pub async fn versions_with_expired_answers(
+        &self,
+        form_version_id: i64,
+        received_before: i64,
+        names: &[String],
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ExpiredAnswers>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from(
+            "SELECT s.id, f.project_id, s.form_id, s.instance_id, s.xml, s.key_version, s.values_json
+             FROM submissions s JOIN forms f ON f.id = s.form_id
+             WHERE s.form_version_id = $1 AND s.id > $2
+               AND (SELECT MIN(r.received_at) FROM submissions r
+                    WHERE r.form_id = s.form_id AND r.root_instance_id = s.root_instance_id) < $3
+               AND (",
+        );
+        let mut query_args: Vec<crate::db::Arg> = vec![
+            form_version_id.into(),
+            after_id.into(),
+            received_before.into(),
+        ];
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            query_args.push(like_anywhere(&format!("\"question\":\"{name}\"")).into());
+            sql.push_str(&format!(
+                "s.values_json LIKE ${} ESCAPE '\\'",
+                query_args.len()
+            ));
+        }
+        query_args.push(limit.into());
+        sql.push_str(&format!(") ORDER BY s.id LIMIT ${}", query_args.len()));
+        let mut query = crate::db::q_built(sql);
+        for a in query_args {
+            query = query.bind(a);
+        }
+        self.pools
+            .fetch_all(Mode::Read, query)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ExpiredAnswers {
+                    id: r.get("id")?,
+                    project_id: r.get("project_id")?,
+                    form_id: r.get("form_id")?,
+                    instance_id: r.get("instance_id")?,
+                    xml: r.get("xml")?,
+                    key_version: r.get("key_version")?,
+                    values_json: r.get("values_json")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes versions with some answers erased, and removes those answers' blind-index
+    /// entries, in one transaction.
+    pub async fn erase_answers(&self, updates: &[AnswersErased]) -> Result<u64, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut n = 0;
+        for u in updates {
+            n += tx
+                .conn()
+                .execute(
+                    q("UPDATE submissions SET xml = COALESCE($1, xml), values_json = $2 WHERE id = $3")
+                        .bind(u.xml.as_deref())
+                        .bind(u.values_json.as_str())
+                        .bind(u.id),
+                )
+                .await?;
+            for p in &u.paths {
+                tx.conn()
+                    .execute(
+                        q("DELETE FROM subject_index WHERE submission_id = $1 AND path = $2")
+                            .bind(u.id)
+                            .bind(p.as_str()),
+                    )
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

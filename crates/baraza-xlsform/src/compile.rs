@@ -44,6 +44,7 @@ const SURVEY_COLUMNS: &[&str] = &[
     "quasi_identifier",
     "consent",
     "consent_yes",
+    "retention_days",
 ];
 
 /// Splits a header into its column and language: `label::Français (fr)` -> (`label`, `Français (fr)`).
@@ -224,6 +225,9 @@ fn yes_no(v: &str) -> Option<bool> {
         },
     }
 }
+
+/// The longest retention of a question's answers, in days (100 years).
+pub const MAX_FIELD_RETENTION_DAYS: u32 = 36_500;
 
 /// The `sensitivity` cell of a row, if any; an unknown value is reported and read as none.
 fn read_sensitivity(
@@ -584,6 +588,41 @@ pub fn compile_workbook(
                 false
             }),
         };
+        let retention_days = row.get("retention_days").and_then(|v| {
+            let days = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=MAX_FIELD_RETENTION_DAYS).contains(d));
+            if days.is_none() {
+                diags.push(
+                    Diagnostic::error("retention_days_invalid", "survey")
+                        .at(n)
+                        .col(&row.header_of("retention_days"))
+                        .arg("value", v.trim()),
+                );
+            }
+            // Files are erased with their record (the form's retention), not one by one yet.
+            if days.is_some()
+                && matches!(
+                    qtype,
+                    QType::Image
+                        | QType::Audio
+                        | QType::Video
+                        | QType::File
+                        | QType::BackgroundAudio
+                )
+            {
+                diags.push(
+                    Diagnostic::error("retention_days_file", "survey")
+                        .at(n)
+                        .col(&row.header_of("retention_days"))
+                        .arg("type", type_text.trim()),
+                );
+                return None;
+            }
+            days
+        });
         let consent = match row.get("consent") {
             None => false,
             Some(v) => yes_no(v).unwrap_or_else(|| {
@@ -642,6 +681,7 @@ pub fn compile_workbook(
             sensitivity: sensitivity.unwrap_or_default(),
             sensitivity_declared: sensitivity.is_some(),
             quasi_identifier,
+            retention_days,
         };
         let _ = row.header_of("type");
         push_node(&mut stack, Node::Question(q), diags);
@@ -795,6 +835,7 @@ fn expand_table_lists(nodes: &mut [Node]) {
             sensitivity: Sensitivity::default(),
             sensitivity_declared: false,
             quasi_identifier: false,
+            retention_days: None,
         };
         let label_texts = Texts {
             label: std::mem::take(&mut g.texts.label),

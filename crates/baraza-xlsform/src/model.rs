@@ -200,6 +200,10 @@ pub struct Question {
     /// Marked for statistical disclosure control (age, sex, village…).
     #[serde(default)]
     pub quasi_identifier: bool,
+    /// Days after a record is received at which its answers to this question are erased (the
+    /// rest of the record stays, under the form's retention if any). `retention_days` column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 /// A group or a repeat.

@@ -312,6 +312,10 @@ impl Application {
                 if let Err(e) = core.run_retention().await {
                     tracing::error!(error = %e, "retention job failed");
                 }
+                // Answers to questions with their own retention are erased, with certificates.
+                if let Err(e) = core.run_field_retention().await {
+                    tracing::error!(error = %e, "retention job (answers) failed");
+                }
             }
         });
         let result = axum::serve(

@@ -566,11 +566,23 @@ async fn main() -> Result<()> {
             init_tracing(&settings);
             let core = cli_core(&settings).await?;
             let certs = core.run_retention().await?;
+            let answers = core.run_field_retention().await?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&certs)?);
-            } else if certs.is_empty() {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "records": certs, "answers": answers })
+                    )?
+                );
+            } else if certs.is_empty() && answers.is_empty() {
                 println!("nothing to destroy");
             } else {
+                for a in &answers {
+                    println!(
+                        "form {} (project {}): answers to {} erased from {} stored versions of records first received more than {} days ago; certificate in audit entry {}",
+                        a.form, a.project, a.fields.join(", "), a.versions, a.retention_days, a.audit_seq.unwrap_or(0)
+                    );
+                }
                 for c in &certs {
                     let days = match &c.rule {
                         baraza_core::retention::Rule::Retention { retention_days, .. } => {

@@ -344,3 +344,144 @@ async fn a_record_is_erased_at_the_request_of_the_person_it_is_about() {
         app.stop().await;
     }
 }
+
+/// A phone number kept 30 days to call the person back, the rest of the record two years: after
+/// 30 days the answer is gone from every version's values and XML (sealed or not), from the
+/// blind index, and (SQLite) from every file; the rest of the record stays; a certificate is in
+/// the audit log; a second run changes nothing.
+#[tokio::test]
+async fn answers_past_their_questions_retention_are_erased_and_the_record_kept() {
+    const FORM: &str = "| survey | | | | |\n| | type | name | label | retention_days |\n| | text | telephone | Téléphone | 30 |\n| | text | rappel | Rappel | 30 |\n| | text | avis | Avis | |\n| settings | | |\n| | form_id | version |\n| | rappels | 1 |\n";
+    // The call-back note is in clear (not personal): the old record's must leave every file.
+    let record = |instance: &str, phone: &str, deprecated: Option<&str>| {
+        let note = if instance.starts_with("uuid:r1") {
+            "RAPPEL-CLAIR-3318"
+        } else {
+            "RAPPEL-NEUF-7702"
+        };
+        let dep = deprecated
+            .map(|d| format!("<deprecatedID>{d}</deprecatedID>"))
+            .unwrap_or_default();
+        format!(
+            "<data id=\"rappels\" version=\"1\"><telephone>{phone}</telephone><rappel>{note}</rappel><avis>AVIS-GARDE-5521</avis><meta><instanceID>{instance}</instanceID>{dep}</meta></data>"
+        )
+    };
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("default_calling_code", "235")]).await;
+        let core = &app.core;
+        let (amina, principal, access) = owner_access(core).await;
+        core.upload_form(&access, &principal, "rappels.md", FORM.as_bytes())
+            .await
+            .expect("form");
+        core.set_form_state(&access, "rappels", baraza_store::FormState::Published)
+            .await
+            .unwrap();
+        let send = |xml: String| async move {
+            core.ingest_submission(
+                access.project.id,
+                Submitter::User(amina.id),
+                xml.as_bytes(),
+                &[],
+            )
+            .await
+            .expect("record")
+        };
+        // A record, then its correction: two versions, both with the phone.
+        send(record("uuid:r1", "066 12 34 56", None)).await;
+        send(record("uuid:r1b", "066 12 34 56", Some("uuid:r1"))).await;
+        app.clock.advance(20 * 86_400);
+        send(record("uuid:r2", "066 98 76 54", None)).await;
+        let found = |phone: &'static str| {
+            let app = &app;
+            async move {
+                let c = signed_in(app, CLAIRE).await;
+                let url = format!("{}/subjects", private_project());
+                let token = csrf(app, &c, &url).await;
+                let v: serde_json::Value = c
+                    .post(app.url(&format!("{url}.json")))
+                    .form(&[("_csrf", token.as_str()), ("value", phone)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["records"].as_array().map(Vec::len).unwrap_or(0)
+            }
+        };
+        assert_eq!(found("066123456").await, 1);
+        // Nothing is due before 30 days.
+        assert!(core.run_field_retention().await.unwrap().is_empty());
+        app.clock.advance(15 * 86_400);
+        let certs = core.run_field_retention().await.expect("retention");
+        assert_eq!(certs.len(), 1, "{certs:?}");
+        assert_eq!(certs[0].versions, 2, "both versions of the older record");
+        assert_eq!(certs[0].retention_days, 30);
+        assert!(certs[0].audit_seq.is_some());
+        // The older record keeps its other answers, not the phone nor the call-back note.
+        let (_, history) = core
+            .submission_history(&access, "rappels", "uuid:r1")
+            .await
+            .unwrap();
+        for v in &history {
+            assert!(!v.values_json.contains("telephone"), "{}", v.values_json);
+            assert!(!v.values_json.contains("RAPPEL-CLAIR"), "{}", v.values_json);
+            assert!(v.values_json.contains("AVIS-GARDE-5521"));
+            let xml = String::from_utf8(
+                core.submission_xml(&access, "rappels", &v.instance_id)
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(xml.contains("<telephone></telephone>"), "{xml}");
+            assert!(!xml.contains("RAPPEL-CLAIR") && xml.contains("AVIS-GARDE-5521"));
+        }
+        // The newer record is untouched; the older one is no longer found by its phone.
+        let (_, newer) = core
+            .submission_history(&access, "rappels", "uuid:r2")
+            .await
+            .unwrap();
+        assert!(newer[0].values_json.contains("telephone"));
+        assert_eq!(found("066123456").await, 0);
+        assert_eq!(found("066987654").await, 1);
+        if backend == Backend::Sqlite {
+            assert!(
+                traces(&app, "RAPPEL-CLAIR-3318").is_empty(),
+                "a file still holds the erased answer"
+            );
+            assert!(!traces(&app, "RAPPEL-NEUF-7702").is_empty());
+        }
+        // Idempotent.
+        assert!(core.run_field_retention().await.unwrap().is_empty());
+        let audit = core
+            .store()
+            .audit_entries(&baraza_store::AuditQuery {
+                action_prefix: Some("retention.answers_erased".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_retention_days_cell_is_named() {
+    for (cell, code) in [
+        ("30.5", "retention_days_invalid"),
+        ("0", "retention_days_invalid"),
+    ] {
+        let md = format!("| survey | | | | |\n| | type | name | label | retention_days |\n| | text | t | T | {cell} |\n");
+        let c = baraza_xlsform::compile_file(md.as_bytes(), "f.md");
+        let d = c.diagnostics.iter().find(|d| d.code == code).expect(code);
+        assert_eq!((d.sheet.as_str(), d.row), ("survey", Some(2)), "{cell}");
+    }
+    let md = "| survey | | | | |\n| | type | name | label | retention_days |\n| | image | p | P | 30 |\n";
+    let c = baraza_xlsform::compile_file(md.as_bytes(), "f.md");
+    assert!(c
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "retention_days_file"));
+}
