@@ -183,8 +183,8 @@ impl Core {
     ) -> Result<Option<ConsentRecord>, CoreError> {
         access.require(Permission::ViewData)?;
         let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
-        let mask = self.mask_for(access, form.id).await?;
-        self.require_record(&mask, form.id, root_instance_id)
+        let rows = self.rows_for(access, form.id).await?;
+        self.require_record(&rows, form.id, root_instance_id)
             .await?;
         Ok(self.store.consent(form.id, root_instance_id).await?)
     }

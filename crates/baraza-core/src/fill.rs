@@ -818,8 +818,8 @@ impl Core {
             .submission(form.id, instance_id)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        let mask = self.mask_for(access, form.id).await?;
-        self.require_record(&mask, form.id, &row.root_instance_id)
+        let rows = self.rows_for(access, form.id).await?;
+        self.require_record(&rows, form.id, &row.root_instance_id)
             .await?;
         Ok((form, row.root_instance_id))
     }

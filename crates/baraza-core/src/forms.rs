@@ -277,7 +277,7 @@ impl Core {
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
         let mask = self.mask_for(access, form.id).await?;
-        self.require_record(&mask, form.id, &row.root_instance_id)
+        self.require_record(mask.rows(), form.id, &row.root_instance_id)
             .await?;
         let mut history = self
             .store
@@ -741,7 +741,7 @@ impl Core {
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
         let mask = self.mask_for(access, form.id).await?;
-        self.require_record(&mask, form.id, &row.root_instance_id)
+        self.require_record(mask.rows(), form.id, &row.root_instance_id)
             .await?;
         // The XML cannot be masked without rewriting what was received.
         if !mask.is_empty() {

@@ -119,8 +119,8 @@ impl Core {
         Ok(())
     }
 
-    /// After records were destroyed: their files wiped unless other rows name them, the
-    /// database compacted, and the certificate written to the audit log.
+    /// After records were destroyed and the database compacted: their files wiped unless other
+    /// rows name them, and the certificate written to the audit log.
     async fn certify(
         &self,
         destroyed: &baraza_store::Destroyed,
@@ -143,7 +143,6 @@ impl Core {
                 files_wiped += 1;
             }
         }
-        self.store.compact_after_destruction().await?;
         let method = match self.store.backend() {
             baraza_store::Backend::Sqlite => "rows deleted with secure_delete, WAL checkpointed and truncated, database vacuumed; files overwritten with zeros and removed",
             baraza_store::Backend::Postgres => "rows deleted in one transaction, tables vacuumed; files overwritten with zeros and removed",
@@ -181,6 +180,24 @@ impl Core {
         instance_id: &str,
         reason: &str,
     ) -> Result<Certificate, CoreError> {
+        let destroyed = self
+            .destroy_on_request(access, xml_form_id, instance_id, reason)
+            .await?
+            .ok_or(CoreError::NotFound { what: "submission" })?;
+        self.store.compact_after_destruction().await?;
+        self.certify_erasure(access, xml_form_id, instance_id, reason, &destroyed)
+            .await
+    }
+
+    /// The destruction of [`Core::erase_record`], without the compaction and the certificate
+    /// (so that erasing several records compacts once); `None` when there is no such record.
+    pub(crate) async fn destroy_on_request(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+        reason: &str,
+    ) -> Result<Option<baraza_store::Destroyed>, CoreError> {
         access.require(Permission::EditData)?;
         if !ERASURE_REASONS.contains(&reason) {
             return Err(CoreError::Invalid {
@@ -189,17 +206,27 @@ impl Core {
             });
         }
         let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
-        let destroyed = self
+        Ok(self
             .store
             .destroy_record(
                 form.id,
                 instance_id,
                 (reason == "consent_withdrawn").then(|| self.now()),
             )
-            .await?
-            .ok_or(CoreError::NotFound { what: "submission" })?;
+            .await?)
+    }
+
+    /// The certificate of a record erased on request, once the database is compacted.
+    pub(crate) async fn certify_erasure(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        instance_id: &str,
+        reason: &str,
+        destroyed: &baraza_store::Destroyed,
+    ) -> Result<Certificate, CoreError> {
         self.certify(
-            &destroyed,
+            destroyed,
             access.project.id,
             xml_form_id,
             Rule::Erasure {
@@ -363,6 +390,7 @@ impl Core {
             if destroyed.records == 0 {
                 continue;
             }
+            self.store.compact_after_destruction().await?;
             let project = ProjectId(rule.project_id);
             let cert = self
                 .certify(

@@ -17,7 +17,6 @@
 
 use crate::access::ProjectAccess;
 use crate::audit::{Actor, Target};
-use crate::mask::Mask;
 use crate::{Core, CoreError};
 use baraza_publish::schema::{FieldKind, Schema};
 use baraza_store::{MemberScope, RowScope};
@@ -86,17 +85,32 @@ fn scope_key(scope: &MemberScope, models: &[Arc<baraza_xlsform::Form>]) -> Optio
 }
 
 impl Core {
-    /// Fails with `NotFound` unless the record whose first version has this instanceID is one
-    /// the reader of `mask` may see.
+    /// The records of this form that `access` may read (what [`crate::mask::Mask::rows`] carries), for
+    /// callers that need no field mask.
+    pub async fn rows_for(
+        &self,
+        access: &ProjectAccess,
+        form_id: i64,
+    ) -> Result<RowScope, CoreError> {
+        if access.rows.is_all() {
+            return Ok(RowScope::default());
+        }
+        Ok(access
+            .rows
+            .resolve(&self.models_newest_first(form_id).await?))
+    }
+
+    /// Fails with `NotFound` unless the record whose first version has this instanceID is
+    /// inside `rows` (a reader's [`crate::mask::Mask::rows`] or [`Core::rows_for`]).
     pub async fn require_record(
         &self,
-        mask: &Mask,
+        rows: &RowScope,
         form_id: i64,
         root_instance_id: &str,
     ) -> Result<(), CoreError> {
         if self
             .store
-            .record_in_scope(form_id, root_instance_id, mask.rows())
+            .record_in_scope(form_id, root_instance_id, rows)
             .await?
         {
             Ok(())

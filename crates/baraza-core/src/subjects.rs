@@ -430,8 +430,9 @@ impl Core {
 
     /// Erases every record linked to an erasure request that is not erased yet, each with its
     /// destruction certificate (see [`Core::erase_record`]), and records the whole in the audit
-    /// log. Each record is erased in its own transaction: if one fails, those before it stay
-    /// erased and running this again finishes the rest. Returns how many were erased now.
+    /// log. Each record is erased in its own transaction, the database compacted once after
+    /// all of them: if one fails, those before it stay erased and running this again finishes
+    /// the rest. Returns how many were erased now.
     pub async fn erase_subject_records(
         &self,
         access: &ProjectAccess,
@@ -450,21 +451,28 @@ impl Core {
         if row.status == "answered" || row.status == "refused" {
             return Err(invalid("status", "subject.closed"));
         }
-        let mut erased = 0;
+        const REASON: &str = "subject_request";
+        let mut destroyed = Vec::new();
         for (form_id, root) in &row.records {
             let Some(form) = self.store.form_by_id(*form_id).await? else {
                 continue;
             };
-            match self
-                .erase_record(access, &form.xml_form_id, root, "subject_request")
-                .await
+            // `None`: erased before (by hand, by retention, or by an earlier run).
+            if let Some(d) = self
+                .destroy_on_request(access, &form.xml_form_id, root, REASON)
+                .await?
             {
-                Ok(_) => erased += 1,
-                // Erased before (by hand, by retention, or by an earlier run).
-                Err(CoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+                destroyed.push((form.xml_form_id, root, d));
             }
         }
+        if !destroyed.is_empty() {
+            self.store.compact_after_destruction().await?;
+        }
+        for (xml_form_id, root, d) in &destroyed {
+            self.certify_erasure(access, xml_form_id, root, REASON, d)
+                .await?;
+        }
+        let erased = destroyed.len();
         self.audit(
             Actor::of_access(access),
             "subject.records_erased",
