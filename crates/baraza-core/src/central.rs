@@ -358,9 +358,37 @@ impl Core {
             .submission_attachments(sub.row.id)
             .await?
             .into_iter()
-            .filter(|(name, _)| visible.contains(name))
-            .map(|(name, sha)| (name, sha.is_some()))
+            .filter(|f| visible.contains(&f.name))
+            .map(|f| (f.name, f.sha256.is_some()))
             .collect())
+    }
+
+    /// One attachment of a submission's current version, opened: its bytes. A file the reader
+    /// may not see (its question is masked) is not found, as it is not listed. Downloads are
+    /// audited as exports of personal data are.
+    pub async fn feed_attachment(
+        &self,
+        access: &ProjectAccess,
+        form: &FormRow,
+        instance_id: &str,
+        name: &str,
+    ) -> Result<Vec<u8>, CoreError> {
+        let sub = self.feed_submission(access, form, instance_id).await?;
+        if !file_names(&sub.row.values_json).iter().any(|n| n == name) {
+            return Err(CoreError::NotFound { what: "attachment" });
+        }
+        let bytes = self
+            .stored_attachment(access.project.id, sub.row.id, name)
+            .await?;
+        self.audit(
+            Actor::of_access(access),
+            "data.download",
+            &Target::submission(access.project.id, &form.xml_form_id, instance_id),
+            // Not the file name: a browser may have named it after the person.
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(bytes)
     }
 
     /// A submission's XML as received, for readers who see every field (the XML cannot be

@@ -179,6 +179,17 @@ impl Core {
             Submitter::User(u) => (None, Some(u)),
             Submitter::Anonymous => (None, None),
         };
+        let mut received = Vec::with_capacity(files.len());
+        // Files the envelope does not name are ignored, as for other submissions.
+        for f in files.iter().filter(|f| names.contains(&f.name)) {
+            received.push(ReceivedFile {
+                name: f.name.clone(),
+                blob: f.blob.clone(),
+                key: self
+                    .stored_file_key(project.0, f.key.as_ref(), &f.blob.sha256)
+                    .await?,
+            });
+        }
         let outcome = self
             .store
             .insert_encrypted_submission(&NewEncryptedSubmission {
@@ -190,18 +201,11 @@ impl Core {
                 app_user_id,
                 user_id,
                 received_at: self.now(),
-                // Files the envelope does not name are ignored, as for other submissions.
-                files: files
-                    .iter()
-                    .filter(|f| names.contains(&f.name))
-                    .map(|f| ReceivedFile {
-                        name: f.name.clone(),
-                        blob: f.blob.clone(),
-                    })
-                    .collect(),
+                files: received,
                 names,
             })
             .await?;
+        self.wipe_unnamed(files, false).await?;
         match outcome {
             IngestOutcome::Created(_) => Ok(Ingested::Created),
             IngestOutcome::Replay(_) => Ok(Ingested::Duplicate),
@@ -451,11 +455,14 @@ impl Core {
         // First pass: decrypt and check every record this key opens, storing nothing.
         let mut opened = Vec::new();
         for r in &records {
-            if r.files.iter().any(|(_, sha)| sha.is_none()) {
+            if r.files.iter().any(|f| f.sha256.is_none()) {
                 result.remaining += 1;
                 continue;
             }
-            match self.decrypt_record(&private_key, r).await? {
+            match self
+                .decrypt_record(access.project.id.0, &private_key, r)
+                .await?
+            {
                 None => result.remaining += 1,
                 Some(d) => {
                     self.check_decrypted(access.project.id, r, &d).await?;
@@ -467,14 +474,17 @@ impl Core {
             // Nothing this key opens, while records wait: most likely the wrong key.
             let complete = records
                 .iter()
-                .any(|r| r.files.iter().all(|(_, sha)| sha.is_some()));
+                .any(|r| r.files.iter().all(|f| f.sha256.is_some()));
             if complete {
                 return Err(CoreError::FormKeyWrong);
             }
         }
         // Second pass: each record stored through the ingestion, replacing its encrypted row.
         for r in opened {
-            let Some(d) = self.decrypt_record(&private_key, r).await? else {
+            let Some(d) = self
+                .decrypt_record(access.project.id.0, &private_key, r)
+                .await?
+            else {
                 continue;
             };
             self.store_decrypted(access.project.id, r, d).await?;
@@ -538,7 +548,7 @@ impl Core {
             .await?
             .into_iter()
             .map(|r| PendingRecord {
-                complete: r.files.iter().all(|(_, sha)| sha.is_some()),
+                complete: r.files.iter().all(|f| f.sha256.is_some()),
                 instance_id: r.instance_id,
                 received_at: r.received_at,
             })
@@ -548,18 +558,15 @@ impl Core {
     /// Decrypts one record in memory; `None` when the key is not the one that encrypted it.
     async fn decrypt_record(
         &self,
+        project: i64,
         key: &FormPrivateKey,
         r: &baraza_store::EncryptedSubmissionRow,
     ) -> Result<Option<DecryptedSubmission>, CoreError> {
         let mut contents = Vec::with_capacity(r.files.len());
-        for (name, sha) in &r.files {
-            let sha = sha.as_deref().unwrap_or_default();
-            let bytes = self.blobs.read(sha).await.map_err(|e| {
-                CoreError::Store(StoreError::Unavailable(format!(
-                    "encrypted file blob {sha}: {e}"
-                )))
-            })?;
-            contents.push((name.clone(), bytes));
+        for f in &r.files {
+            let sha = f.sha256.as_deref().unwrap_or_default();
+            let bytes = self.read_file(project, sha, f.key.as_deref()).await?;
+            contents.push((f.name.clone(), bytes));
         }
         let key = key.clone();
         let manifest = r.manifest.clone();
@@ -625,14 +632,11 @@ impl Core {
     ) -> Result<(), CoreError> {
         let mut files = Vec::with_capacity(d.media.len());
         for (name, bytes) in &d.media {
-            let blob = self
-                .blobs
-                .put(bytes)
-                .await
-                .map_err(crate::forms::blob_error)?;
+            let (blob, key) = self.put_file(bytes).await?;
             files.push(IncomingFile {
                 name: name.clone(),
                 blob,
+                key,
             });
         }
         let mut new = self
@@ -653,10 +657,10 @@ impl Core {
             _ => return Err(CoreError::SubmissionConflict),
         }
         if refused {
-            self.wipe_unnamed(&files).await?;
+            self.wipe_unnamed(&files, true).await?;
         }
         // The encrypted files are no longer needed once nothing names them.
-        for sha in r.files.iter().filter_map(|(_, sha)| sha.as_deref()) {
+        for sha in r.files.iter().filter_map(|f| f.sha256.as_deref()) {
             if !self.store.blob_referenced(sha).await? {
                 let _ = self.blobs.wipe(sha).await;
             }

@@ -83,6 +83,8 @@ pub struct Upload {
     /// The name the browser gave, for its extension.
     pub file_name: String,
     pub blob: BlobRef,
+    /// Its key when the blob is sealed (see [`crate::files`]).
+    pub key: Option<crate::files::FileKey>,
 }
 
 /// What sending a draft did.
@@ -348,12 +350,16 @@ impl Core {
         let mut filling =
             engine.filling_from_values(raw.iter().map(|(p, v)| (p.as_str(), v.as_str())), &started);
         filling.instance_id = new_instance_id();
-        for (name, sha256, size) in self.store.received_attachments(current.id).await? {
+        for (file, size) in self.store.received_attachments(current.id).await? {
+            let Some(sha256) = file.sha256 else {
+                continue;
+            };
             filling.files.insert(
-                name,
+                file.name,
                 FileRef {
                     sha256,
                     size: size.max(0) as u64,
+                    key: file.key,
                 },
             );
         }
@@ -537,11 +543,15 @@ impl Core {
             for u in uploads {
                 if allowed.contains(&u.path) {
                     let name = stored_file_name(&u.file_name, now);
+                    let key = self
+                        .stored_file_key(state.project.0, u.key.as_ref(), &u.blob.sha256)
+                        .await?;
                     state.filling.files.insert(
                         name.clone(),
                         FileRef {
                             sha256: u.blob.sha256.clone(),
                             size: u.blob.size,
+                            key,
                         },
                     );
                     engine.set_path(&mut state.filling, &u.path, &name);
@@ -693,6 +703,7 @@ impl Core {
                     sha256: f.sha256.clone(),
                     size: f.size,
                 },
+                key: f.key.clone().map(crate::files::FileKey::Stored),
             })
             .collect();
         let submitter = match user {

@@ -40,6 +40,8 @@ pub struct Uploaded {
 pub struct IncomingFile {
     pub name: String,
     pub blob: BlobRef,
+    /// Its key when the blob is sealed (see [`crate::files`]).
+    pub key: Option<crate::files::FileKey>,
 }
 
 /// Parsed form models by form version id. A stored version never changes, so an entry never goes
@@ -557,24 +559,8 @@ impl Core {
             .await?;
         let refused = new.consent.as_ref().is_some_and(|c| c.state == "refused");
         let outcome = self.store.insert_submission(new).await?;
-        if refused {
-            self.wipe_unnamed(files).await?;
-        }
+        self.wipe_unnamed(files, refused).await?;
         ingested(outcome)
-    }
-
-    /// Wipes the files of a refused submission that no stored row names.
-    pub(crate) async fn wipe_unnamed(&self, files: &[IncomingFile]) -> Result<(), CoreError> {
-        for f in files {
-            if !self.store.blob_referenced(&f.blob.sha256).await? {
-                self.blobs.wipe(&f.blob.sha256).await.map_err(|e| {
-                    CoreError::Store(StoreError::Unavailable(format!(
-                        "wiping the file of a refused submission: {e}"
-                    )))
-                })?;
-            }
-        }
-        Ok(())
     }
 
     /// Stores many submissions in one transaction: all of them, or (on any refusal) none.
@@ -691,6 +677,16 @@ impl Core {
             });
         }
         let xml_size = text.len() as i64;
+        let mut received = Vec::with_capacity(files.len());
+        for f in files {
+            received.push(ReceivedFile {
+                name: f.name.clone(),
+                blob: f.blob.clone(),
+                key: self
+                    .stored_file_key(project.0, f.key.as_ref(), &f.blob.sha256)
+                    .await?,
+            });
+        }
         let sealed = self
             .seal_submission(project.0, form.id, &model, &sub.instance_id, text, &values)
             .await?;
@@ -715,13 +711,7 @@ impl Core {
             received_at: self.now(),
             attachments: names,
             // Files the submission does not name are ignored, as ODK Central does.
-            files: files
-                .iter()
-                .map(|f| ReceivedFile {
-                    name: f.name.clone(),
-                    blob: f.blob.clone(),
-                })
-                .collect(),
+            files: received,
             consent,
         })
     }
@@ -863,6 +853,9 @@ pub(crate) fn blob_error(e: baraza_store::BlobError) -> CoreError {
         },
         baraza_store::BlobError::Io(io) => {
             CoreError::Store(StoreError::Unavailable(format!("blob storage: {io}")))
+        }
+        baraza_store::BlobError::Seal(e) => {
+            CoreError::Store(StoreError::Corrupt(format!("sealed file: {e}")))
         }
     }
 }

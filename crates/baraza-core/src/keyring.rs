@@ -37,7 +37,7 @@ pub struct Keyring {
     /// while a master-key rotation is under way.
     masters: Vec<MasterKey>,
     /// Off only for benchmarks that measure what sealing costs.
-    enabled: bool,
+    pub(crate) enabled: bool,
     keys: Mutex<HashMap<(i64, i64), Arc<DataKey>>>,
     /// Per project: the newest version and when it was read.
     newest: Mutex<HashMap<i64, (i64, i64)>>,
@@ -122,7 +122,7 @@ fn corrupt(detail: String) -> CoreError {
     CoreError::Store(StoreError::Corrupt(detail))
 }
 
-fn random<const N: usize>() -> [u8; N] {
+pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut b);
     b

@@ -27,6 +27,7 @@ pub mod digest;
 pub mod dpia;
 pub mod encrypted;
 mod error;
+pub mod files;
 pub mod fill;
 pub mod forms;
 pub mod import;

@@ -21,6 +21,9 @@ pub struct Record {
 pub struct FileRef {
     pub sha256: String,
     pub size: u64,
+    /// The file's own key, sealed (as the server keeps it), when the blob is sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// A form being filled: its answers and what the engine keeps beside them.

@@ -31,3 +31,4 @@ pub use odk::{
     decrypt_submission, DecryptedFile, DecryptedSubmission, FormPrivateKey, KdfParams, OaepMgf,
     SealedFormKey, SubmissionDecryptor, SubmissionManifest,
 };
+pub use seal::FileSealer;

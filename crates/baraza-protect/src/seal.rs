@@ -22,7 +22,7 @@ use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use subtle::ConstantTimeEq;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{ProtectError, Result};
 use crate::keys::{hmac_sha256, DataKey};
@@ -237,6 +237,93 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// Seals `inner` (a file's own key) under this key for the place named by `aad`: a file is
+    /// sealed under a key of its own, kept only sealed in the row that names the file, so that
+    /// deleting that row makes every copy of the file's bytes unreadable (crypto-shredding).
+    pub fn seal_key(&self, inner: &DataKey, aad: &[u8], nonce: [u8; 24]) -> Vec<u8> {
+        self.seal(&inner.0, aad, nonce)
+    }
+
+    /// Opens a key sealed by [`DataKey::seal_key`] for the same place.
+    pub fn open_key(&self, sealed: &[u8], aad: &[u8]) -> Result<DataKey> {
+        let mut bytes = self.open(sealed, aad)?;
+        let key: std::result::Result<[u8; 32], _> = bytes.as_slice().try_into();
+        bytes.zeroize();
+        key.map(DataKey::from_bytes)
+            .map_err(|_| ProtectError::SealedTampered)
+    }
+
+    /// Starts sealing a file that arrives in pieces (an upload being received), producing the
+    /// same bytes as [`DataKey::seal_stream`] would for the whole file.
+    pub fn file_sealer(&self, aad: &[u8], nonce: [u8; STREAM_NONCE_LEN]) -> FileSealer {
+        FileSealer {
+            encryptor: EncryptorBE32::from_aead(self.seal_aead(), (&nonce).into()),
+            header: Some([&STREAM_MAGIC[..], &nonce[..]].concat()),
+            aad: aad.to_vec(),
+            held: Zeroizing::new(Vec::with_capacity(STREAM_CHUNK)),
+            chunks: 0,
+            plain_len: 0,
+        }
+    }
+}
+
+/// A file being sealed piece by piece, in constant memory (at most one chunk held). Feed the
+/// plaintext to [`FileSealer::update`] and write what it returns; [`FileSealer::finish`] gives
+/// the last chunk. Readable with [`DataKey::open_stream`].
+pub struct FileSealer {
+    encryptor: EncryptorBE32<XChaCha20Poly1305>,
+    header: Option<Vec<u8>>,
+    aad: Vec<u8>,
+    /// Wiped when dropped, sealed or not.
+    held: Zeroizing<Vec<u8>>,
+    chunks: u64,
+    plain_len: u64,
+}
+
+impl FileSealer {
+    /// Takes more plaintext; returns the sealed bytes that are ready (possibly none).
+    pub fn update(&mut self, mut plain: &[u8]) -> Result<Vec<u8>> {
+        let mut out = self.header.take().unwrap_or_default();
+        self.plain_len += plain.len() as u64;
+        while !plain.is_empty() {
+            // A full chunk is sealed only once a byte beyond it is known: the last chunk must be
+            // sealed as the last.
+            if self.held.len() == STREAM_CHUNK {
+                let chunk = self
+                    .encryptor
+                    .encrypt_next(Payload {
+                        msg: &self.held,
+                        aad: &self.aad,
+                    })
+                    .map_err(|_| ProtectError::StreamChunk { chunk: self.chunks })?;
+                out.extend_from_slice(&chunk);
+                self.held.zeroize();
+                self.chunks += 1;
+            }
+            let take = (STREAM_CHUNK - self.held.len()).min(plain.len());
+            self.held.extend_from_slice(&plain[..take]);
+            plain = &plain[take..];
+        }
+        Ok(out)
+    }
+
+    /// Seals what is held as the last chunk; returns those bytes and the plaintext length.
+    pub fn finish(mut self) -> Result<(Vec<u8>, u64)> {
+        // `encrypt_last` takes the encryptor; `held` is wiped when `self` is dropped.
+        let mut out = self.header.take().unwrap_or_default();
+        let last = self
+            .encryptor
+            .encrypt_last(Payload {
+                msg: self.held.as_slice(),
+                aad: &self.aad,
+            })
+            .map_err(|_| ProtectError::StreamChunk { chunk: self.chunks })?;
+        out.extend_from_slice(&last);
+        Ok((out, self.plain_len))
+    }
+}
+
 /// Fills `buf[from..]` from `reader` until full or end of input; returns the bytes now held.
 pub(crate) fn read_full<R: Read>(
     reader: &mut R,
@@ -267,6 +354,55 @@ mod tests {
 
     fn key(byte: u8) -> DataKey {
         DataKey::from_bytes([byte; 32])
+    }
+
+    #[test]
+    fn files_sealed_piece_by_piece_match_the_stream_and_open() {
+        let aad = b"baraza/file";
+        for len in [
+            0usize,
+            1,
+            STREAM_CHUNK - 1,
+            STREAM_CHUNK,
+            STREAM_CHUNK + 1,
+            3 * STREAM_CHUNK + 17,
+        ] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut whole = Vec::new();
+            key(1)
+                .seal_stream(&plain[..], &mut whole, aad, [7; STREAM_NONCE_LEN])
+                .unwrap();
+            for piece in [1usize, 1000, STREAM_CHUNK, STREAM_CHUNK + 3] {
+                let mut sealer = key(1).file_sealer(aad, [7; STREAM_NONCE_LEN]);
+                let mut out = Vec::new();
+                for part in plain.chunks(piece) {
+                    out.extend(sealer.update(part).unwrap());
+                }
+                let (last, n) = sealer.finish().unwrap();
+                out.extend(last);
+                assert_eq!(n, len as u64);
+                assert_eq!(out, whole, "length {len}, pieces of {piece}");
+            }
+            let mut opened = Vec::new();
+            key(1).open_stream(&whole[..], &mut opened, aad).unwrap();
+            assert_eq!(opened, plain);
+        }
+    }
+
+    #[test]
+    fn a_file_key_opens_only_with_its_key_and_place() {
+        let file_key = key(9);
+        let sealed = key(1).seal_key(&file_key, b"file:1:ab", [3; 24]);
+        let opened = key(1).open_key(&sealed, b"file:1:ab").unwrap();
+        assert_eq!(opened.0, file_key.0);
+        assert_eq!(
+            key(2).open_key(&sealed, b"file:1:ab").unwrap_err().code(),
+            "sealed_wrong_key"
+        );
+        assert_eq!(
+            key(1).open_key(&sealed, b"file:1:cd").unwrap_err().code(),
+            "sealed_wrong_place"
+        );
     }
 
     #[test]

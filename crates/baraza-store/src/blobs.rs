@@ -5,7 +5,13 @@
 //! [`BlobWriter::finish`] returns, the bytes survive a crash. The same content is stored once.
 //! Nothing holds a whole blob in memory. With several instances, the data directory must be
 //! shared (a network volume) so that every instance sees every blob.
+//!
+//! A blob may be written sealed ([`BlobStore::sealed_writer`]): the plaintext is sealed chunk by
+//! chunk as it arrives (`baraza_protect::FileSealer`), so that only ciphertext ever reaches the
+//! disk, and the blob is addressed by the digest of its ciphertext. Such blobs are read with
+//! [`BlobStore::read_sealed`] and the file's key, which the caller keeps (sealed) elsewhere.
 
+use baraza_protect::{DataKey, FileSealer};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -17,7 +23,13 @@ pub enum BlobError {
     TooLarge { limit: u64 },
     #[error("blob storage: {0}")]
     Io(#[from] std::io::Error),
+    #[error("sealing a file: {0}")]
+    Seal(#[from] baraza_protect::ProtectError),
 }
+
+/// Associated data of every sealed blob: a file's key is its own, so the place is bound where
+/// that key is sealed (by the caller), not here.
+const SEALED_BLOB_AAD: &[u8] = b"baraza/blob/v1";
 
 /// A stored blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +111,37 @@ impl BlobStore {
             hasher: Sha256::new(),
             size: 0,
             limit,
+            sealer: None,
         })
+    }
+
+    /// Starts writing a blob sealed under `key` (a key of this file alone); at most `limit`
+    /// bytes of plaintext. `nonce` must be fresh random bytes.
+    pub async fn sealed_writer(
+        &self,
+        limit: u64,
+        key: &DataKey,
+        nonce: [u8; baraza_protect::seal::STREAM_NONCE_LEN],
+    ) -> Result<BlobWriter, BlobError> {
+        let mut w = self.writer(limit).await?;
+        w.sealer = Some(key.file_sealer(SEALED_BLOB_AAD, nonce));
+        Ok(w)
+    }
+
+    /// Reads a blob written by [`BlobStore::sealed_writer`] and opens it. A changed, truncated or
+    /// swapped blob is an error, never wrong bytes.
+    pub async fn read_sealed(&self, sha256: &str, key: DataKey) -> Result<Vec<u8>, BlobError> {
+        let path = self.path(sha256).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a SHA-256")
+        })?;
+        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, BlobError> {
+            let file = std::io::BufReader::new(std::fs::File::open(&path)?);
+            let mut out = Vec::new();
+            key.open_stream(file, &mut out, SEALED_BLOB_AAD)?;
+            Ok(out)
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// Stores bytes already in memory.
@@ -126,23 +168,43 @@ pub struct BlobWriter {
     hasher: Sha256,
     size: u64,
     limit: u64,
+    sealer: Option<FileSealer>,
 }
 
 impl BlobWriter {
+    /// Takes the next piece of the file (plaintext; sealed here when the writer seals).
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(BlobError::TooLarge { limit: self.limit });
         }
-        self.hasher.update(chunk);
+        match self.sealer.as_mut() {
+            Some(sealer) => {
+                let sealed = sealer.update(chunk)?;
+                self.put_raw(&sealed).await
+            }
+            None => self.put_raw(chunk).await,
+        }
+    }
+
+    async fn put_raw(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.hasher.update(bytes);
         if let Some(f) = self.file.as_mut() {
-            f.write_all(chunk).await?;
+            f.write_all(bytes).await?;
         }
         Ok(())
     }
 
-    /// Flushes the blob to disk and moves it to its content address.
+    /// Flushes the blob to disk and moves it to its content address. `size` in the answer is
+    /// the file's (plaintext) size.
     pub async fn finish(mut self) -> Result<BlobRef, BlobError> {
+        if let Some(sealer) = self.sealer.take() {
+            let (last, _) = sealer.finish()?;
+            self.put_raw(&last).await?;
+        }
         let sha256 = hex::encode(self.hasher.clone().finalize());
         if let Some(mut f) = self.file.take() {
             f.flush().await?;

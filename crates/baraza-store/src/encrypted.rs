@@ -8,7 +8,8 @@
 //! one stores the decrypted submission through the ingestion's `store_one` and deletes the
 //! encrypted row in the same transaction ([`Store::insert_decrypted_submission`]).
 
-use crate::db::{q, Conn, Mode, Row};
+use crate::db::{q, Conn, Mode};
+use crate::forms::{stored_file_ref, StoredFileRef};
 use crate::ingest::{store_one, IngestOutcome, NewSubmission, ReceivedFile};
 use crate::{Store, StoreError};
 use baraza_types::UserId;
@@ -55,8 +56,8 @@ pub struct EncryptedSubmissionRow {
     pub app_user_id: Option<i64>,
     pub user_id: Option<UserId>,
     pub received_at: i64,
-    /// The envelope's files: name, and the blob's digest once the file arrived.
-    pub files: Vec<(String, Option<String>)>,
+    /// The envelope's files: name, and the blob's digest and sealed key once the file arrived.
+    pub files: Vec<StoredFileRef>,
 }
 
 impl Store {
@@ -146,13 +147,15 @@ impl Store {
                 .pools
                 .fetch_all(
                     Mode::Read,
-                    q("SELECT name, sha256 FROM encrypted_submission_files
-                       WHERE encrypted_submission_id = $1")
+                    q(
+                        "SELECT name, sha256, file_key FROM encrypted_submission_files
+                       WHERE encrypted_submission_id = $1",
+                    )
                     .bind(id),
                 )
                 .await?
                 .iter()
-                .map(|f: &Row| Ok((f.get("name")?, f.get("sha256")?)))
+                .map(stored_file_ref)
                 .collect::<Result<Vec<_>, StoreError>>()?;
             out.push(EncryptedSubmissionRow {
                 id,
@@ -321,11 +324,12 @@ async fn store_encrypted(
     for f in &s.files {
         c.execute(
             q(
-                "UPDATE encrypted_submission_files SET sha256 = $1, size = $2
-               WHERE encrypted_submission_id = $3 AND name = $4 AND sha256 IS NULL",
+                "UPDATE encrypted_submission_files SET sha256 = $1, size = $2, file_key = $3
+               WHERE encrypted_submission_id = $4 AND name = $5 AND sha256 IS NULL",
             )
             .bind(f.blob.sha256.as_str())
             .bind(f.blob.size as i64)
+            .bind(f.key.as_deref())
             .bind(id)
             .bind(f.name.as_str()),
         )

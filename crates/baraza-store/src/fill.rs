@@ -2,6 +2,7 @@
 //! reasons of edits) and rate-limit events.
 
 use crate::db::{q, Mode, Row};
+use crate::forms::{stored_file_ref, StoredFileRef};
 use crate::{Store, StoreError};
 use baraza_types::UserId;
 
@@ -427,17 +428,19 @@ impl Store {
     pub async fn received_attachments(
         &self,
         submission_id: i64,
-    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+    ) -> Result<Vec<(StoredFileRef, i64)>, StoreError> {
         self.pools
             .fetch_all(
                 Mode::Read,
-                q("SELECT name, sha256, size FROM submission_attachments
-                   WHERE submission_id = $1 AND sha256 IS NOT NULL ORDER BY name")
+                q(
+                    "SELECT name, sha256, file_key, size FROM submission_attachments
+                   WHERE submission_id = $1 AND sha256 IS NOT NULL ORDER BY name",
+                )
                 .bind(submission_id),
             )
             .await?
             .iter()
-            .map(|r| Ok((r.get("name")?, r.get("sha256")?, r.get("size")?)))
+            .map(|r| Ok((stored_file_ref(r)?, r.get("size")?)))
             .collect()
     }
 

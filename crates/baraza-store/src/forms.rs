@@ -511,21 +511,77 @@ impl Store {
 
     // ----- submissions -----------------------------------------------------------------------
 
-    /// The attachments a submission names, with the digest of those received.
+    /// The attachments a submission names, with the digest (and sealed key) of those received.
     pub async fn submission_attachments(
         &self,
         submission_id: i64,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    ) -> Result<Vec<StoredFileRef>, StoreError> {
         self.pools
             .fetch_all(
                 Mode::Read,
-                q("SELECT name, sha256 FROM submission_attachments WHERE submission_id = $1 ORDER BY name")
+                q("SELECT name, sha256, file_key FROM submission_attachments WHERE submission_id = $1 ORDER BY name")
                     .bind(submission_id),
             )
             .await?
             .iter()
-            .map(|r| Ok((r.get("name")?, r.get("sha256")?)))
+            .map(stored_file_ref)
             .collect()
+    }
+
+    /// Attachments received before files were sealed at rest (or while sealing was off), with
+    /// their project: at most `limit`.
+    pub async fn clear_attachments(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, StoredFileRef)>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(
+                    "SELECT a.submission_id, f.project_id, a.name, a.sha256, a.file_key
+                   FROM submission_attachments a
+                   JOIN submissions s ON s.id = a.submission_id
+                   JOIN forms f ON f.id = s.form_id
+                   WHERE a.sha256 IS NOT NULL AND a.file_key IS NULL
+                   ORDER BY a.submission_id, a.name LIMIT $1",
+                )
+                .bind(limit),
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.get("submission_id")?,
+                    r.get("project_id")?,
+                    stored_file_ref(r)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Points an attachment row that names the clear blob `old` at its sealed copy `new`, with
+    /// the copy's sealed key; returns how many rows changed (0 when the row changed meanwhile).
+    pub async fn seal_attachment(
+        &self,
+        submission_id: i64,
+        name: &str,
+        old: &str,
+        new: &str,
+        key: &str,
+    ) -> Result<u64, StoreError> {
+        self.pools
+            .execute(
+                q(
+                    "UPDATE submission_attachments SET sha256 = $1, file_key = $2
+                   WHERE submission_id = $3 AND name = $4 AND sha256 = $5 AND file_key IS NULL",
+                )
+                .bind(new)
+                .bind(key)
+                .bind(submission_id)
+                .bind(name)
+                .bind(old),
+            )
+            .await
     }
 
     pub async fn submission(
@@ -661,5 +717,22 @@ fn app_user_from(r: &Row) -> Result<AppUser, StoreError> {
         name: r.get("name")?,
         created_at: r.get("created_at")?,
         revoked_at: r.get("revoked_at")?,
+    })
+}
+
+/// A file a stored row names: its name, the blob's digest once it arrived, and the file's own
+/// key sealed under the project's data key when the blob is sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFileRef {
+    pub name: String,
+    pub sha256: Option<String>,
+    pub key: Option<String>,
+}
+
+pub(crate) fn stored_file_ref(r: &Row) -> Result<StoredFileRef, StoreError> {
+    Ok(StoredFileRef {
+        name: r.get("name")?,
+        sha256: r.get("sha256")?,
+        key: r.get("file_key")?,
     })
 }

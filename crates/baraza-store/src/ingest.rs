@@ -54,6 +54,9 @@ const QUEUE: usize = 1024;
 pub struct ReceivedFile {
     pub name: String,
     pub blob: BlobRef,
+    /// The file's own key, sealed under the project's data key (`<version>:<base64>`), when
+    /// the blob is sealed; `None` for a blob in clear.
+    pub key: Option<String>,
 }
 
 /// A submission to store.
@@ -337,10 +340,13 @@ async fn existing(
 async fn attach_files(c: &mut Conn<'_>, id: i64, s: &NewSubmission) -> Result<(), StoreError> {
     for f in &s.files {
         c.execute(
-            q("UPDATE submission_attachments SET sha256 = $1, size = $2
-               WHERE submission_id = $3 AND name = $4 AND sha256 IS NULL")
+            q(
+                "UPDATE submission_attachments SET sha256 = $1, size = $2, file_key = $3
+               WHERE submission_id = $4 AND name = $5 AND sha256 IS NULL",
+            )
             .bind(f.blob.sha256.as_str())
             .bind(f.blob.size as i64)
+            .bind(f.key.as_deref())
             .bind(id)
             .bind(f.name.as_str()),
         )

@@ -5,7 +5,7 @@
 use baraza_store::testing::{backends, fresh};
 use baraza_store::{
     BlobRef, IngestOutcome, NewFormVersion, NewProject, NewSubmission, ReceivedFile, Store,
-    StoreError, StoreOptions, SubmissionXml,
+    StoreError, StoreOptions, StoredFileRef, SubmissionXml,
 };
 use baraza_types::{ProjectId, Visibility};
 use std::collections::HashMap;
@@ -257,6 +257,7 @@ async fn a_failing_submission_does_not_sink_its_batch_and_late_files_are_merged(
                 sha256: sha.repeat(64),
                 size: 3,
             },
+            key: Some(format!("1:{sha}")),
         };
         let mut replay = sub(form, version, "uuid:7", "x", None);
         replay.files = vec![photo("a"), photo("b")];
@@ -268,7 +269,11 @@ async fn a_failing_submission_does_not_sink_its_batch_and_late_files_are_merged(
         store.insert_submission(replay).await.unwrap();
         assert_eq!(
             store.submission_attachments(id).await.unwrap(),
-            vec![("photo.jpg".to_owned(), Some("a".repeat(64)))]
+            vec![StoredFileRef {
+                name: "photo.jpg".to_owned(),
+                sha256: Some("a".repeat(64)),
+                key: Some("1:a".to_owned()),
+            }]
         );
         store.close().await;
         db.cleanup().await;

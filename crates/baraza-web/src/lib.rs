@@ -245,6 +245,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/v1/projects/{pid}/forms/{form}/submissions", Account(P::SubmitData), post(central::create_submission).layer(xml_limit)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}", Account(P::ViewData), get(central::submission)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments", Account(P::ViewData), get(central::submission_attachments)),
+        r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments/{name}", Account(P::ViewData), get(central::submission_attachment)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/{*odata}", Account(P::ViewData), get(central::odata::feed)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),

@@ -303,6 +303,11 @@ impl Application {
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "sealing stored records failed"),
                 }
+                match core.seal_existing_files().await {
+                    Ok(n) if n > 0 => tracing::info!(files = n, "sealed files stored in clear"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "sealing stored files failed"),
+                }
                 match core.purge_expired().await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sessions"),
                     Ok(_) => {}

@@ -653,6 +653,8 @@ async fn main() -> Result<()> {
                 KeysCommand::SealExisting => {
                     let n = core.seal_existing().await?;
                     println!("{n} record(s) stored in clear were sealed");
+                    let n = core.seal_existing_files().await?;
+                    println!("{n} file(s) stored in clear were sealed");
                 }
                 KeysCommand::NewMaster { .. } => {}
             }

@@ -67,15 +67,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> WebError {
     }
 }
 
-fn blob_error(e: baraza_store::BlobError) -> WebError {
-    match e {
-        baraza_store::BlobError::TooLarge { .. } => WebError::code(ErrorCode::PayloadTooLarge),
-        baraza_store::BlobError::Io(io) => {
-            tracing::error!(error = %io, "blob storage failed");
-            WebError::code(ErrorCode::Unavailable)
-        }
-    }
-}
+use super::openrosa::blob_error;
 
 impl FromRequest<crate::AppState> for FillPost {
     type Rejection = WebError;
@@ -94,7 +86,7 @@ impl FromRequest<crate::AppState> for FillPost {
         let mut pairs = Vec::new();
         let mut uploads = Vec::new();
         let mut csrf = String::new();
-        let blobs = state.core.blobs().clone();
+        let core = &state.core;
         while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
             if pairs.len() + uploads.len() > MAX_FIELDS {
                 return Err(WebError::code(ErrorCode::PayloadTooLarge));
@@ -102,7 +94,8 @@ impl FromRequest<crate::AppState> for FillPost {
             let name = field.name().unwrap_or("").to_owned();
             if let Some(file_name) = field.file_name().map(str::to_owned) {
                 // An empty file input sends a part with no name and no bytes.
-                let mut writer = blobs.writer(MAX_FILE_BYTES).await.map_err(blob_error)?;
+                // Sealed as it arrives (encryption at rest): no clear byte reaches the disk.
+                let mut writer = core.file_writer(MAX_FILE_BYTES).await.map_err(blob_error)?;
                 let mut size = 0usize;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     size += chunk.len();
@@ -111,11 +104,12 @@ impl FromRequest<crate::AppState> for FillPost {
                 if size == 0 || file_name.is_empty() {
                     continue;
                 }
-                let blob = writer.finish().await.map_err(blob_error)?;
+                let (blob, key) = writer.finish().await.map_err(blob_error)?;
                 uploads.push(Upload {
                     path: name,
                     file_name,
                     blob,
+                    key,
                 });
                 continue;
             }

@@ -247,11 +247,12 @@ pub async fn submission_head(
     Ok(res)
 }
 
-fn blob_err(e: BlobError) -> WebError {
+/// A file that could not be received: too large, or the storage failed (logged).
+pub(crate) fn blob_error(e: BlobError) -> WebError {
     match e {
         BlobError::TooLarge { .. } => WebError::code(ErrorCode::PayloadTooLarge),
-        BlobError::Io(io) => {
-            tracing::error!(error = %io, "blob storage failed");
+        other => {
+            tracing::error!(error = %other, "blob storage failed");
             WebError::code(ErrorCode::Unavailable)
         }
     }
@@ -273,7 +274,7 @@ pub async fn submission_post(
     mut mp: Multipart,
 ) -> WebResult<Response> {
     require_openrosa(&headers)?;
-    let blobs = g.ctx.state.core.blobs().clone();
+    let core = &g.ctx.state.core;
     let mut xml: Option<Vec<u8>> = None;
     let mut files = Vec::new();
     while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
@@ -297,17 +298,19 @@ pub async fn submission_post(
             xml = Some(kept);
             continue;
         }
-        let mut writer = blobs
-            .writer(MAX_SUBMISSION_BYTES as u64)
+        // Sealed as it arrives (encryption at rest): no clear byte reaches the disk.
+        let mut writer = core
+            .file_writer(MAX_SUBMISSION_BYTES as u64)
             .await
-            .map_err(blob_err)?;
+            .map_err(blob_error)?;
         while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-            writer.write(&chunk).await.map_err(blob_err)?;
+            writer.write(&chunk).await.map_err(blob_error)?;
         }
-        let blob = writer.finish().await.map_err(blob_err)?;
-        if let Some(f) = file_name.or(Some(name)).filter(|n| !n.is_empty()) {
-            files.push(IncomingFile { name: f, blob });
-        }
+        let Some(f) = file_name.or(Some(name)).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let (blob, key) = writer.finish().await.map_err(blob_error)?;
+        files.push(IncomingFile { name: f, blob, key });
     }
     let Some(xml) = xml else {
         return Err(WebError::code(ErrorCode::SubmissionInvalid)

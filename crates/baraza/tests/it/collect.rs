@@ -219,10 +219,12 @@ async fn collect_downloads_forms_and_submissions_are_never_lost_nor_doubled() {
             .await
             .unwrap();
         assert_eq!(atts.len(), 1);
-        assert!(atts[0].1.is_some(), "the late attachment was merged");
-        let sha = atts[0].1.clone().unwrap();
+        assert!(atts[0].sha256.is_some(), "the late attachment was merged");
+        assert!(atts[0].key.is_some(), "the attachment is sealed at rest");
         assert_eq!(
-            core.blobs().read(&sha).await.unwrap(),
+            core.stored_attachment(form.project_id, stored.id, &atts[0].name)
+                .await
+                .unwrap(),
             b"\xff\xd8\xff jpeg bytes"
         );
         // Same instanceID, other content: a conflict, nothing changed.
@@ -685,6 +687,157 @@ async fn collect_reads_refusals_as_openrosa_responses_in_the_phones_language() {
             .unwrap();
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "submission_invalid");
+        app.stop().await;
+    }
+}
+
+const SEALED_PHOTO: &[u8] = b"\xff\xd8\xff\xe0 SENTINEL-PHOTO-SEALED-5521 \xff\xd9";
+
+/// A photo sent by Collect never reaches the disk in clear: it is sealed as it arrives, under a
+/// key of its own kept sealed in its row. Those who may see it download it through Central's
+/// route, the same bytes; an analyst (photos are personal by default) cannot; a changed blob is
+/// an error, never other bytes. A photo stored in clear by an older Baraza is sealed by the
+/// housekeeping, and still downloads.
+#[tokio::test]
+async fn photos_are_sealed_at_rest_and_downloaded_only_by_those_who_see_them() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        let (amina, principal, access) = owner_access(core).await;
+        core.upload_form(&access, &principal, "photo.md", PHOTO_FORM.as_bytes())
+            .await
+            .unwrap();
+        core.set_form_state(&access, "photo_test", baraza_store::FormState::Published)
+            .await
+            .unwrap();
+        let (_, token) = core
+            .create_app_user(&access, &principal, "Téléphone de Kyabé")
+            .await
+            .unwrap();
+        let pid = access.project.id.0;
+        let phone = Phone {
+            http: reqwest::Client::new(),
+            base: app.url(&format!("/v1/key/{token}/projects/{pid}")),
+        };
+        let id = "uuid:5521aaaa-7a4d-4e8b-9c1f-2d6a8e0b5c71";
+        let res = phone
+            .submit(&photo_xml(id, "Kyabé", None), &[("p.jpg", SEALED_PHOTO)])
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        // The same upload again (Collect retries): one blob, not two.
+        let blobs = blob_files(&app);
+        let res = phone
+            .submit(&photo_xml(id, "Kyabé", None), &[("p.jpg", SEALED_PHOTO)])
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(blob_files(&app), blobs, "the replay's copy is wiped");
+        assert_eq!(
+            traces(&app, "SENTINEL-PHOTO-SEALED-5521"),
+            Vec::<String>::new(),
+            "the photo is nowhere in clear"
+        );
+
+        let url = app.url(&format!(
+            "/v1/projects/{pid}/forms/photo_test/submissions/{id}/attachments/p.jpg"
+        ));
+        let http = reqwest::Client::new();
+        let owner = api_session(&app, AMINA).await;
+        let res = http.get(&url).bearer_auth(&owner).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "image/jpeg");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(
+            res.headers()["content-disposition"],
+            "attachment; filename=\"p.jpg\""
+        );
+        assert_eq!(res.bytes().await.unwrap().as_ref(), SEALED_PHOTO);
+        let res = http
+            .get(app.url(&format!(
+                "/v1/projects/{pid}/forms/photo_test/submissions/{id}/attachments"
+            )))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap();
+        let list: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(list, serde_json::json!([{"name": "p.jpg", "exists": true}]));
+        // Downloads are in the audit log.
+        let audited = core
+            .store()
+            .audit_entries(&baraza_store::AuditQuery {
+                action_prefix: Some("data.download".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 1, "{audited:?}");
+
+        // The analyst sees the record but not its photo, here as everywhere.
+        let analyst = api_session(&app, IDRISS).await;
+        let res = http.get(&url).bearer_auth(&analyst).send().await.unwrap();
+        assert_eq!(error_code(res).await.0, StatusCode::NOT_FOUND);
+        let res = http
+            .get(url.replace("p.jpg", "autre.jpg"))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(res).await.0, StatusCode::NOT_FOUND);
+
+        // A changed byte in the blob: refused, not other bytes.
+        let form = core
+            .store()
+            .form_by_xml_id(access.project.id, "photo_test")
+            .await
+            .unwrap()
+            .unwrap();
+        let row = core.store().submission(form.id, id).await.unwrap().unwrap();
+        let att = core.store().submission_attachments(row.id).await.unwrap();
+        let path = core
+            .blobs()
+            .path(att[0].sha256.as_deref().unwrap())
+            .unwrap();
+        let original = std::fs::read(&path).unwrap();
+        let mut changed = original.clone();
+        let at = changed.len() / 2;
+        changed[at] ^= 0x01;
+        std::fs::write(&path, &changed).unwrap();
+        let res = http.get(&url).bearer_auth(&owner).send().await.unwrap();
+        assert!(res.status().is_server_error(), "{}", res.status());
+        std::fs::write(&path, &original).unwrap();
+
+        // A photo an older Baraza stored in clear is sealed by the housekeeping.
+        let clear = core.blobs().put(b"OLD-CLEAR-PHOTO-3307").await.unwrap();
+        let old = "uuid:3307bbbb-7a4d-4e8b-9c1f-2d6a8e0b5c71";
+        core.ingest_submission(
+            access.project.id,
+            Submitter::User(amina.id),
+            photo_xml(old, "Sarh", None).as_bytes(),
+            &[baraza_core::forms::IncomingFile {
+                name: "p.jpg".into(),
+                blob: clear,
+                key: None,
+            }],
+        )
+        .await
+        .unwrap();
+        assert!(!traces(&app, "OLD-CLEAR-PHOTO-3307").is_empty());
+        assert_eq!(core.seal_existing_files().await.unwrap(), 1);
+        assert_eq!(core.seal_existing_files().await.unwrap(), 0);
+        assert_eq!(
+            traces(&app, "OLD-CLEAR-PHOTO-3307"),
+            Vec::<String>::new(),
+            "the clear copy is wiped"
+        );
+        let res = http
+            .get(url.replace(id, old))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.bytes().await.unwrap().as_ref(), b"OLD-CLEAR-PHOTO-3307");
         app.stop().await;
     }
 }

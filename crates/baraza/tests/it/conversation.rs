@@ -288,9 +288,14 @@ async fn odk_collect_conversation_replays_against_the_server() {
             );
             let atts = core.store().submission_attachments(row.id).await.unwrap();
             assert_eq!(atts.len(), 2, "{atts:?}");
-            for (name, sha) in atts {
-                let sha = sha.unwrap_or_else(|| panic!("{name} missing"));
-                assert_eq!(core.blobs().read(&sha).await.unwrap(), fixture(&name));
+            for f in atts {
+                assert!(f.sha256.is_some(), "{} missing", f.name);
+                assert_eq!(
+                    core.stored_attachment(access.project.id, row.id, &f.name)
+                        .await
+                        .unwrap(),
+                    fixture(&f.name)
+                );
             }
         }
         let water = core

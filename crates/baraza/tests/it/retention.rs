@@ -41,6 +41,8 @@ async fn temoins(
     let files = [IncomingFile {
         name: "photo.jpg".into(),
         blob: photo.clone(),
+        // Stored in clear, as before files were sealed: destruction must remove it too.
+        key: None,
     }];
     (amina, access, photo, files)
 }

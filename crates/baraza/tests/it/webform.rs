@@ -553,11 +553,11 @@ async fn draft_forms_are_tested_and_repeats_and_files_work() {
             .await
             .unwrap();
         assert_eq!(files.len(), 1);
-        assert_eq!(files[0].0, photo);
+        assert_eq!(files[0].name, photo);
+        assert!(files[0].key.is_some(), "the photo is sealed at rest");
         let blob = app
             .core
-            .blobs()
-            .read(files[0].1.as_deref().expect("the photo arrived"))
+            .stored_attachment(project.id, row.id, &photo)
             .await
             .unwrap();
         assert_eq!(blob, jpeg);

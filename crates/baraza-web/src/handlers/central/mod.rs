@@ -327,6 +327,66 @@ pub async fn submission_attachments(
     ))
 }
 
+/// `GET /v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments/{name}`: one file of
+/// a submission's current version (pyodk's `client.submissions.get_attachment`… and Central's
+/// own route), opened from its sealed blob. Served as a download, never rendered by the
+/// browser: the bytes are whatever the sender sent.
+pub async fn submission_attachment(
+    g: Account<ctx::ViewData>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let core = &g.ctx.state.core;
+    let form = core.data_form(&g.access, param(&params, "form")?).await?;
+    let name = param(&params, "name")?;
+    let bytes = core
+        .feed_attachment(&g.access, &form, param(&params, "instance")?, name)
+        .await?;
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type(name)),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The name passed `safe_attachment_name` when the submission was stored: no quote, no
+    // slash, no control character.
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// The media type of an attachment, by its extension (as ODK Collect names files); anything
+/// else is a plain download.
+fn media_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "amr" => "audio/amr",
+        "ogg" | "oga" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "3gp" => "video/3gpp",
+        "webm" => "video/webm",
+        "pdf" => "application/pdf",
+        "csv" => "text/csv",
+        "geojson" => "application/geo+json",
+        _ => "application/octet-stream",
+    }
+}
+
 /// `POST /v1/projects/{pid}/forms/{form}/submissions`: a submission's XML as the body (pyodk's
 /// `client.submissions.create`). 200 with the submission; the same instanceID again is a 409
 /// (`submission_exists` when the bytes are the same, `submission_conflict` when they differ),
