@@ -206,14 +206,60 @@ impl Core {
             });
         }
         let (form, _) = self.form_in(access.project.id, xml_form_id).await?;
+        let now = self.now();
         Ok(self
             .store
             .destroy_record(
                 form.id,
                 instance_id,
-                (reason == "consent_withdrawn").then(|| self.now()),
+                (reason == "consent_withdrawn").then_some(now),
+                Some((reason, now)),
             )
             .await?)
+    }
+
+    /// Erases again the records erased on request that are back: a backup made before their
+    /// erasure restored over the database (`baraza restore` carries the erasure ledger over), or
+    /// a device that sent one again. Each gets a certificate (`data.erased_again`), with the
+    /// reason of the first erasure. Run when the server starts, before it serves, and hourly.
+    pub async fn reapply_erasures(&self) -> Result<Vec<Certificate>, CoreError> {
+        let back = self.store.erased_records_back().await?;
+        if back.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut destroyed = Vec::with_capacity(back.len());
+        for e in back {
+            let withdrawn = (e.reason == "consent_withdrawn").then_some(e.erased_at);
+            if let Some(d) = self
+                .store
+                .destroy_record(e.form_id, &e.root_instance_id, withdrawn, None)
+                .await?
+            {
+                destroyed.push((e, d));
+            }
+        }
+        self.store.compact_after_destruction().await?;
+        let mut out = Vec::with_capacity(destroyed.len());
+        for (e, d) in destroyed {
+            let (project, xml_form_id) = match self.store.form_by_id(e.form_id).await? {
+                Some(f) => (f.project_id, f.xml_form_id),
+                None => (ProjectId(0), String::new()),
+            };
+            out.push(
+                self.certify(
+                    &d,
+                    project,
+                    &xml_form_id,
+                    Rule::Erasure { reason: e.reason },
+                    Actor::System,
+                    "data.erased_again",
+                    &Target::submission(project, &xml_form_id, &e.root_instance_id),
+                )
+                .await?,
+            );
+        }
+        tracing::info!(records = out.len(), "erasures applied again");
+        Ok(out)
     }
 
     /// The certificate of a record erased on request, once the database is compacted.

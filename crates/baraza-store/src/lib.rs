@@ -52,7 +52,9 @@ pub use registers::{
     Agreement, AgreementFields, DpiaAnswer, Incident, IncidentFields, NewRegisterEvent, Register,
     RegisterEvent,
 };
-pub use retention::{AnswersErased, Destroyed, ExpiredAnswers, FormPurpose, RetentionRule};
+pub use retention::{
+    AnswersErased, Destroyed, ErasedRecord, ExpiredAnswers, FormPurpose, RetentionRule,
+};
 pub use scope::RowScope;
 pub use subjects::SubjectRequestRow;
 

@@ -109,12 +109,15 @@ impl Store {
 
     /// Destroys one record (every version of it), known by any of its versions' instanceIDs.
     /// `None` when the form has no such record. With `withdrawn_at` (consent was withdrawn), the
-    /// record's consent is reduced to the proof of withdrawal instead of removed.
+    /// record's consent is reduced to the proof of withdrawal instead of removed. With `ledger`
+    /// (an erasure on request: its reason and time), the erasure goes into the erasure ledger in
+    /// the same transaction.
     pub async fn destroy_record(
         &self,
         form_id: i64,
         instance_id: &str,
         withdrawn_at: Option<i64>,
+        ledger: Option<(&str, i64)>,
     ) -> Result<Option<Destroyed>, StoreError> {
         let mut tx = self.pools.begin().await?;
         let root = tx
@@ -129,9 +132,79 @@ impl Store {
             return Ok(None);
         };
         let root: String = root.get("root_instance_id")?;
+        if let Some((reason, at)) = ledger {
+            tx.conn()
+                .execute(
+                    q(
+                        "INSERT INTO erasure_ledger (form_id, root_instance_id, reason, erased_at)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, root_instance_id) DO NOTHING",
+                    )
+                    .bind(form_id)
+                    .bind(root.as_str())
+                    .bind(reason)
+                    .bind(at),
+                )
+                .await?;
+        }
         let out = destroy_roots(&mut tx, form_id, &[root], withdrawn_at).await?;
         tx.commit().await?;
         Ok(Some(out))
+    }
+
+    /// Every erasure on request ever made (the erasure ledger).
+    pub async fn erasure_ledger(&self) -> Result<Vec<ErasedRecord>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                q(
+                    "SELECT form_id, root_instance_id, reason, erased_at FROM erasure_ledger
+                   ORDER BY erased_at, form_id, root_instance_id",
+                ),
+            )
+            .await?
+            .iter()
+            .map(erased_record)
+            .collect()
+    }
+
+    /// Adds erasures to the ledger (those it holds already are kept); returns how many were new.
+    pub async fn add_to_erasure_ledger(&self, erased: &[ErasedRecord]) -> Result<u64, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut added = 0;
+        for e in erased {
+            added += tx
+                .conn()
+                .execute(
+                    q(
+                        "INSERT INTO erasure_ledger (form_id, root_instance_id, reason, erased_at)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, root_instance_id) DO NOTHING",
+                    )
+                    .bind(e.form_id)
+                    .bind(e.root_instance_id.as_str())
+                    .bind(e.reason.as_str())
+                    .bind(e.erased_at),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The erasures of the ledger whose record is stored again (a restored backup, a device
+    /// that sent it again).
+    pub async fn erased_records_back(&self) -> Result<Vec<ErasedRecord>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Write,
+                q("SELECT l.form_id, l.root_instance_id, l.reason, l.erased_at FROM erasure_ledger l
+                   WHERE EXISTS (SELECT 1 FROM submissions s
+                                 WHERE s.form_id = l.form_id AND s.root_instance_id = l.root_instance_id)
+                   ORDER BY l.erased_at"),
+            )
+            .await?
+            .iter()
+            .map(erased_record)
+            .collect()
     }
 
     /// Whether any stored row still names the file with this digest (another submission, a
@@ -187,6 +260,24 @@ impl Store {
 
 /// Destroys the records with these roots inside `tx`; their consent goes too, or, with
 /// `withdrawn_at`, is reduced to the proof of withdrawal.
+/// A record erased on request, as the erasure ledger keeps it: nothing of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedRecord {
+    pub form_id: i64,
+    pub root_instance_id: String,
+    pub reason: String,
+    pub erased_at: i64,
+}
+
+fn erased_record(r: &Row) -> Result<ErasedRecord, StoreError> {
+    Ok(ErasedRecord {
+        form_id: r.get("form_id")?,
+        root_instance_id: r.get("root_instance_id")?,
+        reason: r.get("reason")?,
+        erased_at: r.get("erased_at")?,
+    })
+}
+
 async fn destroy_roots(
     tx: &mut crate::db::Tx,
     form_id: i64,

@@ -262,6 +262,10 @@ impl Application {
     ) -> Result<Application> {
         let store = open_store(settings).await?;
         let core = build_core(settings, store, clock).await?;
+        // A restored backup may hold records erased since it was made: not one is served.
+        core.reapply_erasures()
+            .await
+            .context("applying the erasure ledger (records erased on request)")?;
         let state = AppState::new(core.clone(), web_settings(settings))
             .map_err(|e| anyhow::anyhow!("language catalogues: {e}"))?;
         let router = baraza_web::router(state);
@@ -320,6 +324,10 @@ impl Application {
                 // Answers to questions with their own retention are erased, with certificates.
                 if let Err(e) = core.run_field_retention().await {
                     tracing::error!(error = %e, "retention job (answers) failed");
+                }
+                // Records erased on request that a device sent again are erased again.
+                if let Err(e) = core.reapply_erasures().await {
+                    tracing::error!(error = %e, "applying the erasure ledger failed");
                 }
             }
         });

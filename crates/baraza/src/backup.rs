@@ -598,6 +598,9 @@ async fn write_backup(
 pub struct RestoreReport {
     pub manifest: Manifest,
     pub blobs_written: u64,
+    /// Erasures on request made after the archive (from the replaced database's ledger), which
+    /// the server applies again at its start.
+    pub erasures_carried: u64,
 }
 
 /// Restores `archive` into the configured database and data directory.
@@ -651,6 +654,13 @@ pub async fn restore(
     let store = open_store(settings).await?;
     let target = store.backend();
     let prepared = prepare_target(&store, &header, backend, force).await;
+    // The erasures on request of the database being replaced: the archive may predate some of
+    // them. They are carried into the restored database, whose server erases those records
+    // again before it serves.
+    let ledger = match &prepared {
+        Ok(()) => store.erasure_ledger().await?,
+        Err(_) => Vec::new(),
+    };
     let result = match prepared {
         Ok(()) if target == Backend::Sqlite => {
             // The database file is replaced: no connection may stay open on it.
@@ -668,7 +678,16 @@ pub async fn restore(
             Err(e)
         }
     };
-    result
+    let mut report = result?;
+    if !ledger.is_empty() {
+        let store = open_store(settings).await?;
+        let added = store.add_to_erasure_ledger(&ledger).await;
+        store.close().await;
+        report.erasures_carried = added.context(
+            "the archive is restored, but the erasure ledger of the database it replaced could not be carried over: erase those records again before starting the server",
+        )?;
+    }
+    Ok(report)
 }
 
 async fn prepare_target(
@@ -867,6 +886,7 @@ async fn restore_members<R: Read>(
     Ok(RestoreReport {
         manifest,
         blobs_written: written,
+        erasures_carried: 0,
     })
 }
 

@@ -766,6 +766,12 @@ async fn main() -> Result<()> {
                 m.blobs.count,
                 r.blobs_written
             );
+            if r.erasures_carried > 0 {
+                println!(
+                    "{} record(s) erased on request after this archive was made will be erased again when the server starts",
+                    r.erasures_carried
+                );
+            }
             println!(
                 "the audit log's signing key is not in the archive: put the original key file at {} before starting the server",
                 settings.audit_key_file.display()

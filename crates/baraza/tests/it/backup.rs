@@ -563,3 +563,171 @@ async fn backup_to_an_age_recipient() {
     let _ = std::fs::remove_dir_all(&work);
     let _ = std::fs::remove_dir_all(&target_dir);
 }
+
+/// Runs one query returning one text column, on either backend.
+async fn texts(backend: Backend, url: &str, sql: &str) -> Vec<String> {
+    match backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+        }
+    }
+}
+
+/// A record erased on request stays erased: sent again by a phone, or brought back by
+/// restoring, over the database, an archive made before its erasure (`baraza restore` carries
+/// the replaced database's erasure ledger over, and the restored server erases it again before
+/// it serves, with a certificate).
+#[tokio::test]
+async fn an_erasure_survives_a_resend_and_the_restore_of_an_older_archive() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let url = app.db.as_ref().unwrap().url.clone();
+        let core = &app.core;
+        let (_, _, access) = owner_access(core).await;
+        let form = core
+            .store()
+            .list_forms(access.project.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap();
+        let xml_form_id = form.form.xml_form_id.clone();
+        let root = texts(
+            backend,
+            &url,
+            &format!(
+                "SELECT root_instance_id FROM submissions WHERE form_id = {} AND is_current = {} ORDER BY id LIMIT 1",
+                form.form.id,
+                if backend == Backend::Sqlite { "1" } else { "true" }
+            ),
+        )
+        .await
+        .remove(0);
+        let count = |root: String| {
+            let url = url.clone();
+            async move {
+                texts(
+                    backend,
+                    &url,
+                    &format!(
+                        "SELECT instance_id FROM submissions WHERE root_instance_id = '{root}'"
+                    ),
+                )
+                .await
+                .len()
+            }
+        };
+        let work = temp("erasure");
+        let pass = work.join("passphrase");
+        std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
+        let backup = |file: &Path| {
+            s(&[
+                "backup",
+                "--output",
+                file.to_str().unwrap(),
+                "--passphrase-file",
+                pass.to_str().unwrap(),
+            ])
+        };
+        // Archive A holds the record.
+        let before = work.join("before.age");
+        let o = run(backup(&before), &app.data_dir, &url, vec![]).await;
+        assert!(o.status.success(), "{}", text(&o));
+
+        // The person asks for erasure; the phone then sends the record again.
+        let xml = core
+            .submission_xml(&access, &xml_form_id, &root)
+            .await
+            .unwrap();
+        core.erase_record(&access, &xml_form_id, &root, "subject_request")
+            .await
+            .unwrap();
+        assert_eq!(count(root.clone()).await, 0);
+        core.ingest_submission(
+            access.project.id,
+            baraza_core::forms::Submitter::Anonymous,
+            &xml,
+            &[],
+        )
+        .await
+        .unwrap();
+        assert_eq!(count(root.clone()).await, 1, "the resend was stored");
+        let again = core.reapply_erasures().await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].records, 1);
+        assert_eq!(count(root.clone()).await, 0, "and erased again");
+        assert!(core.reapply_erasures().await.unwrap().is_empty());
+
+        // Archive B is made after the erasure; restored into a fresh database, then A over it.
+        let after = work.join("after.age");
+        let o = run(backup(&after), &app.data_dir, &url, vec![]).await;
+        assert!(o.status.success(), "{}", text(&o));
+        let target = testing::fresh(backend).await;
+        let target_dir = temp("erasure-target");
+        let restore = |file: &Path, force: bool| {
+            let mut a = s(&[
+                "restore",
+                file.to_str().unwrap(),
+                "--passphrase-file",
+                pass.to_str().unwrap(),
+            ]);
+            if force {
+                a.push("--force".into());
+            }
+            a
+        };
+        let o = run(restore(&after, false), &target_dir, &target.url, vec![]).await;
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run(restore(&before, true), &target_dir, &target.url, vec![]).await;
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            text(&o).contains("1 record(s) erased on request after this archive was made"),
+            "{}",
+            text(&o)
+        );
+        let in_target = |root: String| {
+            let url = target.url.clone();
+            async move {
+                texts(
+                    backend,
+                    &url,
+                    &format!(
+                        "SELECT instance_id FROM submissions WHERE root_instance_id = '{root}'"
+                    ),
+                )
+                .await
+                .len()
+            }
+        };
+        assert_eq!(
+            in_target(root.clone()).await,
+            1,
+            "archive A holds the record"
+        );
+        for key in ["audit.key", "master.key"] {
+            std::fs::copy(app.data_dir.join(key), target_dir.join(key)).unwrap();
+        }
+        serves(&target_dir, &target.url).await;
+        assert_eq!(
+            in_target(root.clone()).await,
+            0,
+            "the restored server erased it again before serving"
+        );
+        let certified = texts(
+            backend,
+            &target.url,
+            "SELECT action FROM audit_log WHERE action = 'data.erased_again'",
+        )
+        .await;
+        assert_eq!(certified.len(), 1);
+        let o = run(s(&["audit", "verify"]), &target_dir, &target.url, vec![]).await;
+        assert!(o.status.success(), "{}", text(&o));
+        app.stop().await;
+    }
+}
