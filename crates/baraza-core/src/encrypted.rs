@@ -32,8 +32,7 @@ use baraza_protect::odk::{
 };
 use baraza_protect::ProtectError;
 use baraza_store::{
-    FormState, IngestOutcome, NewEncryptedSubmission, NewFormVersion, ProjectFormKey, ReceivedFile,
-    StoreError,
+    FormState, IngestOutcome, NewEncryptedSubmission, NewFormVersion, ProjectFormKey, StoreError,
 };
 use baraza_types::{Permission, ProjectId};
 use rand::RngCore;
@@ -179,17 +178,10 @@ impl Core {
             Submitter::User(u) => (None, Some(u)),
             Submitter::Anonymous => (None, None),
         };
-        let mut received = Vec::with_capacity(files.len());
         // Files the envelope does not name are ignored, as for other submissions.
-        for f in files.iter().filter(|f| names.contains(&f.name)) {
-            received.push(ReceivedFile {
-                name: f.name.clone(),
-                blob: f.blob.clone(),
-                key: self
-                    .stored_file_key(project.0, f.key.as_ref(), &f.blob.sha256)
-                    .await?,
-            });
-        }
+        let received = self
+            .received_files(project, files.iter().filter(|f| names.contains(&f.name)))
+            .await?;
         let outcome = self
             .store
             .insert_encrypted_submission(&NewEncryptedSubmission {

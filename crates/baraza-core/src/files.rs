@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use baraza_protect::DataKey;
-use baraza_store::{BlobError, BlobRef, BlobWriter, StoreError};
+use baraza_store::{BlobError, BlobRef, BlobWriter, ReceivedFile, StoreError};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use tokio::io::AsyncReadExt;
@@ -123,6 +123,26 @@ impl Core {
                 Ok(Some(format!("{version}:{}", B64.encode(sealed))))
             }
         }
+    }
+
+    /// Files received with a submission, as the store keeps them: each new key sealed under
+    /// the project's data key.
+    pub(crate) async fn received_files(
+        &self,
+        project: baraza_types::ProjectId,
+        files: impl Iterator<Item = &crate::forms::IncomingFile>,
+    ) -> Result<Vec<ReceivedFile>, CoreError> {
+        let mut out = Vec::new();
+        for f in files {
+            out.push(ReceivedFile {
+                name: f.name.clone(),
+                blob: f.blob.clone(),
+                key: self
+                    .stored_file_key(project.0, f.key.as_ref(), &f.blob.sha256)
+                    .await?,
+            });
+        }
+        Ok(out)
     }
 
     /// The bytes of a stored file: opened with its key when it is sealed. A changed or swapped

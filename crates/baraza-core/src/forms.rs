@@ -19,7 +19,7 @@ use crate::secret::{digest, random_secret};
 use crate::{Core, CoreError};
 use baraza_store::{
     AppUser, BlobRef, FormListing, FormRow, FormState, FormVersionRow, IngestOutcome,
-    NewFormVersion, NewSubmission, ReceivedFile, StoreError, SubmissionXml,
+    NewFormVersion, NewSubmission, StoreError, SubmissionXml,
 };
 use baraza_types::{Permission, ProjectId};
 use baraza_xlsform::{Diagnostic, Severity};
@@ -677,16 +677,7 @@ impl Core {
             });
         }
         let xml_size = text.len() as i64;
-        let mut received = Vec::with_capacity(files.len());
-        for f in files {
-            received.push(ReceivedFile {
-                name: f.name.clone(),
-                blob: f.blob.clone(),
-                key: self
-                    .stored_file_key(project.0, f.key.as_ref(), &f.blob.sha256)
-                    .await?,
-            });
-        }
+        let received = self.received_files(project, files.iter()).await?;
         let sealed = self
             .seal_submission(project.0, form.id, &model, &sub.instance_id, text, &values)
             .await?;

@@ -132,19 +132,14 @@ impl Store {
             return Ok(None);
         };
         let root: String = root.get("root_instance_id")?;
-        if let Some((reason, at)) = ledger {
-            tx.conn()
-                .execute(
-                    q(
-                        "INSERT INTO erasure_ledger (form_id, root_instance_id, reason, erased_at)
-                       VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, root_instance_id) DO NOTHING",
-                    )
-                    .bind(form_id)
-                    .bind(root.as_str())
-                    .bind(reason)
-                    .bind(at),
-                )
-                .await?;
+        if let Some((reason, erased_at)) = ledger {
+            let entry = ErasedRecord {
+                form_id,
+                root_instance_id: root.clone(),
+                reason: reason.to_owned(),
+                erased_at,
+            };
+            add_to_ledger(&mut tx, &entry).await?;
         }
         let out = destroy_roots(&mut tx, form_id, &[root], withdrawn_at).await?;
         tx.commit().await?;
@@ -172,19 +167,7 @@ impl Store {
         let mut tx = self.pools.begin().await?;
         let mut added = 0;
         for e in erased {
-            added += tx
-                .conn()
-                .execute(
-                    q(
-                        "INSERT INTO erasure_ledger (form_id, root_instance_id, reason, erased_at)
-                       VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, root_instance_id) DO NOTHING",
-                    )
-                    .bind(e.form_id)
-                    .bind(e.root_instance_id.as_str())
-                    .bind(e.reason.as_str())
-                    .bind(e.erased_at),
-                )
-                .await?;
+            added += add_to_ledger(&mut tx, e).await?;
         }
         tx.commit().await?;
         Ok(added)
@@ -267,6 +250,22 @@ pub struct ErasedRecord {
     pub root_instance_id: String,
     pub reason: String,
     pub erased_at: i64,
+}
+
+/// Writes one erasure to the ledger (kept if it is there already); 1 when it was new.
+async fn add_to_ledger(tx: &mut crate::db::Tx, e: &ErasedRecord) -> Result<u64, StoreError> {
+    tx.conn()
+        .execute(
+            q(
+                "INSERT INTO erasure_ledger (form_id, root_instance_id, reason, erased_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, root_instance_id) DO NOTHING",
+            )
+            .bind(e.form_id)
+            .bind(e.root_instance_id.as_str())
+            .bind(e.reason.as_str())
+            .bind(e.erased_at),
+        )
+        .await
 }
 
 fn erased_record(r: &Row) -> Result<ErasedRecord, StoreError> {

@@ -609,20 +609,16 @@ async fn an_erasure_survives_a_resend_and_the_restore_of_an_older_archive() {
         )
         .await
         .remove(0);
-        let count = |root: String| {
-            let url = url.clone();
-            async move {
-                texts(
-                    backend,
-                    &url,
-                    &format!(
-                        "SELECT instance_id FROM submissions WHERE root_instance_id = '{root}'"
-                    ),
-                )
-                .await
-                .len()
-            }
+        let versions = |url: String, root: String| async move {
+            texts(
+                backend,
+                &url,
+                &format!("SELECT instance_id FROM submissions WHERE root_instance_id = '{root}'"),
+            )
+            .await
+            .len()
         };
+        let count = |root: String| versions(url.clone(), root);
         let work = temp("erasure");
         let pass = work.join("passphrase");
         std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
@@ -691,20 +687,7 @@ async fn an_erasure_survives_a_resend_and_the_restore_of_an_older_archive() {
             "{}",
             text(&o)
         );
-        let in_target = |root: String| {
-            let url = target.url.clone();
-            async move {
-                texts(
-                    backend,
-                    &url,
-                    &format!(
-                        "SELECT instance_id FROM submissions WHERE root_instance_id = '{root}'"
-                    ),
-                )
-                .await
-                .len()
-            }
-        };
+        let in_target = |root: String| versions(target.url.clone(), root);
         assert_eq!(
             in_target(root.clone()).await,
             1,
