@@ -203,7 +203,8 @@ pub(crate) mod tests {
     fn wildcard_cases() {
         let a = Some("a");
         let b = Some("b");
-        let cases: &[(&str, &[&[Option<&str>]], &[u32])] = &[
+        type Rows<'a> = &'a [&'a [Option<&'a str>]];
+        let cases: &[(&str, Rows, &[u32])] = &[
             ("no missing", &[&[a, a], &[a, a], &[a, b]], &[2, 2, 1]),
             // All keys missing: matches everyone, and everyone matches it (sdcMicro gives n).
             (

@@ -146,7 +146,9 @@ mod tests {
 
     #[test]
     fn class_measures() {
-        let cases: &[(&str, &[u32], u32, f64, u32, f64, u32)] = &[
+        /// name, counts, missing, c, then the expected distinct, entropy and recursive.
+        type Case<'a> = (&'a str, &'a [u32], u32, f64, u32, f64, u32);
+        let cases: &[Case] = &[
             // name, counts, missing, c, distinct, entropy, recursive
             ("one value", &[5], 0, 2.0, 1, 1.0, 1),
             // Two equal values: entropy exp(ln 2) = 2; r1 = 3 < 2·3: l = 2.

@@ -231,7 +231,8 @@ mod tests {
             [Some("1"), Some("4"), Some("1")],
             [Some("2"), Some("3"), Some("1")],
         ];
-        let cases: [(&[[Option<&str>; 3]; 8], [f64; 8]); 2] = [
+        type Sample<'a> = &'a [[Option<&'a str>; 3]; 8];
+        let cases: [(Sample, [f64; 8]); 2] = [
             (
                 &complete,
                 [

@@ -117,7 +117,8 @@ pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: boo
                 if !unique[ci] {
                     continue;
                 }
-                // Minimal: unique on none of the subsets with one key fewer.
+                // Minimal: unique on none of the subsets with one key fewer. Every set of size
+                // k − 1 was stored at the previous level, so the lookup cannot fail.
                 let minimal = k == 1
                     || (0..m)
                         .filter(|j| set & (1 << j) != 0)
@@ -250,6 +251,8 @@ fn unique_on_with(table: &KeyTable, set: u64, candidates: &[usize], pack: bool) 
                     *count.entry(key(r, &radix)).or_insert(0) += 1;
                 }
             }
+            // A candidate without a missing value in `set` was counted above: the lookup after
+            // the `&&` cannot fail.
             candidates
                 .iter()
                 .map(|&r| table.missing[r] & set == 0 && count[&key(r, &radix)] == 1)
@@ -353,7 +356,8 @@ pub(crate) mod tests {
             &["Urban", "Female", "Secondary incomplete", "Non-LF"],
         ];
         let small: &[&[&str]] = &[&["2", "0", "0"], &["1", "3", "6"], &["1", "0", "0"]];
-        let cases: &[(&str, &[&[&str]], &[f64])] = &[
+        type Rows<'a> = &'a [&'a [&'a str]];
+        let cases: &[(&str, Rows, &[f64])] = &[
             // "suda2 book example": scores of records 5 to 8 are 4, 2, 6, 8.
             ("book", book, &[0.0, 0.0, 0.0, 0.0, 4.0, 2.0, 6.0, 8.0]),
             (
