@@ -44,7 +44,11 @@ impl Hasher for FxHasher {
         self.add(i as u64);
     }
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiplication leaves the low bits of the product depending only on the low bits
+        // of the key, and the table picks buckets by the low bits: keys that differ only in
+        // their high half (a group id above a category code) would share buckets. Rotating
+        // brings the well-mixed high bits down (as rustc-hash 2 does).
+        self.hash.rotate_left(26)
     }
 }
 
