@@ -21,7 +21,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tower::ServiceExt;
 
 pub struct BenchOptions {
-    /// Which parts to run: `all`, `server`, `xlsform`, `submissions` or `export`.
+    /// Which parts to run: `all`, `server`, `xlsform`, `submissions`, `export`, `audit`,
+    /// `encryption` or `sdc`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -314,7 +315,19 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "audit" {
         crate::bench_audit::run(opts, &mut report).await?;
     }
-    if ["xlsform", "submissions", "export", "audit", "encryption"].contains(&opts.only.as_str()) {
+    if opts.only == "all" || opts.only == "sdc" {
+        crate::bench_sdc::run(&mut report)?;
+    }
+    if [
+        "xlsform",
+        "submissions",
+        "export",
+        "audit",
+        "encryption",
+        "sdc",
+    ]
+    .contains(&opts.only.as_str())
+    {
         return Ok(report);
     }
     run_server(opts, report).await

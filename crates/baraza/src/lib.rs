@@ -6,9 +6,11 @@ pub mod backup;
 pub mod bench;
 mod bench_audit;
 mod bench_export;
+mod bench_sdc;
 mod bench_subjects;
 pub mod config;
 pub mod demo;
+pub mod sdc;
 
 pub use app::Application;
 pub use config::Settings;

@@ -128,6 +128,11 @@ enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Statistical disclosure control of microdata, offline (see docs/sdc.md).
+    Sdc {
+        #[command(subcommand)]
+        command: SdcCommand,
+    },
     /// Measure server time, throughput and memory (see docs/BENCHMARKS.md).
     Bench {
         /// Requests per measurement.
@@ -136,8 +141,8 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server, xlsform, submissions, export, audit or encryption.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption"])]
+        /// Run only part: all, server, xlsform, submissions, export, audit, encryption or sdc.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
@@ -154,6 +159,49 @@ enum Command {
         /// encryption`; 1000000 for the recorded figures).
         #[arg(long, default_value_t = 100_000)]
         subject_records: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum SdcCommand {
+    /// The re-identification risk of a CSV file (header row first): frequencies, k-anonymity,
+    /// individual, global and household risk, l-diversity and SUDA. No server, configuration
+    /// or database is used. Exit status 2 when the input is unusable.
+    Risk {
+        /// The CSV file.
+        file: PathBuf,
+        /// The key variables (quasi-identifiers): columns an intruder could know.
+        #[arg(long, required = true, value_delimiter = ',', value_name = "COLUMN,…")]
+        keys: Vec<String>,
+        /// The column of sampling weights (omit it when the file is the whole population).
+        #[arg(long, value_name = "COLUMN")]
+        weight: Option<String>,
+        /// The column of household ids, for the household risk.
+        #[arg(long, value_name = "COLUMN")]
+        household: Option<String>,
+        /// Sensitive variables, for l-diversity.
+        #[arg(long, value_delimiter = ',', value_name = "COLUMN,…")]
+        sensitive: Vec<String>,
+        /// A missing key value matches any category (sdcMicro's convention) or is a category.
+        #[arg(long, default_value = "any", value_parser = ["any", "category"])]
+        missing: String,
+        /// The cell texts that mean a missing value, separated by commas (an empty one included).
+        #[arg(long, default_value = "NA,,.", value_name = "TEXT,…")]
+        missing_values: String,
+        /// Count violations of k-anonymity for these k.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "2,3,5",
+            value_name = "K,…"
+        )]
+        k: Vec<u32>,
+        /// The largest key set searched for minimal sample uniques (SUDA).
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        suda_max_size: usize,
+        /// Print the whole result, every record's measures included, as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -801,6 +849,45 @@ async fn main() -> Result<()> {
                 .unwrap_or(baraza_xlsform::Lang::En);
             let code = xlsform(file, output.as_deref(), *json, lang)?;
             std::process::exit(code);
+        }
+        Command::Sdc {
+            command:
+                SdcCommand::Risk {
+                    file,
+                    keys,
+                    weight,
+                    household,
+                    sensitive,
+                    missing,
+                    missing_values,
+                    k,
+                    suda_max_size,
+                    json,
+                },
+        } => {
+            let args = baraza::sdc::RiskArgs {
+                file: file.clone(),
+                keys: keys.clone(),
+                weight: weight.clone(),
+                household: household.clone(),
+                sensitive: sensitive.clone(),
+                missing: if missing == "category" {
+                    baraza_sdc::MissingMode::Category
+                } else {
+                    baraza_sdc::MissingMode::Any
+                },
+                missing_values: missing_values.split(',').map(str::to_owned).collect(),
+                k: k.clone(),
+                suda_max_size: *suda_max_size,
+                json: *json,
+            };
+            match baraza::sdc::risk(&args) {
+                Ok(out) => print!("{out}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(2);
+                }
+            }
         }
         Command::Bench {
             requests,

@@ -24,6 +24,7 @@ mod records;
 mod registers;
 mod retention;
 mod scopes;
+mod sdc;
 mod subjects;
 mod tokens;
 mod webform;
