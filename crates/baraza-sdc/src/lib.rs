@@ -45,6 +45,7 @@ mod hash;
 pub mod ldiv;
 pub mod risk;
 pub mod suda;
+pub mod suppress;
 pub mod table;
 
 pub use error::SdcError;
@@ -52,6 +53,7 @@ pub use freq::{frequencies, Frequencies, MissingMode};
 pub use ldiv::{ClassDiversity, LDiversity};
 pub use risk::{individual_risk, Combination, GlobalRisk, HouseholdRisk, KAnonymity};
 pub use suda::{KeyContribution, Suda};
+pub use suppress::{local_suppression, SuppressionReport};
 pub use table::{KeyTable, Row, TableBuilder, Variable, MISSING};
 
 use serde::Serialize;
