@@ -437,7 +437,11 @@ mod tests {
                 }
             }
             let counted: Vec<usize> = report.variables.iter().map(|v| v.suppressed).collect();
-            prop_assert_eq!(counted, blanked);
+            prop_assert_eq!(&counted, &blanked);
+            let loss = crate::loss::compare(&t, &out).unwrap();
+            let lost: Vec<usize> = loss.variables.iter().map(|v| v.suppressed).collect();
+            prop_assert_eq!(lost, blanked);
+            prop_assert_eq!(loss.changed, 0);
             prop_assert!(report.rounds <= m);
             // Nothing is blanked in a table that is already k-anonymous.
             if report.violators_before == 0 {
