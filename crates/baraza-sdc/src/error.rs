@@ -86,6 +86,12 @@ pub enum SdcError {
     TablesDiffer { what: String },
     #[error("the PRAM probability of keeping a value, {value}, is outside [0, 1]: 0.8 is usual")]
     PramProbability { value: f64 },
+    #[error("the PRAM row of category {category:?} of {variable:?} sums to {sum}, or has a negative entry: give probabilities of at least 0 that sum to 1")]
+    PramMatrix {
+        variable: String,
+        category: String,
+        sum: f64,
+    },
     #[error("the group size k = {k} of microaggregation must be at least 2, and the table must have at least k records (it has {records})")]
     GroupSize { k: usize, records: usize },
     #[error("record {row}: variable {variable} has {value}, not a finite number: microaggregation needs numbers in every cell")]

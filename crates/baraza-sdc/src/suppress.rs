@@ -481,15 +481,8 @@ pub mod bench {
     /// household size (1–12), education (8); about one record in a hundred misses its
     /// education.
     pub fn survey(n: usize, seed: u64) -> KeyTable {
-        let mut state = seed;
-        let mut next = move |bound: u64| {
-            // SplitMix64.
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % bound
-        };
+        let mut rng = crate::pram::SplitMix64::new(seed);
+        let mut next = move |bound: u64| rng.next_u64() % bound;
         let names = ["age", "sex", "region", "household_size", "education"];
         // The builder accepts 5 keys; a failure here is a bug of this function.
         let Ok(mut b) = TableBuilder::new(&names, None, None, &[]) else {
