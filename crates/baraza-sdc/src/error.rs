@@ -106,4 +106,12 @@ pub enum SdcError {
         expected: usize,
         got: usize,
     },
+    #[error(
+        "the share of records that may be suppressed, {value}, is outside [0, 1]: 0.05 is usual"
+    )]
+    SuppressionShare { value: f64 },
+    #[error("the hierarchies give {nodes} combinations of levels, more than {max}: give fewer levels or fewer keys with a hierarchy")]
+    LatticeTooLarge { nodes: usize, max: usize },
+    #[error("no generalisation reaches k = {k} with at most {max_suppressed} of the records suppressed: allow more suppression, add levels to the hierarchies or lower k")]
+    NoGeneralisation { k: u32, max_suppressed: f64 },
 }

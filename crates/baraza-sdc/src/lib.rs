@@ -41,6 +41,7 @@
 
 mod error;
 pub mod freq;
+pub mod generalise;
 mod hash;
 pub mod ldiv;
 pub mod loss;
@@ -54,6 +55,7 @@ pub mod table;
 
 pub use error::SdcError;
 pub use freq::{frequencies, Frequencies, MissingMode};
+pub use generalise::{optimal_generalisation, GeneralisationReport, KeyLevel};
 pub use ldiv::{ClassDiversity, LDiversity};
 pub use loss::{compare, InformationLoss, VariableLoss};
 pub use mdav::{mdav, MdavReport, Microaggregation};
