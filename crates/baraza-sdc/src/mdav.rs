@@ -103,7 +103,9 @@ pub fn mdav(records: &[Vec<f64>], k: usize) -> Result<Microaggregation, SdcError
     let mut groups = 0;
     // The farthest of `left` from `point` (first one on ties).
     let farthest = |left: &[usize], point: &[f64]| -> usize {
-        let mut best = (f64::NEG_INFINITY, usize::MAX);
+        // Starting from the first record keeps a valid index even if every distance were NaN
+        // (numbers near f64::MAX overflow when standardised); `left` is never empty here.
+        let mut best = (f64::NEG_INFINITY, left[0]);
         for &i in left {
             let d = dist(row(i), point);
             if d > best.0 {
@@ -276,6 +278,16 @@ mod tests {
                 m.report.information_loss_percent
             );
         }
+    }
+
+    #[test]
+    fn huge_values_do_not_panic() {
+        let m = mdav(
+            &column(&[f64::MAX, f64::MAX, -f64::MAX, 1.0, 2.0, 3.0, 4.0]),
+            2,
+        )
+        .unwrap();
+        assert_eq!(m.group.len(), 7);
     }
 
     #[test]

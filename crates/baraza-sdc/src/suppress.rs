@@ -468,6 +468,23 @@ mod tests {
             report.rounds,
             report.variables.iter().map(|v| v.suppressed).collect::<Vec<_>>()
         );
+        // Harder: age, the key with the most categories, is the most important and is kept
+        // as long as another key can be blanked instead.
+        let start = std::time::Instant::now();
+        let (out, report) = local_suppression(&t, 3, Some(&[1, 2, 3, 4, 5])).unwrap();
+        let took = start.elapsed();
+        let f = frequencies(&out, MissingMode::Any);
+        assert!(f.fk.iter().all(|&fk| fk >= 3));
+        println!(
+            "the same, age most important: {took:?}; {} values blanked in {} rounds, per key {:?}",
+            report.suppressed,
+            report.rounds,
+            report
+                .variables
+                .iter()
+                .map(|v| v.suppressed)
+                .collect::<Vec<_>>()
+        );
     }
 }
 
