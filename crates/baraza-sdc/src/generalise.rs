@@ -401,6 +401,86 @@ mod tests {
     use crate::recode::{recode, Recoding};
     use proptest::prelude::*;
 
+    /// `cargo test -p baraza-sdc --release -- --ignored --nocapture timing_generalisation`
+    #[test]
+    #[ignore]
+    fn timing_generalisation_100k() {
+        let t = crate::suppress::bench::survey(100_000, 42);
+        let ages = |w: u32| -> BTreeMap<String, String> {
+            (0..90u32)
+                .map(|a| {
+                    (
+                        a.to_string(),
+                        format!("{}-{}", a / w * w, a / w * w + w - 1),
+                    )
+                })
+                .collect()
+        };
+        let up = |from: u32, to: u32| -> BTreeMap<String, String> {
+            (0..90u32)
+                .map(|a| {
+                    (
+                        format!("{}-{}", a / from * from, a / from * from + from - 1),
+                        format!("{}-{}", a / to * to, a / to * to + to - 1),
+                    )
+                })
+                .collect()
+        };
+        let age = Hierarchy {
+            levels: vec![ages(5), up(5, 10), up(10, 20), up(20, 90)],
+        };
+        let region = Hierarchy {
+            levels: vec![
+                (0..50)
+                    .map(|r| (r.to_string(), format!("zone{}", r / 10)))
+                    .collect(),
+                (0..5)
+                    .map(|z| (format!("zone{z}"), "*".to_owned()))
+                    .collect(),
+            ],
+        };
+        let size = Hierarchy {
+            levels: vec![
+                (1..=12)
+                    .map(|s| {
+                        (
+                            s.to_string(),
+                            if s <= 3 {
+                                "1-3"
+                            } else if s <= 6 {
+                                "4-6"
+                            } else {
+                                "7+"
+                            }
+                            .to_owned(),
+                        )
+                    })
+                    .collect(),
+                ["1-3", "4-6", "7+"]
+                    .iter()
+                    .map(|b| ((*b).to_owned(), "*".to_owned()))
+                    .collect(),
+            ],
+        };
+        let hs = vec![
+            ("age".to_owned(), age),
+            ("region".to_owned(), region),
+            ("household_size".to_owned(), size),
+        ];
+        let start = std::time::Instant::now();
+        let (_, r) = optimal_generalisation(&t, &hs, 3, 0.05).unwrap();
+        println!(
+            "optimal generalisation, 100,000 records x 5 keys (3 with hierarchies), k = 3, 5 % suppression: {:?}; levels {:?}, loss {:.3}, {} violators, {} of {} nodes evaluated, {} values suppressed",
+            start.elapsed(),
+            r.levels.iter().map(|l| l.level).collect::<Vec<_>>(),
+            r.loss,
+            r.violators,
+            r.nodes_evaluated,
+            r.lattice_size,
+            r.suppression.suppressed
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(150))]
 

@@ -280,6 +280,24 @@ mod tests {
         }
     }
 
+    /// `cargo test -p baraza-sdc --release -- --ignored --nocapture timing_mdav`
+    #[test]
+    #[ignore]
+    fn timing_mdav_10k() {
+        let mut rng = crate::pram::SplitMix64::new(7);
+        let records: Vec<Vec<f64>> = (0..10_000)
+            .map(|_| (0..3).map(|_| rng.next_f64() * 100.0).collect())
+            .collect();
+        let start = std::time::Instant::now();
+        let m = mdav(&records, 3).unwrap();
+        println!(
+            "MDAV, 10,000 records x 3 variables, k = 3: {:?}; {} groups, IL {:.2} %",
+            start.elapsed(),
+            m.report.groups,
+            m.report.information_loss_percent
+        );
+    }
+
     #[test]
     fn huge_values_do_not_panic() {
         let m = mdav(
