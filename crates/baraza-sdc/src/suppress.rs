@@ -7,7 +7,8 @@
 //! its key values blanked ("suppressed": set to [`MISSING`]) until every record of the table
 //! has `fk ≥ k`. Unlike sdcMicro's `localSuppression`, which may stop with violators left, the
 //! result is always k-anonymous, or the function says why it cannot be (fewer than `k`
-//! records).
+//! records). The counts are of the sample (`fk`); sampling weights are not used, as in
+//! sdcMicro's `localSuppression`.
 //!
 //! # Why it always ends k-anonymous
 //!
