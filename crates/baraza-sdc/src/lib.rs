@@ -41,17 +41,29 @@
 
 mod error;
 pub mod freq;
+pub mod generalise;
 mod hash;
 pub mod ldiv;
+pub mod loss;
+pub mod mdav;
+pub mod pram;
+pub mod recode;
 pub mod risk;
 pub mod suda;
+pub mod suppress;
 pub mod table;
 
 pub use error::SdcError;
 pub use freq::{frequencies, Frequencies, MissingMode};
+pub use generalise::{optimal_generalisation, GeneralisationReport, KeyLevel};
 pub use ldiv::{ClassDiversity, LDiversity};
+pub use loss::{compare, InformationLoss, VariableLoss};
+pub use mdav::{mdav, MdavReport, Microaggregation};
+pub use pram::{pram, PramReport, PramVariable, Transition};
+pub use recode::{recode, Hierarchy, RecodeReport, Recoding};
 pub use risk::{individual_risk, Combination, GlobalRisk, HouseholdRisk, KAnonymity};
 pub use suda::{KeyContribution, Suda};
+pub use suppress::{local_suppression, SuppressionReport};
 pub use table::{KeyTable, Row, TableBuilder, Variable, MISSING};
 
 use serde::Serialize;
