@@ -31,14 +31,32 @@
 //!
 //! [`assess`] runs them all and returns an [`Assessment`]: plain data that serialises to JSON.
 //!
+//! Then the methods that lower the risk, each returning a new table and a report of what it
+//! cost (the input is never changed):
+//!
+//! * [`recode`]: global recoding — merged categories, intervals, top and bottom coding, a level
+//!   up a hierarchy (village → district → province), dates coarsened.
+//! * [`suppress`]: local suppression that *guarantees* k-anonymity (a suppressed value matches
+//!   any category), suppressing in the least important key first.
+//! * [`generalise`]: the least costly combination of hierarchy levels that reaches k with at
+//!   most a given share of records left to suppress (a best-first search of the lattice, with
+//!   ARX's monotonicity pruning).
+//! * [`pram`]: PRAM with a seed; [`mdav`]: MDAV microaggregation of numeric variables.
+//! * [`loss`]: information loss between two tables: suppressed cells and merged categories per
+//!   variable.
+//! * [`cells`]: small counts in published tables hidden, with secondary suppression so that no
+//!   total gives them away.
+//!
 //! # Rules kept
 //!
-//! Pure: no IO, no clock, no randomness, no global state; the same table gives the same result.
+//! Pure: no IO, no clock, no global state; randomness only from a seed the caller gives (PRAM);
+//! the same table gives the same result.
 //! Input never makes it panic: every problem is an [`SdcError`] that names the row and the
 //! variable. Every grouping is hashing of integer codes (`hash.rs`), linear in the records, so
 //! the measures of a survey take milliseconds (docs/BENCHMARKS.md); docs/sdc.md explains each
 //! measure to a data officer.
 
+pub mod cells;
 mod error;
 pub mod freq;
 pub mod generalise;
