@@ -307,8 +307,15 @@ impl Core {
         clear_too: bool,
     ) -> Result<(), CoreError> {
         for f in files {
-            let fresh = matches!(f.key, Some(FileKey::New(_)));
-            if (fresh || clear_too) && !self.store.blob_referenced(&f.blob.sha256).await? {
+            let unnamed = if matches!(f.key, Some(FileKey::New(_))) {
+                !self
+                    .store
+                    .blob_named_by_a_submission(&f.blob.sha256)
+                    .await?
+            } else {
+                clear_too && !self.store.blob_referenced(&f.blob.sha256).await?
+            };
+            if unnamed {
                 self.blobs.wipe(&f.blob.sha256).await.map_err(|e| {
                     CoreError::Store(StoreError::Unavailable(format!(
                         "wiping a file no record names: {e}"

@@ -211,6 +211,23 @@ impl Store {
         Ok(r.get::<i64>("n")? > 0)
     }
 
+    /// Whether a submission (stored, or received encrypted) names the file with this digest:
+    /// the question for a file written by the request that asks, which nothing else can name
+    /// yet (a sealed file is never shared). Indexed, unlike [`Store::blob_referenced`].
+    pub async fn blob_named_by_a_submission(&self, sha256: &str) -> Result<bool, StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Write,
+                q("SELECT
+                     (SELECT COUNT(*) FROM submission_attachments WHERE sha256 = $1)
+                   + (SELECT COUNT(*) FROM encrypted_submission_files WHERE sha256 = $1) AS n")
+                .bind(sha256),
+            )
+            .await?;
+        Ok(r.get::<i64>("n")? > 0)
+    }
+
     /// After a destruction: no copy of the destroyed pages left in the database's files.
     /// SQLite: the WAL checkpointed and truncated, the file vacuumed (free pages dropped), the
     /// WAL truncated again. PostgreSQL: `VACUUM` of the tables that held the records.

@@ -5,3 +5,8 @@
 -- (received before this, or with encryption at rest turned off).
 ALTER TABLE submission_attachments ADD COLUMN file_key TEXT;
 ALTER TABLE encrypted_submission_files ADD COLUMN file_key TEXT;
+
+-- Whether a file is still named by a row is asked after every submission with files (a replay's
+-- copy is wiped) and at every destruction: by digest, so indexed.
+CREATE INDEX submission_attachments_sha256 ON submission_attachments (sha256);
+CREATE INDEX encrypted_submission_files_sha256 ON encrypted_submission_files (sha256);
