@@ -29,7 +29,7 @@
 //!
 //! Recoding methods: `merge` (`map`), `intervals` (`breaks`), `top` and `bottom` (`at`),
 //! `hierarchy` (`levels`, a list of child → parent maps, and `level`), `date` (`precision`:
-//! `month` or `year`); see [`recode`](crate::recode). `suppress` takes `k` and an optional
+//! `month` or `year`); see [`recode()`](crate::recode()). `suppress` takes `k` and an optional
 //! `importance`: keys from the most important (least willingly blanked) down, the keys not
 //! named coming after them. `pram` takes `variables`, the probability `keep` of keeping a value
 //! and the `seed` of its draws, recorded in the report so that the release can be made again.
