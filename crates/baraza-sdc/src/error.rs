@@ -114,4 +114,24 @@ pub enum SdcError {
     LatticeTooLarge { nodes: usize, max: usize },
     #[error("no generalisation reaches k = {k} with at most {max_suppressed} of the records suppressed: allow more suppression, add levels to the hierarchies or lower k")]
     NoGeneralisation { k: u32, max_suppressed: f64 },
+    #[error("step {step} ({method}): {source}")]
+    Step {
+        step: usize,
+        method: String,
+        source: Box<SdcError>,
+    },
+    #[error("{problem}: fix the recipe")]
+    Recipe { problem: String },
+    #[error("there is no column {variable:?} for the {role}: the columns are {columns}")]
+    UnknownColumn {
+        variable: String,
+        role: String,
+        columns: String,
+    },
+    #[error("record {row}: the weight {value:?} in {variable:?} is not a number: give every record a numeric sampling weight")]
+    WeightNotNumber {
+        row: usize,
+        variable: String,
+        value: String,
+    },
 }

@@ -47,6 +47,21 @@
 //! * [`cells`]: small counts in published tables hidden, with secondary suppression so that no
 //!   total gives them away.
 //!
+//! # Releasing a table
+//!
+//! * [`recipe`]: a [`Recipe`] (serde, written in TOML or JSON) names the keys, the columns to
+//!   drop and the ordered steps (recodings, local suppression, PRAM with its seed); [`apply`]
+//!   runs them and re-scores the table after each step (records below k, expected
+//!   re-identifications, global risk, the information the step lost).
+//! * [`policy`]: a [`Policy`] (by default k ≥ 3 and a global risk under 3 %, variables that must
+//!   not leave unless allowed, keys that must be assessed) and [`evaluate`], which returns a
+//!   [`Verdict`]: every check with what was required and what was found.
+//! * [`release`](mod@release): [`release()`] applies a recipe to [`Microdata`] (every column as
+//!   text), judges the result and returns a [`Released`] table with its [`ReleaseReport`], or
+//!   [`Refused`]. **Invariant:** `Released` has private fields and no other constructor, so a
+//!   `Released` always satisfies the policy it was judged by; whatever publishes or exports
+//!   microdata takes a `Released`.
+//!
 //! # Rules kept
 //!
 //! Pure: no IO, no clock, no global state; randomness only from a seed the caller gives (PRAM);
@@ -64,8 +79,11 @@ mod hash;
 pub mod ldiv;
 pub mod loss;
 pub mod mdav;
+pub mod policy;
 pub mod pram;
+pub mod recipe;
 pub mod recode;
+pub mod release;
 pub mod risk;
 pub mod suda;
 pub mod suppress;
@@ -77,8 +95,11 @@ pub use generalise::{optimal_generalisation, GeneralisationReport, KeyLevel};
 pub use ldiv::{ClassDiversity, LDiversity};
 pub use loss::{compare, InformationLoss, VariableLoss};
 pub use mdav::{mdav, MdavReport, Microaggregation};
+pub use policy::{evaluate, Check, Policy, Rule, Verdict};
 pub use pram::{pram, PramReport, PramVariable, Transition};
+pub use recipe::{apply, Recipe, RiskSummary, Step, StepReport};
 pub use recode::{recode, Hierarchy, RecodeReport, Recoding};
+pub use release::{release, Microdata, Refused, ReleaseReport, Released};
 pub use risk::{individual_risk, Combination, GlobalRisk, HouseholdRisk, KAnonymity};
 pub use suda::{KeyContribution, Suda};
 pub use suppress::{local_suppression, SuppressionReport};

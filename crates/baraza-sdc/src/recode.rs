@@ -65,7 +65,7 @@ impl Hierarchy {
 }
 
 /// How far a date is coarsened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatePrecision {
     Month,

@@ -203,6 +203,28 @@ enum SdcCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Apply a recipe (keys, columns to drop, recodings, suppression, PRAM) to a CSV file and
+    /// write the result only if the policy passes (see docs/sdc.md, "Releasing a file"). Exit
+    /// status 2 when the input is unusable, 3 when the policy refuses.
+    Release {
+        /// The CSV file.
+        file: PathBuf,
+        /// The recipe, TOML (or JSON when the name ends in .json).
+        #[arg(long, value_name = "FILE")]
+        recipe: PathBuf,
+        /// The policy, TOML or JSON [default: k ≥ 3, global risk under 3 %].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Where to write the released CSV file.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+        /// Where to write the report (JSON).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// The cell texts that mean a missing value, separated by commas (an empty one included).
+        #[arg(long, default_value = "NA,,.", value_name = "TEXT,…")]
+        missing_values: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -886,6 +908,37 @@ async fn main() -> Result<()> {
                 Err(e) => {
                     eprintln!("error: {e}");
                     std::process::exit(2);
+                }
+            }
+        }
+        Command::Sdc {
+            command:
+                SdcCommand::Release {
+                    file,
+                    recipe,
+                    policy,
+                    output,
+                    report,
+                    missing_values,
+                },
+        } => {
+            let args = baraza::sdc::ReleaseArgs {
+                file: file.clone(),
+                recipe: recipe.clone(),
+                policy: policy.clone(),
+                output: output.clone(),
+                report: report.clone(),
+                missing_values: missing_values.split(',').map(str::to_owned).collect(),
+            };
+            match baraza::sdc::release(&args) {
+                Ok(out) => print!("{out}"),
+                Err(baraza::sdc::ReleaseError::Input(e)) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(2);
+                }
+                Err(baraza::sdc::ReleaseError::Refused(why)) => {
+                    eprintln!("{why}");
+                    std::process::exit(3);
                 }
             }
         }

@@ -46,56 +46,115 @@ pub fn risk(args: &RiskArgs) -> Result<String, InputError> {
     Ok(human(&args.file, &assessment))
 }
 
+/// A CSV file whose header row has been read.
+struct CsvFile {
+    path: PathBuf,
+    reader: csv::Reader<std::io::BufReader<std::fs::File>>,
+    headers: csv::StringRecord,
+}
+
+impl CsvFile {
+    fn open(path: &Path) -> Result<Self, InputError> {
+        let shown = path.display();
+        let err = |m: String| InputError(format!("{shown}: {m}"));
+        let file = std::fs::File::open(path)
+            .map_err(|e| err(format!("cannot open the file ({e}): check its name")))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(std::io::BufReader::new(file));
+        let headers = reader
+            .headers()
+            .map_err(|e| err(format!("cannot read the header row ({e})")))?
+            .clone();
+        if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(err(
+                "the file is empty: give a CSV file with a header row naming its columns".into(),
+            ));
+        }
+        Ok(CsvFile {
+            path: path.to_owned(),
+            reader,
+            headers,
+        })
+    }
+
+    fn err(&self, m: String) -> InputError {
+        InputError(format!("{}: {m}", self.path.display()))
+    }
+
+    /// The column names, trimmed.
+    fn names(&self) -> Vec<&str> {
+        self.headers.iter().map(str::trim).collect()
+    }
+
+    fn column(&self, name: &str, role: &str) -> Result<usize, InputError> {
+        self.names().iter().position(|h| *h == name).ok_or_else(|| {
+            self.err(format!(
+                "no column {name:?} for the {role}: the columns are {}",
+                self.names().join(", ")
+            ))
+        })
+    }
+
+    /// Calls `each` with every record's line (the header is line 1) and the record.
+    fn each(
+        mut self,
+        mut each: impl FnMut(&Self, usize, &csv::StringRecord) -> Result<(), InputError>,
+    ) -> Result<(), InputError> {
+        let mut record = csv::StringRecord::new();
+        loop {
+            match self.reader.read_record(&mut record) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(self.err(format!(
+                        "row {line}: {}",
+                        match e.kind() {
+                            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
+                                "{len} fields where the header has {expected_len}: check the separators and quotes of that line"
+                            ),
+                            csv::ErrorKind::Utf8 { .. } =>
+                                "not valid UTF-8: save the file as UTF-8".to_owned(),
+                            _ => e.to_string(),
+                        }
+                    )));
+                }
+            }
+            let line = record.position().map_or(0, |p| p.line()) as usize;
+            each(&self, line, &record)?;
+        }
+    }
+}
+
+/// Cell `i` of `record`, trimmed; `None` when it is one of the texts meaning missing.
+fn cell<'r>(record: &'r csv::StringRecord, i: usize, missing_values: &[String]) -> Option<&'r str> {
+    let v = record.get(i).unwrap_or("").trim();
+    (!missing_values.iter().any(|m| m == v)).then_some(v)
+}
+
 /// Reads the CSV file into a key table and assesses it.
 pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
-    let path = &args.file;
-    let shown = path.display();
-    let err = |m: String| InputError(format!("{shown}: {m}"));
-    let file = std::fs::File::open(path)
-        .map_err(|e| err(format!("cannot open the file ({e}): check its name")))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(std::io::BufReader::new(file));
-    let headers = reader
-        .headers()
-        .map_err(|e| err(format!("cannot read the header row ({e})")))?
-        .clone();
-    if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(err(
-            "the file is empty: give a CSV file with a header row naming its columns".into(),
-        ));
-    }
-    let column = |name: &str, role: &str| -> Result<usize, InputError> {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = headers.iter().map(str::trim).collect();
-                err(format!(
-                    "no column {name:?} for the {role}: the columns are {}",
-                    names.join(", ")
-                ))
-            })
-    };
+    let csv = CsvFile::open(&args.file)?;
     let keys: Vec<usize> = args
         .keys
         .iter()
-        .map(|k| column(k, "key variable"))
+        .map(|k| csv.column(k, "key variable"))
         .collect::<Result<_, _>>()?;
     let weight = args
         .weight
         .as_deref()
-        .map(|w| column(w, "weight"))
+        .map(|w| csv.column(w, "weight"))
         .transpose()?;
     let household = args
         .household
         .as_deref()
-        .map(|h| column(h, "household id"))
+        .map(|h| csv.column(h, "household id"))
         .transpose()?;
     let sensitive: Vec<usize> = args
         .sensitive
         .iter()
-        .map(|s| column(s, "sensitive variable"))
+        .map(|s| csv.column(s, "sensitive variable"))
         .collect::<Result<_, _>>()?;
     let key_names: Vec<&str> = args.keys.iter().map(String::as_str).collect();
     let sensitive_names: Vec<&str> = args.sensitive.iter().map(String::as_str).collect();
@@ -105,33 +164,10 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
         args.household.as_deref(),
         &sensitive_names,
     )
-    .map_err(|e| err(e.to_string()))?;
-    let is_missing = |v: &str| args.missing_values.iter().any(|m| m == v);
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(err(format!(
-                    "row {line}: {}",
-                    match e.kind() {
-                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                            "{len} fields where the header has {expected_len}: check the separators and quotes of that line"
-                        ),
-                        csv::ErrorKind::Utf8 { .. } =>
-                            "not valid UTF-8: save the file as UTF-8".to_owned(),
-                        _ => e.to_string(),
-                    }
-                )));
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line()) as usize;
-        let cell = |i: usize| -> Option<&str> {
-            let v = record.get(i).unwrap_or("").trim();
-            (!is_missing(v)).then_some(v)
-        };
+    .map_err(|e| csv.err(e.to_string()))?;
+    let err = |m: String| InputError(format!("{}: {m}", args.file.display()));
+    csv.each(|csv, line, record| {
+        let cell = |i: usize| cell(record, i, &args.missing_values);
         let key_values: Vec<Option<&str>> = keys.iter().map(|&i| cell(i)).collect();
         let sensitive_values: Vec<Option<&str>> = sensitive.iter().map(|&i| cell(i)).collect();
         let w = match weight {
@@ -139,7 +175,7 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
             Some(i) => match cell(i) {
                 None => None,
                 Some(text) => Some(text.parse::<f64>().map_err(|_| {
-                    err(format!(
+                    csv.err(format!(
                         "row {line}, column {:?}: the weight {text:?} is not a number",
                         args.weight.as_deref().unwrap_or_default()
                     ))
@@ -151,11 +187,11 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
                 number: line,
                 keys: &key_values,
                 weight: w,
-                household: household.and_then(&cell),
+                household: household.and_then(cell),
                 sensitive: &sensitive_values,
             })
-            .map_err(|e| err(e.to_string()))?;
-    }
+            .map_err(|e| csv.err(e.to_string()))
+    })?;
     let table = builder.finish().map_err(|e| err(e.to_string()))?;
     let options = Options {
         missing: args.missing,
@@ -165,6 +201,152 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
         ..Options::default()
     };
     baraza_sdc::assess(&table, &options).map_err(|e| err(e.to_string()))
+}
+
+/// What `baraza sdc release` was asked.
+#[derive(Debug, Clone)]
+pub struct ReleaseArgs {
+    pub file: PathBuf,
+    pub recipe: PathBuf,
+    pub policy: Option<PathBuf>,
+    pub output: PathBuf,
+    pub report: Option<PathBuf>,
+    /// Cell texts that mean "missing" (compared after trimming spaces).
+    pub missing_values: Vec<String>,
+}
+
+/// Why `baraza sdc release` wrote nothing.
+#[derive(Debug)]
+pub enum ReleaseError {
+    /// Unusable input (exit status 2).
+    Input(InputError),
+    /// The policy refused (exit status 3); the text lists the failed checks.
+    Refused(String),
+}
+
+impl From<InputError> for ReleaseError {
+    fn from(e: InputError) -> Self {
+        ReleaseError::Input(e)
+    }
+}
+
+/// Reads a TOML file, or a JSON one when its name ends in `.json`.
+fn read_config<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, InputError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError(format!(
+            "{shown}: cannot read the {what} ({e}): check its name"
+        ))
+    })?;
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed = if json {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| {
+        InputError(format!(
+            "{shown}: this {what} cannot be read: {}",
+            e.trim_end()
+        ))
+    })
+}
+
+/// Applies a recipe to a CSV file; writes the released file and the report only when the
+/// policy passes. Returns what to print.
+pub fn release(args: &ReleaseArgs) -> Result<String, ReleaseError> {
+    let recipe: baraza_sdc::Recipe = read_config(&args.recipe, "recipe")?;
+    let policy: baraza_sdc::Policy = match &args.policy {
+        Some(p) => read_config(p, "policy")?,
+        None => baraza_sdc::Policy::default(),
+    };
+    let csv = CsvFile::open(&args.file)?;
+    let columns: Vec<String> = csv.names().iter().map(|s| (*s).to_owned()).collect();
+    let mut data = baraza_sdc::Microdata::new(columns).map_err(|e| csv.err(e.to_string()))?;
+    csv.each(|csv, line, record| {
+        let values = (0..record.len())
+            .map(|i| cell(record, i, &args.missing_values).map(str::to_owned))
+            .collect();
+        data.push(line, values).map_err(|e| csv.err(e.to_string()))
+    })?;
+    let released = match baraza_sdc::release(&data, &recipe, &policy) {
+        Ok(r) => r,
+        Err(baraza_sdc::Refused::Invalid(e)) => {
+            return Err(InputError(format!(
+                "{} with {}: {e}",
+                args.recipe.display(),
+                args.file.display()
+            ))
+            .into())
+        }
+        Err(baraza_sdc::Refused::Policy(report)) => {
+            return Err(ReleaseError::Refused(refusal(&report)))
+        }
+    };
+    let out_err = |p: &Path, e: &dyn std::fmt::Display| {
+        InputError(format!("{}: cannot write the file ({e})", p.display()))
+    };
+    let mut w = csv::Writer::from_path(&args.output).map_err(|e| out_err(&args.output, &e))?;
+    w.write_record(released.columns())
+        .map_err(|e| out_err(&args.output, &e))?;
+    for i in 0..released.rows() {
+        w.write_record(released.row(i).iter().map(|v| v.unwrap_or("")))
+            .map_err(|e| out_err(&args.output, &e))?;
+    }
+    w.flush().map_err(|e| out_err(&args.output, &e))?;
+    let report = released.report();
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
+        std::fs::write(path, json).map_err(|e| out_err(path, &e))?;
+    }
+    let k = policy.k;
+    let below = |r: &baraza_sdc::RiskSummary| r.below(k).unwrap_or(0);
+    Ok(format!(
+        "Released {} records ({} columns) to {}\n  below {k}-anonymity: {} records before, {} after\n  global risk: {:.2}% before, {:.2}% after\n  values suppressed: {}, changed: {}\n",
+        report.records,
+        report.columns.len(),
+        args.output.display(),
+        below(&report.risk_before),
+        below(&report.risk_after),
+        report.risk_before.global_risk_percent,
+        report.risk_after.global_risk_percent,
+        report.loss.suppressed,
+        report.loss.changed,
+    ))
+}
+
+/// The failed checks of a refused release, with their figures.
+fn refusal(report: &baraza_sdc::ReleaseReport) -> String {
+    let mut s = String::from("the policy refused the release, nothing was written:\n");
+    for c in report.verdict.failed() {
+        let found = c
+            .found
+            .map_or("not measured".to_owned(), |f| format!("{f}"));
+        let line = match c.rule {
+            baraza_sdc::Rule::KAnonymity => format!(
+                "k_anonymity: {found} records below k = {} (must be 0)",
+                c.k.unwrap_or_default()
+            ),
+            baraza_sdc::Rule::GlobalRisk => format!(
+                "global_risk: {:.2}% (must be under {}%)",
+                c.found.unwrap_or(f64::NAN),
+                c.required
+            ),
+            baraza_sdc::Rule::VariableWithheld => format!(
+                "variable_withheld: {:?} would leave (drop it in the recipe or allow it in the policy)",
+                c.variable.as_deref().unwrap_or_default()
+            ),
+            baraza_sdc::Rule::KeyAssessed => format!(
+                "key_assessed: {:?} is not among the recipe's keys (add it)",
+                c.variable.as_deref().unwrap_or_default()
+            ),
+        };
+        let _ = writeln!(s, "  {line}");
+    }
+    s.push_str("change the recipe (recode further, add a suppression step) or the policy");
+    s
 }
 
 /// One line of the summary: a label in a column, its value.
