@@ -34,14 +34,14 @@
 //! Then the methods that lower the risk, each returning a new table and a report of what it
 //! cost (the input is never changed):
 //!
-//! * [`recode`]: global recoding — merged categories, intervals, top and bottom coding, a level
+//! * [`recode`](mod@recode): global recoding — merged categories, intervals, top and bottom coding, a level
 //!   up a hierarchy (village → district → province), dates coarsened.
 //! * [`suppress`]: local suppression that *guarantees* k-anonymity (a suppressed value matches
 //!   any category), suppressing in the least important key first.
 //! * [`generalise`]: the least costly combination of hierarchy levels that reaches k with at
 //!   most a given share of records left to suppress (a best-first search of the lattice, with
 //!   ARX's monotonicity pruning).
-//! * [`pram`]: PRAM with a seed; [`mdav`]: MDAV microaggregation of numeric variables.
+//! * [`pram`](mod@pram): PRAM with a seed; [`mdav`](mod@mdav): MDAV microaggregation of numeric variables.
 //! * [`loss`]: information loss between two tables: suppressed cells and merged categories per
 //!   variable.
 //! * [`cells`]: small counts in published tables hidden, with secondary suppression so that no

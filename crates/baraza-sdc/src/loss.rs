@@ -1,7 +1,7 @@
 //! Information loss: what the anonymisation of a table cost, key by key.
 //!
 //! [`compare`] takes a table and its anonymised version (same records in the same order, same
-//! keys: what [`recode`](crate::recode), [`local_suppression`](crate::local_suppression) and
+//! keys: what [`recode`](fn@crate::recode), [`local_suppression`](crate::local_suppression) and
 //! PRAM return) and counts, per key:
 //!
 //! * the values **suppressed**: present before, missing after;
