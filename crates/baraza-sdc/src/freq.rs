@@ -165,6 +165,20 @@ pub(crate) mod tests {
         b.finish().unwrap()
     }
 
+    /// A table of small integer codes (`None`: missing), as property tests draw them.
+    pub(crate) fn table_of_codes(rows: &[Vec<Option<u8>>]) -> KeyTable {
+        let text: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.map(|v| v.to_string())).collect())
+            .collect();
+        let refs: Vec<Vec<Option<&str>>> = text
+            .iter()
+            .map(|r| r.iter().map(|v| v.as_deref()).collect())
+            .collect();
+        let slices: Vec<&[Option<&str>]> = refs.iter().map(Vec::as_slice).collect();
+        table(&slices, None)
+    }
+
     /// The sample of sdcMicro's `tests/testthat/test_indivRisk.R` ("with missing"): keys A, B, C,
     /// NA in A of record 8 and in C of records 3 and 7.
     pub(crate) const SDCMICRO_MISSING: [[Option<&str>; 3]; 8] = [

@@ -294,7 +294,7 @@ fn level_maps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::freq::tests::table;
+    use crate::freq::tests::{table, table_of_codes};
     use std::collections::BTreeMap;
 
     fn hierarchy(levels: &[&[(&str, &str)]]) -> Hierarchy {
@@ -492,16 +492,7 @@ mod tests {
             k in 2u32..=4,
             share in prop_oneof![Just(0.0), Just(0.1), Just(0.3)],
         ) {
-            let text: Vec<Vec<Option<String>>> = rows
-                .iter()
-                .map(|r| r.iter().map(|v| v.map(|v| v.to_string())).collect())
-                .collect();
-            let refs: Vec<Vec<Option<&str>>> = text
-                .iter()
-                .map(|r| r.iter().map(|v| v.as_deref()).collect())
-                .collect();
-            let slices: Vec<&[Option<&str>]> = refs.iter().map(Vec::as_slice).collect();
-            let t = table(&slices, None);
+            let t = table_of_codes(&rows);
             let m = t.width();
             // v → h(v/2) → q(v/4).
             let h = Hierarchy {

@@ -353,7 +353,7 @@ pub fn date_hierarchy(table: &KeyTable, variable: &str) -> Result<Hierarchy, Sdc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::freq::tests::table;
+    use crate::freq::tests::{table, table_of_codes};
 
     fn column(t: &KeyTable, j: usize) -> Vec<Option<&str>> {
         (0..t.rows()).map(|i| t.value(i, j)).collect()
@@ -659,16 +659,7 @@ mod tests {
             rows in proptest::collection::vec(proptest::collection::vec(prop_oneof![5 => (0u8..5).prop_map(Some), 1 => Just(None)], 2), 1..40),
             targets in proptest::collection::vec(0u8..3, 5),
         ) {
-            let text: Vec<Vec<Option<String>>> = rows
-                .iter()
-                .map(|r| r.iter().map(|v| v.map(|v| v.to_string())).collect())
-                .collect();
-            let refs: Vec<Vec<Option<&str>>> = text
-                .iter()
-                .map(|r| r.iter().map(|v| v.as_deref()).collect())
-                .collect();
-            let slices: Vec<&[Option<&str>]> = refs.iter().map(Vec::as_slice).collect();
-            let t = table(&slices, None);
+            let t = table_of_codes(&rows);
             let merge: BTreeMap<String, String> =
                 (0u8..5).map(|v| (v.to_string(), targets[v as usize].to_string())).collect();
             let (out, report) = recode(&t, "k0", &Recoding::Merge(merge.clone())).unwrap();

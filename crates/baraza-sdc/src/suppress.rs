@@ -244,7 +244,7 @@ fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::freq::tests::table;
+    use crate::freq::tests::{table, table_of_codes};
 
     #[test]
     fn cases() {
@@ -400,16 +400,7 @@ mod tests {
 
         #[test]
         fn always_k_anonymous(rows in rows(), k in 2u32..=5, ranks in proptest::collection::vec(1u32..=5, 5)) {
-            let text: Vec<Vec<Option<String>>> = rows
-                .iter()
-                .map(|r| r.iter().map(|v| v.map(|v| v.to_string())).collect())
-                .collect();
-            let refs: Vec<Vec<Option<&str>>> = text
-                .iter()
-                .map(|r| r.iter().map(|v| v.as_deref()).collect())
-                .collect();
-            let slices: Vec<&[Option<&str>]> = refs.iter().map(Vec::as_slice).collect();
-            let t = table(&slices, None);
+            let t = table_of_codes(&rows);
             let m = t.width();
             let result = local_suppression(&t, k, Some(&ranks[..m]));
             if rows.len() < k as usize {
