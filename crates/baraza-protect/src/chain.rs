@@ -150,6 +150,24 @@ impl AuditKey {
     pub fn sign(&self, seq: u64, hash: &[u8; 32]) -> [u8; 64] {
         self.0.sign(&signed_message(seq, hash)).to_bytes()
     }
+
+    /// Signs a document the server vouches for (a release report…): the signed message is
+    /// [`document_message`], so that it can never be taken for an audit entry's signature.
+    pub fn sign_document(&self, kind: &str, document: &[u8]) -> [u8; 64] {
+        self.0.sign(&document_message(kind, document)).to_bytes()
+    }
+}
+
+/// What [`AuditKey::sign_document`] signs: `baraza-document-v1`, a zero byte, the document's
+/// kind, a zero byte, then the SHA-256 of the document. An audit entry's message is 48 bytes
+/// starting with a sequence number, so the two never coincide.
+pub fn document_message(kind: &str, document: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(20 + kind.len() + 32);
+    m.extend_from_slice(b"baraza-document-v1\0");
+    m.extend_from_slice(kind.as_bytes());
+    m.push(0);
+    m.extend_from_slice(&Sha256::digest(document));
+    m
 }
 
 /// The public key that checks the signatures.
@@ -172,6 +190,16 @@ impl AuditPublicKey {
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.0.to_bytes())
+    }
+
+    /// Checks a signature made by [`AuditKey::sign_document`].
+    pub fn verify_document(&self, kind: &str, document: &[u8], signature: &[u8; 64]) -> bool {
+        self.0
+            .verify(
+                &document_message(kind, document),
+                &Signature::from_bytes(signature),
+            )
+            .is_ok()
     }
 
     pub fn verify(&self, seq: u64, hash: &[u8; 32], signature: &[u8; 64]) -> bool {
@@ -420,6 +448,22 @@ pub fn parse_anchor(text: &str) -> Result<(u64, [u8; 32]), BadText> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_signature_names_its_kind_and_content_and_is_no_entry_signature() {
+        let key = AuditKey::from_bytes(&[7; 32]);
+        let public = key.public();
+        let sig = key.sign_document("release-report", b"{\"records\":8}");
+        assert!(public.verify_document("release-report", b"{\"records\":8}", &sig));
+        assert!(!public.verify_document("release-report", b"{\"records\":9}", &sig));
+        assert!(!public.verify_document("other-kind", b"{\"records\":8}", &sig));
+        let other = AuditKey::from_bytes(&[8; 32]).public();
+        assert!(!other.verify_document("release-report", b"{\"records\":8}", &sig));
+        // Never valid as an audit entry's signature, whatever its sequence and hash.
+        let hash: [u8; 32] = Sha256::digest(b"{\"records\":8}").into();
+        assert!(!public.verify(0, &hash, &sig));
+        assert_eq!(document_message("k", b"").len(), 19 + 1 + 1 + 32);
+    }
 
     struct Owned {
         seq: u64,
