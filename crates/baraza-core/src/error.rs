@@ -55,6 +55,10 @@ pub enum CoreError {
     FormKeyWrong,
     #[error("encrypted submission {instance_id} was altered: {detail}")]
     EncryptedTampered { instance_id: String, detail: String },
+    #[error("the release was refused: {detail}")]
+    ReleaseRefused { detail: String },
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -85,6 +89,8 @@ impl CoreError {
             CoreError::EncryptedInvalid { .. } => ErrorCode::EncryptedSubmissionInvalid,
             CoreError::FormKeyWrong => ErrorCode::FormKeyWrong,
             CoreError::EncryptedTampered { .. } => ErrorCode::EncryptedSubmissionTampered,
+            CoreError::ReleaseRefused { .. } => ErrorCode::ReleaseRefused,
+            CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,
             CoreError::Store(_) => ErrorCode::Internal,

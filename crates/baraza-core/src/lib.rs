@@ -37,6 +37,7 @@ pub mod mask;
 pub mod orgs;
 pub mod records;
 pub mod registers;
+pub mod releases;
 pub mod retention;
 pub mod scope;
 mod secret;

@@ -29,6 +29,7 @@ mod keys;
 mod listing;
 mod models;
 mod registers;
+mod releases;
 mod retention;
 mod scope;
 mod subjects;
@@ -52,6 +53,7 @@ pub use registers::{
     Agreement, AgreementFields, DpiaAnswer, Incident, IncidentFields, NewRegisterEvent, Register,
     RegisterEvent,
 };
+pub use releases::{ReleasePolicyRow, ReleaseRow, ReleasedFields};
 pub use retention::{
     AnswersErased, Destroyed, ErasedRecord, ExpiredAnswers, FormPurpose, RetentionRule,
 };

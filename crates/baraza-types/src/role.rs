@@ -54,7 +54,7 @@ impl Role {
             // Collectors read only the records they sent: see baraza_core::scope.
             ViewData => self >= Role::Collector,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
-            | ViewPersonal | KeepRegisters => self >= Role::Manager,
+            | ViewPersonal | KeepRegisters | ReleaseData => self >= Role::Manager,
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -111,10 +111,13 @@ pub enum Permission {
     KeepRegisters,
     /// See answers to `personal` and `sensitive` fields in clear (others see them masked).
     ViewPersonal,
+    /// Prepare releases of a form's microdata (keys, recodings, suppression, checked against the
+    /// project's release policy), release them and set that policy.
+    ReleaseData,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -130,6 +133,7 @@ impl Permission {
         Permission::ViewAudit,
         Permission::KeepRegisters,
         Permission::ViewPersonal,
+        Permission::ReleaseData,
     ];
 
     /// The least role that holds this permission.

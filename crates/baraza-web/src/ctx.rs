@@ -329,6 +329,7 @@ needs! {
     ViewAudit => ViewAudit,
     KeepRegisters => KeepRegisters,
     ViewPersonal => ViewPersonal,
+    ReleaseData => ReleaseData,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

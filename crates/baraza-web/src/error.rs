@@ -98,6 +98,9 @@ impl From<CoreError> for WebError {
                 info.detail_key = Some(format!("invalid.{reason}"));
             }
             CoreError::SlugTaken { slug } => info.args.push(("slug", slug.clone())),
+            CoreError::ReleaseRefused { detail } => {
+                info.detail_key = Some(format!("raw:{detail}"));
+            }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));
             }

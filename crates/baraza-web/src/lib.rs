@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, encryption, records, exports, registers, subjects, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -182,6 +182,17 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/agreements", Project(P::KeepRegisters), post(registers::record_agreement)),
         r(M::GET, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::ViewAudit), get(registers::agreement_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/agreements/{id}", Project(P::KeepRegisters), post(registers::update_agreement)),
+        r(M::GET, "/orgs/{org}/projects/{project}/release-policy", Project(P::ReleaseData), get(releases::policy_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/release-policy", Project(P::ReleaseData), post(releases::set_policy)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/releases", Project(P::ReleaseData), get(releases::releases_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases", Project(P::ReleaseData), post(releases::create_release)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}", Project(P::ReleaseData), get(releases::release_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/steps", Project(P::ReleaseData), post(releases::add_step)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/steps/remove", Project(P::ReleaseData), post(releases::remove_step)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/columns", Project(P::ReleaseData), post(releases::set_columns)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/release", Project(P::ReleaseData), post(releases::release)),
+        r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/delete", Project(P::ReleaseData), post(releases::delete)),
+        r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/report", Project(P::ReleaseData), get(releases::report)),
         r(M::GET, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), get(encryption::encryption_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), post(encryption::enable)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),

@@ -238,6 +238,9 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // Claire keeps the project's registers: a phone lost last week, notified in time; the
     // Ministry receives aggregates; the impact assessment is under way.
     registers(core, &claire_access, &uploaded.form.xml_form_id).await?;
+    // Before sharing the survey's table with the commune, Claire released it anonymised; a
+    // second release, by district, is a draft with its keys chosen.
+    releases(core, &claire_access, &uploaded.form.xml_form_id).await?;
     // Users' views on water points, asked for consent first; two people refused.
     let respondent = views_of_users(core, &access, &amina_p, phone.id).await?;
     // One of them asked to see what the NGO holds about them: found by their phone number,
@@ -576,6 +579,85 @@ async fn registers(core: &Core, access: &ProjectAccess, form: &str) -> Result<()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     core.answer_dpia(access, &answers).await?;
+    Ok(())
+}
+
+/// The demo's releases of the survey (docs/sdc.md walks through them): one released — the
+/// neighbourhood merged into its province, household sizes in two bands, a local suppression —
+/// and one draft by district, its keys chosen, for a manager to continue.
+async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()> {
+    use baraza_core::releases::{NewRelease, StepInput};
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let id = core
+        .create_release(
+            access,
+            form,
+            &NewRelease {
+                name: "Points d’eau 2026 — table pour la commune".into(),
+                keys: keys(&[
+                    "localisation-quartier",
+                    "menage-sexe_chef",
+                    "menage-taille_menage",
+                ]),
+                weight: String::new(),
+            },
+        )
+        .await?;
+    let mut to_province = String::new();
+    for province in ["ndjamena", "ouaddai"] {
+        let names: Vec<&str> = PLACES
+            .iter()
+            .filter(|p| p.0 == province)
+            .flat_map(|p| p.2.iter().copied())
+            .collect();
+        let label = if province == "ndjamena" {
+            "N’Djamena"
+        } else {
+            "Ouaddaï"
+        };
+        to_province.push_str(&format!("{} = {label}\n", names.join(", ")));
+    }
+    for step in [
+        StepInput {
+            method: "merge".into(),
+            variable: "localisation-quartier".into(),
+            map: to_province,
+            ..StepInput::default()
+        },
+        StepInput {
+            method: "intervals".into(),
+            variable: "menage-taille_menage".into(),
+            breaks: "7".into(),
+            ..StepInput::default()
+        },
+        StepInput {
+            method: "suppress".into(),
+            k: "3".into(),
+            importance: "menage-sexe_chef, localisation-quartier".into(),
+            ..StepInput::default()
+        },
+    ] {
+        core.add_release_step(access, form, id, &step)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo release step: {e}"))?;
+    }
+    core.release_now(access, form, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo release: {e}"))?;
+    core.create_release(
+        access,
+        form,
+        &NewRelease {
+            name: "Par arrondissement (brouillon)".into(),
+            keys: keys(&[
+                "localisation-commune",
+                "menage-sexe_chef",
+                "menage-taille_menage",
+            ]),
+            weight: String::new(),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 16] = [
     "auth",
     "account",
     "data",
@@ -50,6 +50,7 @@ const KINDS: [&str; 15] = [
     "alert",
     "subject",
     "keys",
+    "release",
 ];
 
 impl AuditParams {

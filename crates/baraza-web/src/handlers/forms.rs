@@ -299,6 +299,7 @@ struct FormPageData {
     public_link: Option<String>,
     /// Whether this person may import answers from a spreadsheet (a published form).
     can_import: bool,
+    can_release: bool,
     /// Files the form uses: name, and size when uploaded.
     files: Vec<FileView>,
     /// How many days records are kept after they arrive (none: until deleted).
@@ -372,6 +373,7 @@ pub async fn form_page(
         },
         public_link,
         can_import: form.state == FormState::Published && g.access.can(Permission::EditData),
+        can_release: g.access.can(Permission::ReleaseData),
         xml_form_id: form.xml_form_id.clone(),
         title: version.title.clone(),
         state: form.state.as_str().to_owned(),
@@ -424,6 +426,9 @@ pub async fn form_page(
                 }
                 @if data.can_import {
                     p { a href={ (url) "/import" } { (c.t("import.link")) } }
+                }
+                @if data.can_release {
+                    p { a href={ (url) "/releases" } { (c.t("release.link")) } }
                 }
                 @if data.can_manage {
                     h2 { (c.t("fill.public_link")) }

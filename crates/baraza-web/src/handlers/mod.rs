@@ -16,6 +16,7 @@ pub mod openrosa;
 pub mod orgs;
 pub mod records;
 pub mod registers;
+pub mod releases;
 pub mod subjects;
 pub mod system;
 mod views;

@@ -323,6 +323,7 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                         a href={ (p.url) "/agreements" } { (c.t("agreements.link")) }
                         @if a.can(Permission::ViewPersonal) { " · " a href={ (p.url) "/subjects" } { (c.t("subject.title")) } }
                         @if a.can(Permission::ManageForms) { " · " a href={ (p.url) "/encryption" } { (c.t("encryption.title")) } }
+                        @if a.can(Permission::ReleaseData) { " · " a href={ (p.url) "/release-policy" } { (c.t("release.policy_title")) } }
                     }
                 }
                 p.muted { (c.t("project.coming")) }

@@ -22,6 +22,7 @@ mod pages;
 mod processes;
 mod records;
 mod registers;
+mod releases;
 mod retention;
 mod scopes;
 mod sdc;
