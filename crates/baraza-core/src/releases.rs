@@ -456,6 +456,11 @@ fn columns(model: &baraza_xlsform::Form, schema: &Schema, policy: &ReleasePolicy
     let mut kept = Vec::new();
     let mut excluded = Vec::new();
     for (i, f) in schema.fields.iter().enumerate() {
+        let question = by_path.get(&f.path);
+        // Notes hold no answer: they are neither kept nor listed.
+        if question.is_some_and(|(q, own)| *own && q.qtype == baraza_xlsform::model::QType::Note) {
+            continue;
+        }
         let leaves_out = f.table != 0
             || f.metadata
             || f.width != 1
@@ -465,8 +470,7 @@ fn columns(model: &baraza_xlsform::Form, schema: &Schema, policy: &ReleasePolicy
             excluded.push(f.header.clone());
             continue;
         }
-        let (sensitivity, qi) = by_path
-            .get(&f.path)
+        let (sensitivity, qi) = question
             .map(|(q, own)| (q.sensitivity, *own && q.quasi_identifier))
             .unwrap_or((Sensitivity::Internal, false));
         let withheld = sensitivity.is_protected() && !policy.allowed.contains(&f.header);

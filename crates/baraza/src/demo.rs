@@ -583,7 +583,8 @@ async fn registers(core: &Core, access: &ProjectAccess, form: &str) -> Result<()
 }
 
 /// The demo's releases of the survey (docs/sdc.md walks through them): one released — the
-/// neighbourhood merged into its province, household sizes in two bands, a local suppression —
+/// neighbourhood merged into its province, a local suppression, household sizes in two bands,
+/// the district dropped —
 /// and one draft by district, its keys chosen, for a manager to continue.
 async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()> {
     use baraza_core::releases::{NewRelease, StepInput};
@@ -625,15 +626,15 @@ async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()>
             ..StepInput::default()
         },
         StepInput {
-            method: "intervals".into(),
-            variable: "menage-taille_menage".into(),
-            breaks: "7".into(),
-            ..StepInput::default()
-        },
-        StepInput {
             method: "suppress".into(),
             k: "3".into(),
             importance: "menage-sexe_chef, localisation-quartier".into(),
+            ..StepInput::default()
+        },
+        StepInput {
+            method: "intervals".into(),
+            variable: "menage-taille_menage".into(),
+            breaks: "7".into(),
             ..StepInput::default()
         },
     ] {
@@ -641,6 +642,17 @@ async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()>
             .await
             .map_err(|e| anyhow::anyhow!("demo release step: {e}"))?;
     }
+    // The district would give back what the merge hid: it does not leave.
+    let (variables, _) = core.release_variables(access, form).await?;
+    let mut drop: Vec<String> = variables
+        .into_iter()
+        .filter(|v| v.withheld)
+        .map(|v| v.name)
+        .collect();
+    drop.push("localisation-commune".into());
+    core.set_release_columns(access, form, id, &drop)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo release columns: {e}"))?;
     core.release_now(access, form, id)
         .await
         .map_err(|e| anyhow::anyhow!("demo release: {e}"))?;

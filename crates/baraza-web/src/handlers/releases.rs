@@ -46,12 +46,17 @@ fn when(ts: i64) -> String {
     )
 }
 
-fn percent(v: f64) -> String {
-    format!("{v:.2} %")
+/// A figure with two decimals, as the reader writes numbers (`2,67` in French).
+fn dec(c: &Chrome<'_>, v: f64) -> String {
+    let s = format!("{v:.2}");
+    match c.lang {
+        crate::i18n::Lang::Fr => s.replace('.', ","),
+        crate::i18n::Lang::En => s,
+    }
 }
 
-fn dec(v: f64) -> String {
-    format!("{v:.2}")
+fn percent(c: &Chrome<'_>, v: f64) -> String {
+    format!("{}\u{a0}%", dec(c, v))
 }
 
 fn back(c: &Chrome<'_>, p: &ProjectView, form: &str) -> Markup {
@@ -76,7 +81,7 @@ fn policy_card(c: &Chrome<'_>, p: &ReleasePolicy) -> Markup {
     html! {
         ul {
             li { (c.tf("release.policy_k", &[("k", &p.k.to_string())])) }
-            li { (c.tf("release.policy_risk", &[("max", &percent(p.max_global_risk_percent))])) }
+            li { (c.tf("release.policy_risk", &[("max", &percent(c, p.max_global_risk_percent))])) }
             li {
                 (c.t("release.policy_withheld"))
                 @if !p.allowed.is_empty() {
@@ -282,12 +287,12 @@ struct ReleasePageData {
     release: ReleaseView,
 }
 
-fn risk_cells(r: &RiskView, k: u32) -> Markup {
+fn risk_cells(c: &Chrome<'_>, r: &RiskView, k: u32) -> Markup {
     let below = r.below(k);
     html! {
         td { @if let Some(b) = below { (b) } @else { "—" } }
-        td { (dec(r.expected_reidentifications)) }
-        td { (percent(r.global_risk_percent)) }
+        td { (dec(c, r.expected_reidentifications)) }
+        td { (percent(c, r.global_risk_percent)) }
     }
 }
 
@@ -353,9 +358,11 @@ fn check_line(c: &Chrome<'_>, ch: &baraza_sdc::Check) -> Markup {
             &[
                 (
                     "found",
-                    &ch.found.map(percent).unwrap_or_else(|| "—".into()),
+                    &ch.found
+                        .map(|f| percent(c, f))
+                        .unwrap_or_else(|| "—".into()),
                 ),
-                ("max", &percent(ch.required)),
+                ("max", &percent(c, ch.required)),
             ],
         ),
         Rule::VariableWithheld => c.tf(
@@ -394,11 +401,11 @@ pub(crate) fn report_markup(
                 @if remove.is_some() { th scope="col" {} }
             } }
             tbody {
-                tr { td { (c.t("release.before")) } (risk_cells(&r.risk_before, k)) td { "—" } @if remove.is_some() { td {} } }
+                tr { td { (c.t("release.before")) } (risk_cells(c, &r.risk_before, k)) td { "—" } @if remove.is_some() { td {} } }
                 @for s in &r.steps {
                     tr {
                         td { (s.step) ". " (describe(c, &s.parameters)) }
-                        (risk_cells(&s.risk_after, k))
+                        (risk_cells(c, &s.risk_after, k))
                         td { (c.tf("release.step_cost", &[("suppressed", &s.loss.suppressed.to_string()), ("changed", &s.loss.changed.to_string())])) }
                         @if let Some((action, csrf)) = remove {
                             td {

@@ -167,31 +167,31 @@ async fn a_manager_releases_the_survey_once_the_policy_passes_with_a_signed_repo
             "{message}"
         );
 
-        // Two recodings, each re-scored.
-        for step in [
-            vec![
+        // A first recoding, re-scored: the neighbourhood merged into its province.
+        let res = post_form(
+            &app,
+            &claire,
+            &url,
+            &format!("{url}/steps"),
+            &[
                 ("method", "merge"),
                 ("variable", "localisation-quartier"),
                 ("map", TO_PROVINCE),
             ],
-            vec![
-                ("method", "intervals"),
-                ("variable", "menage-taille_menage"),
-                ("breaks", "7"),
-            ],
-        ] {
-            let res = post_form(&app, &claire, &url, &format!("{url}/steps"), &step).await;
-            assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
-        }
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
         let r = get_json(&app, &claire, &url).await;
         let steps = r["outcome"]["report"]["steps"].as_array().unwrap();
-        assert_eq!(steps.len(), 2);
+        assert_eq!(steps.len(), 1);
         assert_eq!(steps[0]["method"], "recode_merge");
-        let after_merge = steps[0]["risk_after"]["expected_reidentifications"]
-            .as_f64()
-            .unwrap();
-        assert!(after_merge < before["expected_reidentifications"].as_f64().unwrap());
-        // Then a local suppression that honours an importance order.
+        let after_merge = &steps[0]["risk_after"];
+        assert!(
+            after_merge["expected_reidentifications"].as_f64().unwrap()
+                < before["expected_reidentifications"].as_f64().unwrap()
+        );
+        // A few households are still rare: a local suppression that honours an importance
+        // order blanks their household size, the least important key.
         let res = post_form(
             &app,
             &claire,
@@ -204,6 +204,53 @@ async fn a_manager_releases_the_survey_once_the_policy_passes_with_a_signed_repo
             ],
         )
         .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let r = get_json(&app, &claire, &url).await;
+        let suppress = &r["outcome"]["report"]["steps"][1];
+        let rare = after_merge["k_anonymity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["k"] == 3)
+            .unwrap()["records"]
+            .as_u64()
+            .unwrap();
+        assert!(rare > 0, "the merge leaves rare records: {after_merge}");
+        let blanked = suppress["loss"]["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["variable"] == "menage-taille_menage")
+            .unwrap()["suppressed"]
+            .as_u64()
+            .unwrap();
+        assert!(blanked > 0 && blanked <= rare, "{suppress:#}");
+        // Still too many combinations for a 3 % global risk: the second recoding.
+        assert_eq!(r["outcome"]["outcome"], "refused");
+        let res = post_form(
+            &app,
+            &claire,
+            &url,
+            &format!("{url}/steps"),
+            &[
+                ("method", "intervals"),
+                ("variable", "menage-taille_menage"),
+                ("breaks", "7"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // The district would give back what the merge hid: Claire drops it too.
+        let r = get_json(&app, &claire, &url).await;
+        let mut drop: Vec<String> = r["recipe"]["drop"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        drop.push("localisation-commune".into());
+        let fields: Vec<(&str, &str)> = drop.iter().map(|d| ("drop", d.as_str())).collect();
+        let res = post_form(&app, &claire, &url, &format!("{url}/columns"), &fields).await;
         assert_eq!(res.status(), StatusCode::OK);
         let r = get_json(&app, &claire, &url).await;
         assert_eq!(r["outcome"]["outcome"], "passed", "{:#}", r["outcome"]);
