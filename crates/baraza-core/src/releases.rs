@@ -248,7 +248,7 @@ pub struct NewRelease {
 /// A step as the release page's forms send it: the method and its fields as text.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct StepInput {
-    /// `merge`, `intervals`, `top`, `bottom`, `date`, `suppress`, `pram`.
+    /// `merge`, `parent`, `intervals`, `top`, `bottom`, `date`, `suppress`, `pram`.
     #[serde(default)]
     pub method: String,
     #[serde(default)]
@@ -265,6 +265,10 @@ pub struct StepInput {
     /// `date`: `month` or `year`.
     #[serde(default)]
     pub precision: String,
+    /// `parent`: the column whose value replaces the variable's (a district for a
+    /// neighbourhood).
+    #[serde(default)]
+    pub parent: String,
     /// `suppress`: k.
     #[serde(default)]
     pub k: String,
@@ -756,16 +760,14 @@ impl Core {
     }
 
     /// The snapshot's records as microdata: the kept columns, every value as text.
-    async fn microdata(
+    /// The snapshot's records, one value per kept column (text; `None` when unanswered).
+    async fn snapshot_rows(
         &self,
         access: &ProjectAccess,
         source: &crate::listing::SubmissionSource,
         cols: &Columns,
         up_to: i64,
-    ) -> Result<Microdata, CoreError> {
-        let names: Vec<String> = cols.kept.iter().map(|(_, v)| v.name.clone()).collect();
-        let mut data =
-            Microdata::new(names).map_err(|e| CoreError::Internal(format!("microdata: {e}")))?;
+    ) -> Result<Vec<Vec<Option<String>>>, CoreError> {
         let slot: HashMap<usize, usize> = cols
             .kept
             .iter()
@@ -778,7 +780,7 @@ impl Core {
             ..SubmissionQuery::default()
         };
         let mut after = None;
-        let mut n = 0usize;
+        let mut rows = Vec::new();
         loop {
             let batch = self
                 .export_batch(access, source, &query, after, 2000)
@@ -797,12 +799,96 @@ impl Core {
                         }
                     }
                 }
-                n += 1;
-                data.push(n + 1, row)
-                    .map_err(|e| CoreError::Internal(format!("microdata: {e}")))?;
+                rows.push(row);
             }
         }
+        Ok(rows)
+    }
+
+    /// The snapshot as microdata (record `n` is line `n + 1`, as in the CSV export).
+    async fn microdata(
+        &self,
+        access: &ProjectAccess,
+        source: &crate::listing::SubmissionSource,
+        cols: &Columns,
+        up_to: i64,
+    ) -> Result<Microdata, CoreError> {
+        let names: Vec<String> = cols.kept.iter().map(|(_, v)| v.name.clone()).collect();
+        let mut data =
+            Microdata::new(names).map_err(|e| CoreError::Internal(format!("microdata: {e}")))?;
+        for (n, row) in self
+            .snapshot_rows(access, source, cols, up_to)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
+            data.push(n + 2, row)
+                .map_err(|e| CoreError::Internal(format!("microdata: {e}")))?;
+        }
         Ok(data)
+    }
+
+    /// The step that replaces a place by the larger one another column gives (a neighbourhood
+    /// by its district): a hierarchy recoding whose map is read from the snapshot, each value
+    /// of `variable` mapped to the one value of `parent` its records have.
+    async fn parent_step(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+        id: i64,
+        variable: &str,
+        parent: &str,
+    ) -> Result<Step, CoreError> {
+        use baraza_sdc::recipe::{RecodeMethod, RecodeStep};
+        let (row, source) = self.release_row(access, xml_form_id, id).await?;
+        let recipe: Recipe = serde_json::from_str(&row.recipe)
+            .map_err(|e| CoreError::Internal(format!("stored recipe: {e}")))?;
+        if !recipe.keys.iter().any(|k| k == variable) {
+            return Err(invalid("variable", "release.variable_missing"));
+        }
+        let policy = self.policy_of(access).await?;
+        let cols = columns(&source.model, &source.schema, &policy);
+        let at = |name: &str| cols.kept.iter().position(|(_, v)| v.name == name);
+        let child = at(variable).ok_or_else(|| invalid("variable", "release.unknown_variable"))?;
+        let up = at(parent)
+            .filter(|&p| p != child)
+            .ok_or_else(|| invalid("parent", "release.unknown_variable"))?;
+        let mut map: BTreeMap<String, String> = BTreeMap::new();
+        for r in self
+            .snapshot_rows(access, &source, &cols, row.up_to_submission)
+            .await?
+        {
+            let (Some(c), Some(p)) = (&r[child], &r[up]) else {
+                continue;
+            };
+            match map.get(c) {
+                Some(known) if known != p => {
+                    return Err(CoreError::ReleaseRefused {
+                        detail: format!(
+                            "{variable} = {c:?} is found with {parent} = {known:?} and {parent} = {p:?}: \
+                             its records are not in one larger place; merge or correct them first"
+                        ),
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    map.insert(c.clone(), p.clone());
+                }
+            }
+        }
+        if map.is_empty() {
+            return Err(invalid("parent", "release.parent_empty"));
+        }
+        Ok(Step::Recode(RecodeStep {
+            variable: variable.to_owned(),
+            method: RecodeMethod::Hierarchy,
+            map: None,
+            breaks: None,
+            at: None,
+            levels: Some(vec![map]),
+            level: Some(1),
+            precision: None,
+        }))
     }
 
     /// A release with its variables, and its recipe run on its snapshot (re-scored now); a
@@ -918,7 +1004,18 @@ impl Core {
         id: i64,
         input: &StepInput,
     ) -> Result<(), CoreError> {
-        let step = input.step(rand::random::<u32>() as u64)?;
+        let step = if input.method.trim() == "parent" {
+            self.parent_step(
+                access,
+                xml_form_id,
+                id,
+                input.variable.trim(),
+                input.parent.trim(),
+            )
+            .await?
+        } else {
+            input.step(rand::random::<u32>() as u64)?
+        };
         self.change_recipe(access, xml_form_id, id, move |r| {
             if r.steps.len() >= MAX_STEPS {
                 return Err(invalid("method", "release.too_many_steps"));

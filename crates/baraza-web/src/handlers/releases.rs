@@ -312,7 +312,18 @@ fn describe(c: &Chrome<'_>, s: &Step) -> String {
                     .join(", "),
                 (_, _, Some(at), _) => at.to_string(),
                 (_, _, _, Some(p)) => format!("{p:?}").to_lowercase(),
-                _ => String::new(),
+                _ => match &r.levels {
+                    Some(levels) => {
+                        let mut parents: Vec<&str> = levels
+                            .first()
+                            .map(|m| m.values().map(String::as_str).collect())
+                            .unwrap_or_default();
+                        parents.sort_unstable();
+                        parents.dedup();
+                        parents.join(", ")
+                    }
+                    None => String::new(),
+                },
             };
             c.tf(
                 &format!("release.step_{}", s.method()),
@@ -466,6 +477,21 @@ fn step_forms(c: &Chrome<'_>, url: &str, v: &ReleaseView) -> Markup {
                 h3 { (c.t("release.m_merge")) }
                 (key_select)
                 label { (c.t("release.f_map")) textarea name="map" rows="3" required placeholder="Chagoua, Walia = N'Djamena 7e" {} span.hint { (c.t("release.f_map_hint")) } }
+                button type="submit" { (c.t("release.apply")) }
+            }
+            form.stack.card method="post" action=(action) {
+                (csrf_field(c.csrf))
+                input type="hidden" name="method" value="parent";
+                h3 { (c.t("release.m_parent")) }
+                (key_select)
+                label { (c.t("release.f_parent"))
+                    select name="parent" required {
+                        @for var in v.variables.iter().filter(|x| x.kind == "select_one" || x.kind == "text") {
+                            option value=(var.name) { (var.name) }
+                        }
+                    }
+                    span.hint { (c.t("release.f_parent_hint")) }
+                }
                 button type="submit" { (c.t("release.apply")) }
             }
             form.stack.card method="post" action=(action) {

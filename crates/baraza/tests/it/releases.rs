@@ -533,3 +533,96 @@ async fn the_project_policy_withholds_personal_fields_unless_it_allows_them() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_place_is_replaced_by_the_larger_place_its_records_name() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let list = format!("{}/forms/points_eau/releases", private_project());
+        let res = post_form(
+            &app,
+            &claire,
+            &list,
+            &list,
+            &[
+                ("name", "Par arrondissement"),
+                ("keys", "localisation-quartier"),
+                ("keys", "menage-sexe_chef"),
+            ],
+        )
+        .await;
+        let url = res.json::<Value>().await.unwrap()["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let steps = format!("{url}/steps");
+
+        // Each neighbourhood becomes the district its records name.
+        let res = post_form(
+            &app,
+            &claire,
+            &url,
+            &steps,
+            &[
+                ("method", "parent"),
+                ("variable", "localisation-quartier"),
+                ("parent", "localisation-commune"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let r = get_json(&app, &claire, &url).await;
+        let step = &r["outcome"]["report"]["steps"][0];
+        assert_eq!(step["method"], "recode_hierarchy");
+        let levels = &step["parameters"]["recode"]["levels"][0];
+        assert_eq!(levels["Chagoua"], "arr7");
+        assert_eq!(levels["Goungour"], "adre");
+        let quartier = &step["loss"]["variables"][0];
+        assert_eq!(quartier["variable"], "localisation-quartier");
+        assert_eq!(quartier["categories_before"], 15);
+        assert_eq!(quartier["categories_after"], 5);
+
+        // A value found in two larger places is refused, with both named.
+        let res = post_form(
+            &app,
+            &claire,
+            &url,
+            &steps,
+            &[
+                ("method", "parent"),
+                ("variable", "menage-sexe_chef"),
+                ("parent", "localisation-commune"),
+            ],
+        )
+        .await;
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "release_refused")
+        );
+        assert!(message.contains("menage-sexe_chef"), "{message}");
+        // A column the release cannot read is named.
+        let res = post_form(
+            &app,
+            &claire,
+            &url,
+            &steps,
+            &[
+                ("method", "parent"),
+                ("variable", "localisation-quartier"),
+                ("parent", "localisation-gps"),
+            ],
+        )
+        .await;
+        let (status, code, message) = error_code(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        );
+        assert!(message.contains("parent"), "{message}");
+        let r = get_json(&app, &claire, &url).await;
+        assert_eq!(r["recipe"]["steps"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+}
