@@ -27,10 +27,12 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> WebResult<&'a s
         .ok_or_else(WebError::not_found)
 }
 
-fn id_param(params: &HashMap<String, String>) -> WebResult<i64> {
-    param(params, "id")?
+/// The `{form}` and `{id}` of a release's path.
+fn form_and_id(params: &HashMap<String, String>) -> WebResult<(&str, i64)> {
+    let id = param(params, "id")?
         .parse()
-        .map_err(|_| WebError::not_found())
+        .map_err(|_| WebError::not_found())?;
+    Ok((param(params, "form")?, id))
 }
 
 fn releases_url(p: &ProjectView, form: &str) -> String {
@@ -550,8 +552,7 @@ pub async fn release_page(
     Path(params): Path<HashMap<String, String>>,
 ) -> WebResult<Response> {
     let ctx = &g.ctx;
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     let core = &ctx.state.core;
     if ctx.format() == Format::Csv {
         let csv = core.release_table(&g.access, form, id).await?;
@@ -649,8 +650,7 @@ pub async fn add_step(
     Path(params): Path<HashMap<String, String>>,
     CsrfForm(input): CsrfForm<StepInput>,
 ) -> WebResult<Response> {
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     g.ctx
         .state
         .core
@@ -679,8 +679,7 @@ pub async fn remove_step(
     Path(params): Path<HashMap<String, String>>,
     CsrfForm(input): CsrfForm<RemoveStep>,
 ) -> WebResult<Response> {
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     let step: usize = input.step.trim().parse().unwrap_or(0);
     g.ctx
         .state
@@ -696,8 +695,7 @@ pub async fn set_columns(
     Path(params): Path<HashMap<String, String>>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     let drop: Vec<String> = pairs
         .into_iter()
         .filter(|(k, _)| k == "drop")
@@ -717,8 +715,7 @@ pub async fn release(
     Path(params): Path<HashMap<String, String>>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     g.ctx.state.core.release_now(&g.access, form, id).await?;
     Ok(back_to(&g, form, id))
 }
@@ -729,8 +726,7 @@ pub async fn delete(
     Path(params): Path<HashMap<String, String>>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     g.ctx
         .state
         .core
@@ -747,8 +743,7 @@ pub async fn report(
     Path(params): Path<HashMap<String, String>>,
 ) -> WebResult<Response> {
     let ctx = &g.ctx;
-    let form = param(&params, "form")?;
-    let id = id_param(&params)?;
+    let (form, id) = form_and_id(&params)?;
     let core = &ctx.state.core;
     let (text, signature) = core.release_report(&g.access, form, id).await?;
     let view = core.release_view(&g.access, form, id).await?;

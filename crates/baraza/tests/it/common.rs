@@ -303,3 +303,34 @@ pub async fn owner_access(
         .unwrap();
     (amina, principal, access)
 }
+
+/// A page's `.json` twin, which must answer 200.
+pub async fn get_json(app: &TestApp, c: &reqwest::Client, path: &str) -> serde_json::Value {
+    let res = c
+        .get(app.url(&format!("{path}.json")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
+    res.json().await.unwrap()
+}
+
+/// Posts a form as the page's own form would (CSRF token from the page); JSON errors.
+pub async fn post_form(
+    app: &TestApp,
+    c: &reqwest::Client,
+    page: &str,
+    to: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = csrf(app, c, page).await;
+    let mut form = vec![("_csrf", token.as_str())];
+    form.extend_from_slice(fields);
+    c.post(app.url(to))
+        .header("accept", "application/json")
+        .header("accept-language", "en")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}

@@ -7,36 +7,6 @@ use baraza_core::registers::format_time;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
-async fn get_json(app: &TestApp, c: &Client, path: &str) -> Value {
-    let res = c
-        .get(app.url(&format!("{path}.json")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.json().await.unwrap()
-}
-
-/// Posts a form as the page's own form would (CSRF token from the page); JSON errors.
-async fn post_form(
-    app: &TestApp,
-    c: &Client,
-    page: &str,
-    to: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let token = csrf(app, c, page).await;
-    let mut form = vec![("_csrf", token.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(to))
-        .header("accept", "application/json")
-        .header("accept-language", "en")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Asserts a refusal for bad input whose message names the field (in either language).
 async fn refused(res: reqwest::Response, names: &[&str]) {
     let (status, code, message) = error_code(res).await;

@@ -5,38 +5,9 @@
 
 use crate::common::*;
 use baraza_protect::chain::AuditPublicKey;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashMap;
-
-async fn get_json(app: &TestApp, c: &Client, path: &str) -> Value {
-    let res = c
-        .get(app.url(&format!("{path}.json")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.json().await.unwrap()
-}
-
-async fn post_form(
-    app: &TestApp,
-    c: &Client,
-    page: &str,
-    to: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let token = csrf(app, c, page).await;
-    let mut form = vec![("_csrf", token.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(to))
-        .header("accept", "application/json")
-        .header("accept-language", "en")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Records below k, expected re-identifications and global risk at the end of a release's report.
 fn risk_after(r: &Value) -> (u64, f64, f64) {
