@@ -56,7 +56,11 @@ pub enum CoreError {
     #[error("encrypted submission {instance_id} was altered: {detail}")]
     EncryptedTampered { instance_id: String, detail: String },
     #[error("the release was refused: {detail}")]
-    ReleaseRefused { detail: String },
+    ReleaseRefused {
+        detail: String,
+        /// The same, as a code and values that pages translate.
+        problem: Box<crate::releases::Problem>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]

@@ -195,6 +195,101 @@ pub struct VariableLossView {
     pub changed: usize,
 }
 
+/// Why a release cannot be made, as a code and its values, so that pages say it in the reader's
+/// language (`message` is the English of `baraza-sdc`, for logs and scripts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// `not_numeric`, `not_a_date`, `not_in_hierarchy`, `unknown_variable`, `bad_breaks`,
+    /// `too_few_records`, `parent_ambiguous`, `policy`, or `other` (only `message` then).
+    pub code: &'static str,
+    /// The step (from 1) and its method, when a step failed.
+    pub step: Option<usize>,
+    pub method: Option<String>,
+    /// The code's values: `variable`, `row`, `value`, `k`, `records`, `checks`…
+    pub args: BTreeMap<&'static str, String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(code: &'static str, message: String) -> Self {
+        Problem {
+            code,
+            step: None,
+            method: None,
+            args: BTreeMap::new(),
+            message,
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.insert(name, value.to_string());
+        self
+    }
+
+    /// What `baraza-sdc` said, as a code and values.
+    pub fn of(e: &baraza_sdc::SdcError) -> Self {
+        use baraza_sdc::SdcError as E;
+        let message = e.to_string();
+        match e {
+            E::Step {
+                step,
+                method,
+                source,
+            } => {
+                let mut p = Problem::of(source);
+                p.step = Some(*step);
+                p.method = Some(method.clone());
+                p.message = message;
+                p
+            }
+            E::NotNumeric {
+                variable,
+                row,
+                value,
+            } => Problem::new("not_numeric", message)
+                .with("variable", variable)
+                .with("row", row)
+                .with("value", value),
+            E::NotADate {
+                variable,
+                row,
+                value,
+            } => Problem::new("not_a_date", message)
+                .with("variable", variable)
+                .with("row", row)
+                .with("value", value),
+            E::NotInHierarchy {
+                variable,
+                row,
+                value,
+                ..
+            } => Problem::new("not_in_hierarchy", message)
+                .with("variable", variable)
+                .with("row", row)
+                .with("value", value),
+            E::UnknownVariable { variable } | E::UnknownColumn { variable, .. } => {
+                Problem::new("unknown_variable", message).with("variable", variable)
+            }
+            E::BadBreaks { variable, .. } | E::BadBound { variable, .. } => {
+                Problem::new("bad_breaks", message).with("variable", variable)
+            }
+            E::TooFewRecords { k, records } => Problem::new("too_few_records", message)
+                .with("k", k)
+                .with("records", records),
+            _ => Problem::new("other", message),
+        }
+    }
+}
+
+impl From<Problem> for CoreError {
+    fn from(p: Problem) -> Self {
+        CoreError::ReleaseRefused {
+            detail: p.message.clone(),
+            problem: Box::new(p),
+        }
+    }
+}
+
 /// What running the recipe gave.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -203,8 +298,8 @@ pub enum Outcome {
     Passed { report: Box<ReportView> },
     /// The policy refuses: the report says which checks failed.
     Refused { report: Box<ReportView> },
-    /// The recipe cannot run on this data (in English, from `baraza-sdc`).
-    Invalid { message: String },
+    /// The recipe cannot run on this data.
+    Invalid { problem: Problem },
 }
 
 impl Outcome {
@@ -526,7 +621,7 @@ fn run(data: &Microdata, recipe: &Recipe, policy: &Policy) -> (Outcome, Option<R
             ),
             Err(e) => (
                 Outcome::Invalid {
-                    message: e.to_string(),
+                    problem: Problem::new("other", e.to_string()),
                 },
                 None,
             ),
@@ -540,14 +635,14 @@ fn run(data: &Microdata, recipe: &Recipe, policy: &Policy) -> (Outcome, Option<R
             ),
             Err(e) => (
                 Outcome::Invalid {
-                    message: e.to_string(),
+                    problem: Problem::new("other", e.to_string()),
                 },
                 None,
             ),
         },
         Err(Refused::Invalid(e)) => (
             Outcome::Invalid {
-                message: e.to_string(),
+                problem: Problem::of(&e),
             },
             None,
         ),
@@ -805,7 +900,7 @@ impl Core {
         Ok(rows)
     }
 
-    /// The snapshot as microdata (record `n` is line `n + 1`, as in the CSV export).
+    /// The snapshot as microdata (record `n` is the `n`-th received, oldest first).
     async fn microdata(
         &self,
         access: &ProjectAccess,
@@ -822,7 +917,7 @@ impl Core {
             .into_iter()
             .enumerate()
         {
-            data.push(n + 2, row)
+            data.push(n + 1, row)
                 .map_err(|e| CoreError::Internal(format!("microdata: {e}")))?;
         }
         Ok(data)
@@ -863,12 +958,19 @@ impl Core {
             };
             match map.get(c) {
                 Some(known) if known != p => {
-                    return Err(CoreError::ReleaseRefused {
-                        detail: format!(
+                    return Err(Problem::new(
+                        "parent_ambiguous",
+                        format!(
                             "{variable} = {c:?} is found with {parent} = {known:?} and {parent} = {p:?}: \
                              its records are not in one larger place; merge or correct them first"
                         ),
-                    })
+                    )
+                    .with("variable", variable)
+                    .with("value", c)
+                    .with("parent", parent)
+                    .with("first", known)
+                    .with("second", p)
+                    .into())
                 }
                 Some(_) => {}
                 None => {
@@ -976,8 +1078,8 @@ impl Core {
         };
         // A recipe that cannot run on the snapshot is refused here, with what `baraza-sdc` said.
         let (view, _) = self.evaluate_release(access, &changed, &source).await?;
-        if let Outcome::Invalid { message } = view.outcome {
-            return Err(CoreError::ReleaseRefused { detail: message });
+        if let Outcome::Invalid { problem } = view.outcome {
+            return Err(problem.into());
         }
         if !self
             .store
@@ -1095,11 +1197,7 @@ impl Core {
         let (view, released) = self.evaluate_release(access, &row, &source).await?;
         let released = match (released, &view.outcome) {
             (Some(r), _) => r,
-            (None, Outcome::Invalid { message }) => {
-                return Err(CoreError::ReleaseRefused {
-                    detail: message.clone(),
-                })
-            }
+            (None, Outcome::Invalid { problem }) => return Err(problem.clone().into()),
             (None, _) => {
                 let failed: Vec<String> = view
                     .outcome
@@ -1114,9 +1212,12 @@ impl Core {
                             .collect()
                     })
                     .unwrap_or_default();
-                return Err(CoreError::ReleaseRefused {
-                    detail: format!("the policy failed: {}", failed.join(", ")),
-                });
+                let checks = failed.join(", ");
+                return Err(
+                    Problem::new("policy", format!("the policy failed: {checks}"))
+                        .with("checks", checks)
+                        .into(),
+                );
             }
         };
         self.store_released(access, xml_form_id, &row, &released)

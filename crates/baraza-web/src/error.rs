@@ -98,8 +98,10 @@ impl From<CoreError> for WebError {
                 info.detail_key = Some(format!("invalid.{reason}"));
             }
             CoreError::SlugTaken { slug } => info.args.push(("slug", slug.clone())),
-            CoreError::ReleaseRefused { detail } => {
-                info.detail_key = Some(format!("raw:{detail}"));
+            CoreError::ReleaseRefused { problem, .. } => {
+                let (key, args) = crate::handlers::releases::problem_text(problem);
+                info.detail_key = Some(key);
+                info.args.extend(args);
             }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));

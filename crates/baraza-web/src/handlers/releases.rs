@@ -12,8 +12,8 @@ use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use baraza_core::releases::{
-    NewRelease, Outcome, PolicyInput, ReleasePolicy, ReleaseSummary, ReleaseView, ReportView,
-    RiskView, StepInput, Variable,
+    NewRelease, Outcome, PolicyInput, Problem, ReleasePolicy, ReleaseSummary, ReleaseView,
+    ReportView, RiskView, StepInput, Variable,
 };
 use baraza_sdc::{Rule, Step};
 use maud::{html, Markup};
@@ -69,6 +69,22 @@ fn back(c: &Chrome<'_>, p: &ProjectView, form: &str) -> Markup {
             a href=(releases_url(p, form)) { (c.t("release.title")) }
         }
     }
+}
+
+/// The catalogue key and values that say a [`Problem`] in the reader's language. A problem
+/// without a code of its own (`other`) is said in English, as `baraza-sdc` wrote it.
+pub(crate) fn problem_text(p: &Problem) -> (String, Vec<(&'static str, String)>) {
+    if p.code == "other" {
+        return (format!("raw:{}", p.message), Vec::new());
+    }
+    let mut args: Vec<(&'static str, String)> =
+        p.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let place = match (p.step, &p.method) {
+        (Some(n), Some(m)) => format!("{n}. {m} — "),
+        _ => String::new(),
+    };
+    args.push(("where", place));
+    (format!("release_problem.{}", p.code), args)
 }
 
 // ----- the policy ------------------------------------------------------------------------------
@@ -590,8 +606,13 @@ pub async fn release_page(
                 p { (c.tf("release.keys", &[("list", &v.recipe.keys.join(", "))]))
                     @if let Some(w) = &v.recipe.weight { " · " (c.tf("release.weight", &[("w", w)])) } }
                 @match &v.outcome {
-                    Outcome::Invalid { message } => {
-                        p.error { (c.t("release.invalid")) " " (message) }
+                    Outcome::Invalid { problem } => {
+                        @let (key, args) = problem_text(problem);
+                        @let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        p.error {
+                            (c.t("release.invalid")) " "
+                            @if let Some(raw) = key.strip_prefix("raw:") { (raw) } @else { (c.tf(&key, &args)) }
+                        }
                     }
                     o => {
                         @if let Some(r) = o.report() {

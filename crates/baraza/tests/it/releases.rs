@@ -134,7 +134,9 @@ async fn a_manager_releases_the_survey_once_the_policy_passes_with_a_signed_repo
             (StatusCode::UNPROCESSABLE_ENTITY, "release_refused")
         );
         assert!(
-            message.contains("menage-sexe_chef") && message.contains("not a number"),
+            message.contains("menage-sexe_chef")
+                && (message.contains("not a number") || message.contains("n’est pas un nombre"))
+                && message.contains("1. recode_intervals"),
             "{message}"
         );
 
