@@ -225,6 +225,19 @@ enum SdcCommand {
         #[arg(long, default_value = "NA,,.", value_name = "TEXT,…")]
         missing_values: String,
     },
+    /// Check the signature of a release report downloaded from a Baraza server (`report.json`,
+    /// with the `key` and `signature` of its `Baraza-Signature` header or of its printable
+    /// page). Exit status 0 when it is valid, 1 when it is not, 2 when the input is unusable.
+    VerifyReport {
+        /// The report, exactly as downloaded.
+        file: PathBuf,
+        /// The server's public key (64 hexadecimal digits).
+        #[arg(long, value_name = "HEX")]
+        key: String,
+        /// The signature (128 hexadecimal digits).
+        #[arg(long, value_name = "HEX")]
+        signature: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -942,6 +955,31 @@ async fn main() -> Result<()> {
                 }
             }
         }
+        Command::Sdc {
+            command:
+                SdcCommand::VerifyReport {
+                    file,
+                    key,
+                    signature,
+                },
+        } => match baraza::sdc::verify_report(file, key, signature) {
+            Ok(true) => println!(
+                "valid: {} was signed by the server whose key is {}",
+                file.display(),
+                key.trim()
+            ),
+            Ok(false) => {
+                eprintln!(
+                    "NOT valid: {} is not the report this key signed (changed, or signed by another server)",
+                    file.display()
+                );
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+        },
         Command::Bench {
             requests,
             concurrency,

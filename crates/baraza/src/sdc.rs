@@ -485,3 +485,28 @@ fn human(file: &Path, a: &Assessment) -> String {
     }
     s
 }
+
+/// Reports larger than this are not release reports.
+const MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Checks a release report's signature (`baraza sdc verify-report`): `Ok(false)` when it does
+/// not verify, an error naming the problem when the input is unusable.
+pub fn verify_report(file: &Path, key: &str, signature: &str) -> Result<bool, String> {
+    let key = baraza_protect::chain::AuditPublicKey::from_hex(key.trim())
+        .map_err(|e| format!("--key: {e}"))?;
+    let sig: [u8; 64] = hex::decode(signature.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("--signature: expected 128 hexadecimal digits")?;
+    let size = std::fs::metadata(file)
+        .map_err(|e| format!("{}: {e}", file.display()))?
+        .len();
+    if size > MAX_REPORT_BYTES {
+        return Err(format!(
+            "{}: {size} bytes, larger than any release report",
+            file.display()
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(key.verify_document(baraza_core::releases::REPORT_KIND, &bytes, &sig))
+}

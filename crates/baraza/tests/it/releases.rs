@@ -290,6 +290,22 @@ async fn a_manager_releases_the_survey_once_the_policy_passes_with_a_signed_repo
             altered[at] + 1
         };
         assert!(!key.verify_document("baraza-release-report", &altered, &sig));
+        // Anyone given the report, the key and the signature checks it offline.
+        let file = app.data_dir.join("report.json");
+        std::fs::write(&file, &body).unwrap();
+        let verify = |path: &std::path::Path, key: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_baraza"))
+                .args(["sdc", "verify-report"])
+                .arg(path)
+                .args(["--key", key, "--signature", &field("signature")])
+                .output()
+                .unwrap()
+        };
+        let out = verify(&file, &field("key"));
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        std::fs::write(&file, &altered).unwrap();
+        assert_eq!(verify(&file, &field("key")).status.code(), Some(1));
+        assert_eq!(verify(&file, "not-a-key").status.code(), Some(2));
         let report: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(report["verdict"]["passed"], true);
         assert_eq!(report["steps"].as_array().unwrap().len(), 3);
