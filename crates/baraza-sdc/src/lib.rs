@@ -245,3 +245,5 @@ pub fn assess(table: &KeyTable, options: &Options) -> Result<Assessment, SdcErro
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod timing;
