@@ -22,11 +22,14 @@
 //!    one key fewer (any smaller unique subset would be inside one of them).
 //!
 //! For each size `k ≤ max_size` and each of the `C(m, k)` key sets, the records are counted by
-//! their values on the set (one hash operation per record, the values packed in an integer),
-//! and each candidate record unique there whose `k` subsets of size `k − 1` were all
-//! non-unique has found an MSU. Cost: `O(n · Σ_{k ≤ max_size} C(m, k))` hash operations plus,
-//! per candidate, one bit per key set of the previous level. A missing value is never part of
-//! an MSU (as in sdcMicro, where an item with the missing code is ignored).
+//! their values on the set, and each candidate record unique there whose `k` subsets of size
+//! `k − 1` were all non-unique has found an MSU. The counting is done on the `C ≤ n` distinct
+//! combinations of all keys (cells), each adding its number of records, with the values on the
+//! set packed in one integer by mixed radix; the count is an array indexed by that integer when
+//! the set has few enough combinations (always, for a few keys of up to a few dozen categories),
+//! else a hash map. Cost: `O(C · Σ_{k ≤ max_size} k · C(m, k))` array or hash operations plus,
+//! per candidate unique on a set, `k` bits of the previous level. A missing value is never part
+//! of an MSU (as in sdcMicro, where an item with the missing code is ignored).
 //!
 //! **Scores** (sdcMicro's `suda2(original_scores = TRUE)`, Elliot et al.): an MSU of size `k`
 //! among `m` keys weighs `(m − k)!`; a record's SUDA score is the sum over its MSUs. With
@@ -107,38 +110,45 @@ pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: boo
     } else {
         Vec::new()
     };
-    // Unique[set] for each candidate, for the previous level.
-    let mut previous: FxMap<u64, Vec<bool>> = fx_map(0);
+    let mut counter = Counter::new(table, &cell, &size, &candidates);
+    // For the previous level: each key set's index, and which candidates are unique on it.
+    let mut previous: FxMap<u64, usize> = fx_map(0);
+    let mut previous_unique: Vec<Bits> = Vec::new();
     for k in 1..=max_size {
-        let mut current: FxMap<u64, Vec<bool>> = fx_map(0);
-        for set in subsets(m, k) {
-            let unique = unique_on(table, set, &candidates);
-            for (ci, &r) in candidates.iter().enumerate() {
-                if !unique[ci] {
+        let sets = subsets(m, k);
+        let mut current_unique = Vec::with_capacity(sets.len());
+        for &set in &sets {
+            let unique = counter.unique_on(set, Method::Fastest);
+            // Minimal: unique on none of the subsets with one key fewer. Every set of size
+            // k − 1 was stored at the previous level, so the lookup cannot fail.
+            let parents: Vec<&Bits> = if k == 1 {
+                Vec::new()
+            } else {
+                (0..m)
+                    .filter(|j| set & (1 << j) != 0)
+                    .map(|j| &previous_unique[previous[&(set & !(1 << j))]])
+                    .collect()
+            };
+            for ci in unique.ones() {
+                if parents.iter().any(|p| p.get(ci)) {
                     continue;
                 }
-                // Minimal: unique on none of the subsets with one key fewer. Every set of size
-                // k − 1 was stored at the previous level, so the lookup cannot fail.
-                let minimal = k == 1
-                    || (0..m)
-                        .filter(|j| set & (1 << j) != 0)
-                        .all(|j| !previous[&(set & !(1 << j))][ci]);
-                if minimal {
-                    score[r] += weight[k];
-                    msus_by_size[k - 1] += 1;
-                    for (j, c) in per_key.iter_mut().enumerate() {
-                        if set & (1 << j) != 0 {
-                            *c += weight[k];
-                        }
-                    }
-                    if keep_msus {
-                        msus[r].push(set);
+                let r = candidates[ci];
+                score[r] += weight[k];
+                msus_by_size[k - 1] += 1;
+                for (j, c) in per_key.iter_mut().enumerate() {
+                    if set & (1 << j) != 0 {
+                        *c += weight[k];
                     }
                 }
+                if keep_msus {
+                    msus[r].push(set);
+                }
             }
-            current.insert(set, unique);
+            current_unique.push(unique);
         }
-        previous = current;
+        previous = sets.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+        previous_unique = current_unique;
     }
 
     // DIS-SUDA.
@@ -216,61 +226,179 @@ fn subsets(m: usize, k: usize) -> Vec<u64> {
     }
 }
 
-/// For each candidate: is it alone (among all records) with its values on `set`? A candidate
-/// with a missing value in `set` is not.
-fn unique_on(table: &KeyTable, set: u64, candidates: &[usize]) -> Vec<bool> {
-    unique_on_with(table, set, candidates, true)
+/// One bit per candidate.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+    /// The indices of the bits set, in increasing order.
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                (word != 0).then(|| {
+                    let b = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    w * 64 + b
+                })
+            })
+        })
+    }
 }
 
-/// [`unique_on`], packing the values in an integer only when `pack` (and the categories allow).
-fn unique_on_with(table: &KeyTable, set: u64, candidates: &[usize], pack: bool) -> Vec<bool> {
-    let m = table.width();
-    let n = table.rows();
-    let vars: Vec<usize> = (0..m).filter(|j| set & (1 << j) != 0).collect();
-    // Pack the values in a u128 when the categories allow (always for up to 4 keys).
-    let radix: Option<Vec<u128>> = vars
-        .iter()
-        .map(|&j| table.keys[j].categories.len().max(1) as u128)
-        .try_fold((Vec::new(), 1u128), |(mut acc, prod), card| {
-            acc.push(prod);
-            prod.checked_mul(card).map(|p| (acc, p))
-        })
-        .map(|(acc, _)| acc)
-        .filter(|_| pack);
-    let key = |r: usize, radix: &[u128]| -> u128 {
-        vars.iter()
-            .zip(radix)
-            .map(|(&j, &w)| u128::from(table.code(r, j)) * w)
-            .sum()
-    };
-    match radix {
-        Some(radix) => {
-            let mut count: FxMap<u128, u32> = fx_map(n.min(1 << 16));
-            for r in 0..n {
-                if table.missing[r] & set == 0 {
-                    *count.entry(key(r, &radix)).or_insert(0) += 1;
+/// How [`Counter::unique_on`] counts the combinations of a key set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Method {
+    /// The first of the three below that the categories allow.
+    Fastest,
+    /// An array indexed by the combination packed in an integer (mixed radix).
+    Dense,
+    /// A hash map of the packed combinations.
+    Hashed,
+    /// Grouping one key at a time (always possible).
+    Grouped,
+}
+
+/// The largest array of counts [`Method::Dense`] uses (one byte each).
+const DENSE_LIMIT: u64 = 1 << 22;
+
+/// Counts, for key sets in turn, how many records share each candidate's values on the set.
+///
+/// The work is done on the distinct combinations of all keys (cells) rather than on records:
+/// a cell's records have the same values on every set, so a cell adds its size to its
+/// combination's count (saturated at 2: only "alone or not" matters).
+struct Counter<'a> {
+    table: &'a KeyTable,
+    /// Column-major codes of the cells: `column[j][c]`, a missing value coded as the key's
+    /// number of categories (one digit more), so that every set can be packed.
+    column: Vec<Vec<u32>>,
+    /// Each cell's record count, saturated at 2.
+    size: Vec<u8>,
+    /// Row-major codes of the cells (for [`Method::Grouped`]).
+    codes: Vec<u32>,
+    /// The cell of each candidate.
+    candidate: Vec<u32>,
+    /// Buffers kept between sets.
+    packed: Vec<u64>,
+    dense: Vec<u8>,
+}
+
+impl<'a> Counter<'a> {
+    fn new(table: &'a KeyTable, cell: &[u32], size: &[u32], candidates: &[usize]) -> Self {
+        let m = table.width();
+        let cells = size.len();
+        let mut codes = vec![0u32; cells * m];
+        let mut seen = vec![false; cells];
+        for (i, &c) in cell.iter().enumerate() {
+            let c = c as usize;
+            if !seen[c] {
+                seen[c] = true;
+                codes[c * m..(c + 1) * m].copy_from_slice(&table.codes[i * m..(i + 1) * m]);
+            }
+        }
+        let column = (0..m)
+            .map(|j| {
+                let missing = table.keys[j].categories.len() as u32;
+                (0..cells)
+                    .map(|c| match codes[c * m + j] {
+                        MISSING => missing,
+                        code => code,
+                    })
+                    .collect()
+            })
+            .collect();
+        Counter {
+            table,
+            column,
+            size: size.iter().map(|&s| s.min(2) as u8).collect(),
+            codes,
+            candidate: candidates.iter().map(|&r| cell[r]).collect(),
+            packed: Vec::new(),
+            dense: Vec::new(),
+        }
+    }
+
+    /// Which candidates are alone (among all records) with their values on `set`. A candidate
+    /// with a missing value in `set` is not.
+    fn unique_on(&mut self, set: u64, method: Method) -> Bits {
+        let m = self.table.width();
+        let cells = self.size.len();
+        let vars: Vec<usize> = (0..m).filter(|j| set & (1 << j) != 0).collect();
+        // Radices: the categories and one digit for a missing value.
+        let product = vars.iter().try_fold(1u64, |p, &j| {
+            p.checked_mul(self.table.keys[j].categories.len() as u64 + 1)
+        });
+        let method = match (method, product) {
+            (Method::Fastest, Some(p)) if p <= DENSE_LIMIT => Method::Dense,
+            (Method::Fastest, Some(_)) => Method::Hashed,
+            (Method::Fastest, None) => Method::Grouped,
+            // A packed method asked for where the combinations do not fit in 64 bits.
+            (Method::Dense | Method::Hashed, None) => Method::Grouped,
+            (other, _) => other,
+        };
+        let mut unique = Bits::new(self.candidate.len());
+        let alone: Vec<bool> = match method {
+            Method::Dense | Method::Hashed => {
+                self.packed.clear();
+                self.packed.resize(cells, 0);
+                for &j in &vars {
+                    let radix = self.table.keys[j].categories.len() as u64 + 1;
+                    for (p, &code) in self.packed.iter_mut().zip(&self.column[j]) {
+                        *p = *p * radix + u64::from(code);
+                    }
+                }
+                if method == Method::Dense {
+                    let p = product.unwrap_or(0) as usize;
+                    self.dense.clear();
+                    self.dense.resize(p, 0);
+                    for (&key, &s) in self.packed.iter().zip(&self.size) {
+                        let d = &mut self.dense[key as usize];
+                        *d = d.saturating_add(s);
+                    }
+                    self.candidate
+                        .iter()
+                        .map(|&c| self.dense[self.packed[c as usize] as usize] == 1)
+                        .collect()
+                } else {
+                    let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
+                    for (&key, &s) in self.packed.iter().zip(&self.size) {
+                        let d = count.entry(key).or_insert(0);
+                        *d = d.saturating_add(s);
+                    }
+                    self.candidate
+                        .iter()
+                        .map(|&c| count.get(&self.packed[c as usize]) == Some(&1))
+                        .collect()
                 }
             }
-            // A candidate without a missing value in `set` was counted above: the lookup after
-            // the `&&` cannot fail.
-            candidates
-                .iter()
-                .map(|&r| table.missing[r] & set == 0 && count[&key(r, &radix)] == 1)
-                .collect()
-        }
-        None => {
-            let (ids, groups) = group_ids(&table.codes, m, n, &vars);
-            let mut count = vec![0u32; groups as usize];
-            for &g in &ids {
-                count[g as usize] += 1;
+            Method::Grouped | Method::Fastest => {
+                let (ids, groups) = group_ids(&self.codes, m, cells, &vars);
+                let mut count = vec![0u8; groups as usize];
+                for (&g, &s) in ids.iter().zip(&self.size) {
+                    let d = &mut count[g as usize];
+                    *d = d.saturating_add(s);
+                }
+                self.candidate
+                    .iter()
+                    .map(|&c| count[ids[c as usize] as usize] == 1)
+                    .collect()
             }
-            candidates
-                .iter()
-                .map(|&r| {
-                    vars.iter().all(|&j| table.code(r, j) != MISSING) && count[ids[r] as usize] == 1
-                })
-                .collect()
+        };
+        for (ci, (&a, &c)) in alone.iter().zip(&self.candidate).enumerate() {
+            let c = c as usize;
+            if a && vars.iter().all(|&j| self.codes[c * m + j] != MISSING) {
+                unique.set(ci);
+            }
         }
+        unique
     }
 }
 
@@ -298,28 +426,52 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn packed_and_grouped_counts_agree() {
+    fn dense_hashed_and_grouped_counts_agree() {
         let t = table_of(&[
             &["a", "x", "1"],
             &["a", "NA", "1"],
             &["a", "x", "2"],
             &["b", "y", "1"],
             &["b", "y", "1"],
+            &["c", "NA", "3"],
         ]);
-        let candidates: Vec<usize> = (0..5).collect();
+        let all: Vec<usize> = (0..3).collect();
+        let (cell, cells) = group_ids(&t.codes, 3, t.rows(), &all);
+        let mut size = vec![0u32; cells as usize];
+        for &c in &cell {
+            size[c as usize] += 1;
+        }
+        // Every record as a candidate, even those sharing their cell.
+        let candidates: Vec<usize> = (0..t.rows()).collect();
+        let mut counter = Counter::new(&t, &cell, &size, &candidates);
+        let ones = |b: Bits| b.ones().collect::<Vec<_>>();
         for set in 1u64..8 {
-            let packed = unique_on_with(&t, set, &candidates, true);
+            let dense = ones(counter.unique_on(set, Method::Dense));
             assert_eq!(
-                packed,
-                unique_on_with(&t, set, &candidates, false),
+                dense,
+                ones(counter.unique_on(set, Method::Hashed)),
+                "set {set:b}"
+            );
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Grouped)),
                 "set {set:b}"
             );
         }
-        // By hand, keys {0, 2}: (a,1) twice, (a,2) once, (b,1) twice.
-        assert_eq!(
-            unique_on_with(&t, 0b101, &candidates, false),
-            vec![false, false, true, false, false]
-        );
+        // By hand, keys {0, 2}: (a,1) twice, (a,2) once, (b,1) twice, (c,3) once.
+        assert_eq!(ones(counter.unique_on(0b101, Method::Grouped)), vec![2, 5]);
+        // Key 1: x twice, y twice; the missing values are never unique.
+        assert!(ones(counter.unique_on(0b010, Method::Dense)).is_empty());
+    }
+
+    #[test]
+    fn bits_in_order() {
+        let mut b = Bits::new(130);
+        for i in [0, 63, 64, 129] {
+            b.set(i);
+        }
+        assert_eq!(b.ones().collect::<Vec<_>>(), vec![0, 63, 64, 129]);
+        assert!(b.get(64) && !b.get(65));
     }
 
     #[test]
