@@ -209,9 +209,9 @@ pub fn assess(table: &KeyTable, options: &Options) -> Result<Assessment, SdcErro
             .map(|(&fk, &big)| individual_risk(fk, big, weighted))
             .collect();
     let household = risk::household(table, &risks);
-    let suda = options
-        .suda_max_size
-        .map(|size| suda::suda(table, size, options.dis_fraction, false));
+    let suda = options.suda_max_size.map(|size| {
+        suda::suda_of_cells(table, &f.cell, f.cells, size, options.dis_fraction, false)
+    });
     let per_record = if options.per_record {
         (0..table.rows())
             .map(|i| RecordRisk {

@@ -85,14 +85,27 @@ pub struct SudaScores {
 
 /// Runs SUDA; `keep_msus` keeps each record's MSUs (for tests and reports of few records).
 pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: bool) -> SudaScores {
+    let all: Vec<usize> = (0..table.width()).collect();
+    let (cell, cells) = group_ids(&table.codes, table.width(), table.rows(), &all);
+    suda_of_cells(table, &cell, cells, max_size, dis_fraction, keep_msus)
+}
+
+/// [`suda`], with each record's cell (exact combination of all keys, a missing value as a
+/// category: [`Frequencies::cell`](crate::Frequencies::cell)) already known.
+pub(crate) fn suda_of_cells(
+    table: &KeyTable,
+    cell: &[u32],
+    cells: u32,
+    max_size: usize,
+    dis_fraction: f64,
+    keep_msus: bool,
+) -> SudaScores {
     let n = table.rows();
     let m = table.width();
     let max_size = max_size.min(m);
     // Sample uniques and pairs on all keys (a missing value as a category, as sdcMicro).
-    let all: Vec<usize> = (0..m).collect();
-    let (cell, cells) = group_ids(&table.codes, m, n, &all);
     let mut size = vec![0u32; cells as usize];
-    for &c in &cell {
+    for &c in cell {
         size[c as usize] += 1;
     }
     let candidates: Vec<usize> = (0..n).filter(|&i| size[cell[i] as usize] == 1).collect();
@@ -110,7 +123,7 @@ pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: boo
     } else {
         Vec::new()
     };
-    let mut counter = Counter::new(table, &cell, &size, &candidates);
+    let mut counter = Counter::new(table, cell, &size, &candidates);
     // For the previous level: each key set's index, and which candidates are unique on it.
     let mut previous: FxMap<u64, usize> = fx_map(0);
     let mut previous_unique: Vec<Bits> = Vec::new();
@@ -284,8 +297,9 @@ struct Counter<'a> {
     size: Vec<u8>,
     /// Row-major codes of the cells (for [`Method::Grouped`]).
     codes: Vec<u32>,
-    /// The cell of each candidate.
+    /// The cell of each candidate, and its missing pattern.
     candidate: Vec<u32>,
+    pattern: Vec<u64>,
     /// Buffers kept between sets.
     packed: Vec<u64>,
     dense: Vec<u8>,
@@ -321,6 +335,7 @@ impl<'a> Counter<'a> {
             size: size.iter().map(|&s| s.min(2) as u8).collect(),
             codes,
             candidate: candidates.iter().map(|&r| cell[r]).collect(),
+            pattern: candidates.iter().map(|&r| table.missing[r]).collect(),
             packed: Vec::new(),
             dense: Vec::new(),
         }
@@ -345,7 +360,16 @@ impl<'a> Counter<'a> {
             (other, _) => other,
         };
         let mut unique = Bits::new(self.candidate.len());
-        let alone: Vec<bool> = match method {
+        // A candidate is unique when its count is 1 and none of its values on the set is
+        // missing.
+        let mut mark = |alone: &dyn Fn(usize) -> bool| {
+            for (ci, (&c, &p)) in self.candidate.iter().zip(&self.pattern).enumerate() {
+                if p & set == 0 && alone(c as usize) {
+                    unique.set(ci);
+                }
+            }
+        };
+        match method {
             Method::Dense | Method::Hashed => {
                 self.packed.clear();
                 self.packed.resize(cells, 0);
@@ -355,28 +379,24 @@ impl<'a> Counter<'a> {
                         *p = *p * radix + u64::from(code);
                     }
                 }
+                let packed = &self.packed;
                 if method == Method::Dense {
                     let p = product.unwrap_or(0) as usize;
                     self.dense.clear();
                     self.dense.resize(p, 0);
-                    for (&key, &s) in self.packed.iter().zip(&self.size) {
+                    for (&key, &s) in packed.iter().zip(&self.size) {
                         let d = &mut self.dense[key as usize];
                         *d = d.saturating_add(s);
                     }
-                    self.candidate
-                        .iter()
-                        .map(|&c| self.dense[self.packed[c as usize] as usize] == 1)
-                        .collect()
+                    let dense = &self.dense;
+                    mark(&|c| dense[packed[c] as usize] == 1);
                 } else {
                     let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
-                    for (&key, &s) in self.packed.iter().zip(&self.size) {
+                    for (&key, &s) in packed.iter().zip(&self.size) {
                         let d = count.entry(key).or_insert(0);
                         *d = d.saturating_add(s);
                     }
-                    self.candidate
-                        .iter()
-                        .map(|&c| count.get(&self.packed[c as usize]) == Some(&1))
-                        .collect()
+                    mark(&|c| count.get(&packed[c]) == Some(&1));
                 }
             }
             Method::Grouped | Method::Fastest => {
@@ -386,16 +406,7 @@ impl<'a> Counter<'a> {
                     let d = &mut count[g as usize];
                     *d = d.saturating_add(s);
                 }
-                self.candidate
-                    .iter()
-                    .map(|&c| count[ids[c as usize] as usize] == 1)
-                    .collect()
-            }
-        };
-        for (ci, (&a, &c)) in alone.iter().zip(&self.candidate).enumerate() {
-            let c = c as usize;
-            if a && vars.iter().all(|&j| self.codes[c * m + j] != MISSING) {
-                unique.set(ci);
+                mark(&|c| count[ids[c] as usize] == 1);
             }
         }
         unique
