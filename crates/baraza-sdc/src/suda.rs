@@ -267,6 +267,33 @@ impl Bits {
     }
 }
 
+/// Calls `f` with each item of `with` and the key `Σ column[i] · weight` of its index `i`, over
+/// the `(column, weight)` pairs of `digits`; the common numbers of keys written out.
+fn for_each_key<T>(digits: &[(&[u32], u32)], with: &[T], mut f: impl FnMut(&T, u32)) {
+    match *digits {
+        [(a, wa)] => {
+            for (x, &a) in with.iter().zip(a) {
+                f(x, a * wa);
+            }
+        }
+        [(a, wa), (b, wb)] => {
+            for ((x, &a), &b) in with.iter().zip(a).zip(b) {
+                f(x, a * wa + b * wb);
+            }
+        }
+        [(a, wa), (b, wb), (c, wc)] => {
+            for (((x, &a), &b), &c) in with.iter().zip(a).zip(b).zip(c) {
+                f(x, a * wa + b * wb + c * wc);
+            }
+        }
+        _ => {
+            for (i, x) in with.iter().enumerate() {
+                f(x, digits.iter().map(|(col, w)| col[i] * w).sum());
+            }
+        }
+    }
+}
+
 /// How [`Counter::unique_on`] counts the combinations of a key set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Method {
@@ -297,9 +324,11 @@ struct Counter<'a> {
     size: Vec<u8>,
     /// Row-major codes of the cells (for [`Method::Grouped`]).
     codes: Vec<u32>,
-    /// The cell of each candidate, and its missing pattern.
+    /// The cell of each candidate, its missing pattern, and its codes column-major (as in
+    /// `column`).
     candidate: Vec<u32>,
     pattern: Vec<u64>,
+    candidate_column: Vec<Vec<u32>>,
     /// Buffers kept between sets.
     packed: Vec<u64>,
     dense: Vec<u8>,
@@ -318,7 +347,7 @@ impl<'a> Counter<'a> {
                 codes[c * m..(c + 1) * m].copy_from_slice(&table.codes[i * m..(i + 1) * m]);
             }
         }
-        let column = (0..m)
+        let column: Vec<Vec<u32>> = (0..m)
             .map(|j| {
                 let missing = table.keys[j].categories.len() as u32;
                 (0..cells)
@@ -329,12 +358,18 @@ impl<'a> Counter<'a> {
                     .collect()
             })
             .collect();
+        let candidate: Vec<u32> = candidates.iter().map(|&r| cell[r]).collect();
+        let candidate_column = column
+            .iter()
+            .map(|col: &Vec<u32>| candidate.iter().map(|&c| col[c as usize]).collect())
+            .collect();
         Counter {
             table,
             column,
+            candidate_column,
             size: size.iter().map(|&s| s.min(2) as u8).collect(),
             codes,
-            candidate: candidates.iter().map(|&r| cell[r]).collect(),
+            candidate,
             pattern: candidates.iter().map(|&r| table.missing[r]).collect(),
             packed: Vec::new(),
             dense: Vec::new(),
@@ -355,8 +390,10 @@ impl<'a> Counter<'a> {
             (Method::Fastest, Some(p)) if p <= DENSE_LIMIT => Method::Dense,
             (Method::Fastest, Some(_)) => Method::Hashed,
             (Method::Fastest, None) => Method::Grouped,
-            // A packed method asked for where the combinations do not fit in 64 bits.
+            // A packed method asked for where the combinations do not fit in 64 bits, or an
+            // array where they are too many.
             (Method::Dense | Method::Hashed, None) => Method::Grouped,
+            (Method::Dense, Some(p)) if p > DENSE_LIMIT => Method::Hashed,
             (other, _) => other,
         };
         let mut unique = Bits::new(self.candidate.len());
@@ -370,7 +407,40 @@ impl<'a> Counter<'a> {
             }
         };
         match method {
-            Method::Dense | Method::Hashed => {
+            Method::Dense => {
+                // The weight of each key's digit: the product of the radices after it. The key
+                // of a cell is at most `DENSE_LIMIT`, so it fits in 32 bits.
+                let mut weights: Vec<(usize, u32)> = Vec::with_capacity(vars.len());
+                let mut w = 1u32;
+                for &j in vars.iter().rev() {
+                    weights.push((j, w));
+                    w *= self.table.keys[j].categories.len() as u32 + 1;
+                }
+                self.dense.clear();
+                self.dense.resize(w as usize, 0);
+                let dense = &mut self.dense;
+                let digits: Vec<(&[u32], u32)> = weights
+                    .iter()
+                    .map(|&(j, w)| (&self.column[j][..], w))
+                    .collect();
+                for_each_key(&digits, &self.size, |s, key| {
+                    let d = &mut dense[key as usize];
+                    *d = d.saturating_add(*s);
+                });
+                let dense = &self.dense;
+                let digits: Vec<(&[u32], u32)> = weights
+                    .iter()
+                    .map(|&(j, w)| (&self.candidate_column[j][..], w))
+                    .collect();
+                let mut ci = 0;
+                for_each_key(&digits, &self.pattern, |&p, key| {
+                    if p & set == 0 && dense[key as usize] == 1 {
+                        unique.set(ci);
+                    }
+                    ci += 1;
+                });
+            }
+            Method::Hashed => {
                 self.packed.clear();
                 self.packed.resize(cells, 0);
                 for &j in &vars {
@@ -380,24 +450,12 @@ impl<'a> Counter<'a> {
                     }
                 }
                 let packed = &self.packed;
-                if method == Method::Dense {
-                    let p = product.unwrap_or(0) as usize;
-                    self.dense.clear();
-                    self.dense.resize(p, 0);
-                    for (&key, &s) in packed.iter().zip(&self.size) {
-                        let d = &mut self.dense[key as usize];
-                        *d = d.saturating_add(s);
-                    }
-                    let dense = &self.dense;
-                    mark(&|c| dense[packed[c] as usize] == 1);
-                } else {
-                    let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
-                    for (&key, &s) in packed.iter().zip(&self.size) {
-                        let d = count.entry(key).or_insert(0);
-                        *d = d.saturating_add(s);
-                    }
-                    mark(&|c| count.get(&packed[c]) == Some(&1));
+                let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
+                for (&key, &s) in packed.iter().zip(&self.size) {
+                    let d = count.entry(key).or_insert(0);
+                    *d = d.saturating_add(s);
                 }
+                mark(&|c| count.get(&packed[c]) == Some(&1));
             }
             Method::Grouped | Method::Fastest => {
                 let (ids, groups) = group_ids(&self.codes, m, cells, &vars);
