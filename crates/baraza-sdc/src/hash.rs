@@ -154,6 +154,9 @@ fn ids_by_sorting(keys: &[u64], product: u64, ids: &mut [u32]) -> u32 {
     const DIGIT: u32 = 11;
     let n = keys.len();
     let bits = 64 - (product - 1).leading_zeros();
+    if bits <= 32 && n <= 1 << 32 {
+        return ids_by_sorting_narrow(keys, bits, ids);
+    }
     let mut order: Vec<(u64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
     let mut other = vec![(0u64, 0u32); n];
     let mut shift = 0;
@@ -202,6 +205,62 @@ fn ids_by_sorting(keys: &[u64], product: u64, ids: &mut [u32]) -> u32 {
         let id = rank[first as usize];
         while start < n && order[start].0 == key {
             ids[order[start].1 as usize] = id;
+            start += 1;
+        }
+    }
+    groups
+}
+
+/// [`ids_by_sorting`] for keys of at most 32 bits: each (key, row) is one u64, half the memory
+/// to move at each pass.
+fn ids_by_sorting_narrow(keys: &[u64], bits: u32, ids: &mut [u32]) -> u32 {
+    const DIGIT: u32 = 11;
+    let n = keys.len();
+    let mut order: Vec<u64> = keys.iter().zip(0u64..).map(|(&k, i)| k << 32 | i).collect();
+    let mut other = vec![0u64; n];
+    let mut shift = 32;
+    while shift < 32 + bits {
+        let mut count = vec![0usize; 1 << DIGIT];
+        let digit = |k: u64| ((k >> shift) & ((1 << DIGIT) - 1)) as usize;
+        for &k in &order {
+            count[digit(k)] += 1;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let here = *c;
+            *c = sum;
+            sum += here;
+        }
+        for &k in &order {
+            let d = digit(k);
+            other[count[d]] = k;
+            count[d] += 1;
+        }
+        std::mem::swap(&mut order, &mut other);
+        shift += DIGIT;
+    }
+    let row = |x: u64| (x & 0xffff_ffff) as usize;
+    let key = |x: u64| x >> 32;
+    let mut rank = vec![u32::MAX; n];
+    let mut start = 0;
+    while start < n {
+        rank[row(order[start])] = 0;
+        let k = key(order[start]);
+        start += order[start..].iter().take_while(|&&x| key(x) == k).count();
+    }
+    let mut groups = 0u32;
+    for r in rank.iter_mut() {
+        if *r == 0 {
+            *r = groups;
+            groups += 1;
+        }
+    }
+    let mut start = 0;
+    while start < n {
+        let k = key(order[start]);
+        let id = rank[row(order[start])];
+        while start < n && key(order[start]) == k {
+            ids[row(order[start])] = id;
             start += 1;
         }
     }
@@ -282,17 +341,33 @@ mod tests {
         assert_eq!(groups, 2);
     }
 
-    /// Sorting and hashing give the same ids, in order of first appearance.
+    /// Sorting and hashing give the same ids, in order of first appearance, with packed keys
+    /// of up to 32 bits and wider.
     #[test]
     fn sorted_ids_are_the_hashed_ids() {
+        for wide in [false, true] {
+            sorted_ids_case(wide);
+        }
+    }
+
+    fn sorted_ids_case(wide: bool) {
         let mut rng = crate::pram::SplitMix64::new(3);
         let n = 3 * SORT_FROM;
-        // 2 columns, codes below 100 and 3000, some missing.
+        // 2 columns, codes below 100 and 3000 (or up to 2^30), some missing.
+        let top = if wide { 1 << 30 } else { 3000 };
         let codes: Vec<u32> = (0..n)
             .flat_map(|_| {
                 let a = (rng.next_u64() % 100) as u32;
                 let b = rng.next_u64() % 3001;
-                [a, if b == 3000 { MISSING } else { b as u32 }]
+                let b = if b == 3000 {
+                    MISSING
+                } else if wide && b < 1000 {
+                    // Spread a third of the values up to the top, keeping repeats.
+                    (b * (top / 1000)) as u32
+                } else {
+                    b as u32
+                };
+                [a, b]
             })
             .collect();
         let (ids, groups) = group_ids(&codes, 2, n, &[0, 1]);
