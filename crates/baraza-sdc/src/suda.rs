@@ -249,6 +249,9 @@ impl Bits {
     fn set(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
     fn get(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
@@ -267,28 +270,87 @@ impl Bits {
     }
 }
 
-/// Calls `f` with each item of `with` and the key `Σ column[i] · weight` of its index `i`, over
-/// the `(column, weight)` pairs of `digits`; the common numbers of keys written out.
-fn for_each_key<T>(digits: &[(&[u32], u32)], with: &[T], mut f: impl FnMut(&T, u32)) {
-    match *digits {
+/// Column-major codes in the narrowest integer that holds every key's radix: the passes of
+/// SUDA over the cells are bound by memory, a byte a code moves a quarter of a `u32`.
+enum Columns {
+    Byte(Vec<Vec<u8>>),
+    Short(Vec<Vec<u16>>),
+    Word(Vec<Vec<u32>>),
+}
+
+impl Columns {
+    /// `m` columns of `len` codes, `code(j, i)`, each below `widest`.
+    fn new(m: usize, len: usize, widest: usize, code: impl Fn(usize, usize) -> u32) -> Self {
+        fn build<T>(m: usize, len: usize, code: impl Fn(usize, usize) -> T) -> Vec<Vec<T>> {
+            (0..m)
+                .map(|j| (0..len).map(|i| code(j, i)).collect())
+                .collect()
+        }
+        // The casts cannot truncate: every code is below `widest`.
+        if widest <= 1 << 8 {
+            Columns::Byte(build(m, len, |j, i| code(j, i) as u8))
+        } else if widest <= 1 << 16 {
+            Columns::Short(build(m, len, |j, i| code(j, i) as u16))
+        } else {
+            Columns::Word(build(m, len, code))
+        }
+    }
+
+    /// Calls `f` with each index `i` and its key `Σ column[j][i] · w` over the `(j, w)` of
+    /// `weights` (at most `DENSE_LIMIT`, so in 32 bits).
+    fn for_each_key(&self, weights: &[(usize, u32)], f: impl FnMut(usize, u32)) {
+        match self {
+            Columns::Byte(c) => keys_of(c, weights, f),
+            Columns::Short(c) => keys_of(c, weights, f),
+            Columns::Word(c) => keys_of(c, weights, f),
+        }
+    }
+
+    /// `packed[i] = packed[i] · radix + column[j][i]`.
+    fn pack(&self, j: usize, radix: u64, packed: &mut [u64]) {
+        fn go<T: Copy + Into<u64>>(col: &[T], radix: u64, packed: &mut [u64]) {
+            for (p, &code) in packed.iter_mut().zip(col) {
+                *p = *p * radix + code.into();
+            }
+        }
+        match self {
+            Columns::Byte(c) => go(&c[j], radix, packed),
+            Columns::Short(c) => go(&c[j], radix, packed),
+            Columns::Word(c) => go(&c[j], radix, packed),
+        }
+    }
+}
+
+/// [`Columns::for_each_key`], the loops for 1, 2 and 3 keys written out.
+fn keys_of<T: Copy + Into<u32>>(
+    columns: &[Vec<T>],
+    weights: &[(usize, u32)],
+    mut f: impl FnMut(usize, u32),
+) {
+    match *weights {
         [(a, wa)] => {
-            for (x, &a) in with.iter().zip(a) {
-                f(x, a * wa);
+            for (i, &a) in columns[a].iter().enumerate() {
+                f(i, a.into() * wa);
             }
         }
         [(a, wa), (b, wb)] => {
-            for ((x, &a), &b) in with.iter().zip(a).zip(b) {
-                f(x, a * wa + b * wb);
+            for (i, (&a, &b)) in columns[a].iter().zip(&columns[b]).enumerate() {
+                f(i, a.into() * wa + b.into() * wb);
             }
         }
         [(a, wa), (b, wb), (c, wc)] => {
-            for (((x, &a), &b), &c) in with.iter().zip(a).zip(b).zip(c) {
-                f(x, a * wa + b * wb + c * wc);
+            let abc = columns[a].iter().zip(&columns[b]).zip(&columns[c]);
+            for (i, ((&a, &b), &c)) in abc.enumerate() {
+                f(i, a.into() * wa + b.into() * wb + c.into() * wc);
             }
         }
         _ => {
-            for (i, x) in with.iter().enumerate() {
-                f(x, digits.iter().map(|(col, w)| col[i] * w).sum());
+            let first = weights.first().map_or(&[][..], |&(j, _)| &columns[j][..]);
+            for (i, _) in first.iter().enumerate() {
+                f(
+                    i,
+                    weights.iter().map(|&(j, w)| columns[j][i].into() * w).sum(),
+                );
             }
         }
     }
@@ -319,19 +381,20 @@ struct Counter<'a> {
     table: &'a KeyTable,
     /// Column-major codes of the cells: `column[j][c]`, a missing value coded as the key's
     /// number of categories (one digit more), so that every set can be packed.
-    column: Vec<Vec<u32>>,
+    column: Columns,
     /// Each cell's record count, saturated at 2.
     size: Vec<u8>,
     /// Row-major codes of the cells (for [`Method::Grouped`]).
     codes: Vec<u32>,
     /// The cell of each candidate, its missing pattern, and its codes column-major (as in
-    /// `column`).
+    /// `column`); the candidates with a missing key, and their pattern.
     candidate: Vec<u32>,
     pattern: Vec<u64>,
-    candidate_column: Vec<Vec<u32>>,
+    candidate_column: Columns,
+    with_missing: Vec<(usize, u64)>,
     /// Buffers kept between sets.
     packed: Vec<u64>,
-    dense: Vec<u8>,
+    dense: Vec<u32>,
 }
 
 impl<'a> Counter<'a> {
@@ -347,21 +410,27 @@ impl<'a> Counter<'a> {
                 codes[c * m..(c + 1) * m].copy_from_slice(&table.codes[i * m..(i + 1) * m]);
             }
         }
-        let column: Vec<Vec<u32>> = (0..m)
-            .map(|j| {
-                let missing = table.keys[j].categories.len() as u32;
-                (0..cells)
-                    .map(|c| match codes[c * m + j] {
-                        MISSING => missing,
-                        code => code,
-                    })
-                    .collect()
-            })
-            .collect();
-        let candidate: Vec<u32> = candidates.iter().map(|&r| cell[r]).collect();
-        let candidate_column = column
+        // The widest radix decides the width of the columns.
+        let widest = table
+            .keys
             .iter()
-            .map(|col: &Vec<u32>| candidate.iter().map(|&c| col[c as usize]).collect())
+            .map(|k| k.categories.len() + 1)
+            .max()
+            .unwrap_or(1);
+        let code = |c: usize, j: usize| match codes[c * m + j] {
+            MISSING => table.keys[j].categories.len() as u32,
+            code => code,
+        };
+        let column = Columns::new(m, cells, widest, |j, c| code(c, j));
+        let candidate: Vec<u32> = candidates.iter().map(|&r| cell[r]).collect();
+        let candidate_column = Columns::new(m, candidate.len(), widest, |j, ci| {
+            code(candidate[ci] as usize, j)
+        });
+        let with_missing = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(_, &r)| table.missing[r] != 0)
+            .map(|(ci, &r)| (ci, table.missing[r]))
             .collect();
         Counter {
             table,
@@ -370,6 +439,7 @@ impl<'a> Counter<'a> {
             size: size.iter().map(|&s| s.min(2) as u8).collect(),
             codes,
             candidate,
+            with_missing,
             pattern: candidates.iter().map(|&r| table.missing[r]).collect(),
             packed: Vec::new(),
             dense: Vec::new(),
@@ -416,38 +486,45 @@ impl<'a> Counter<'a> {
                     weights.push((j, w));
                     w *= self.table.keys[j].categories.len() as u32 + 1;
                 }
+                // Four interleaved copies of the counts when they are few: consecutive cells
+                // with the same key then do not wait on each other's store. Counts are at most
+                // the number of records, so they fit in 32 bits.
+                let keys = w as usize;
+                let lane_bits = if keys <= 1 << 12 { 2 } else { 0 };
+                let lane_mask = (1 << lane_bits) - 1;
                 self.dense.clear();
-                self.dense.resize(w as usize, 0);
+                self.dense.resize(keys << lane_bits, 0);
                 let dense = &mut self.dense;
-                let digits: Vec<(&[u32], u32)> = weights
-                    .iter()
-                    .map(|&(j, w)| (&self.column[j][..], w))
-                    .collect();
-                for_each_key(&digits, &self.size, |s, key| {
-                    let d = &mut dense[key as usize];
-                    *d = d.saturating_add(*s);
+                let size = &self.size;
+                self.column.for_each_key(&weights, |c, key| {
+                    dense[((key as usize) << lane_bits) | (c & lane_mask)] += u32::from(size[c]);
                 });
+                if lane_bits > 0 {
+                    // Entry k is read before being written, and entries below k are done.
+                    for k in 0..keys {
+                        dense[k] = dense[k << lane_bits..(k + 1) << lane_bits].iter().sum();
+                    }
+                }
                 let dense = &self.dense;
-                let digits: Vec<(&[u32], u32)> = weights
-                    .iter()
-                    .map(|&(j, w)| (&self.candidate_column[j][..], w))
-                    .collect();
-                let mut ci = 0;
-                for_each_key(&digits, &self.pattern, |&p, key| {
-                    if p & set == 0 && dense[key as usize] == 1 {
+                self.candidate_column.for_each_key(&weights, |ci, key| {
+                    if dense[key as usize] == 1 {
                         unique.set(ci);
                     }
-                    ci += 1;
                 });
+                // A missing value was counted as one more category: those candidates are not
+                // unique on the set, whatever their count.
+                for &(ci, p) in &self.with_missing {
+                    if p & set != 0 {
+                        unique.clear(ci);
+                    }
+                }
             }
             Method::Hashed => {
                 self.packed.clear();
                 self.packed.resize(cells, 0);
                 for &j in &vars {
                     let radix = self.table.keys[j].categories.len() as u64 + 1;
-                    for (p, &code) in self.packed.iter_mut().zip(&self.column[j]) {
-                        *p = *p * radix + u64::from(code);
-                    }
+                    self.column.pack(j, radix, &mut self.packed);
                 }
                 let packed = &self.packed;
                 let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
@@ -531,6 +608,51 @@ pub(crate) mod tests {
         assert_eq!(ones(counter.unique_on(0b101, Method::Grouped)), vec![2, 5]);
         // Key 1: x twice, y twice; the missing values are never unique.
         assert!(ones(counter.unique_on(0b010, Method::Dense)).is_empty());
+    }
+
+    /// Codes wider than a byte are kept in wider columns, with the same counts.
+    #[test]
+    fn wide_columns_count_the_same() {
+        // 600 records: key 0 with 300 categories (each twice but the last 5 once), key 1 with 3.
+        let text: Vec<[String; 2]> = (0..600usize)
+            .map(|i| {
+                [
+                    (i % 300).min(294 + i / 300 * 5 + i % 5).to_string(),
+                    (i % 3).to_string(),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<&str>> = text
+            .iter()
+            .map(|r| vec![r[0].as_str(), r[1].as_str()])
+            .collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let t = table_of(&rows);
+        assert!(t.keys[0].categories.len() > 256);
+        let all = [0, 1];
+        let (cell, cells) = group_ids(&t.codes, 2, t.rows(), &all);
+        let mut size = vec![0u32; cells as usize];
+        for &c in &cell {
+            size[c as usize] += 1;
+        }
+        let candidates: Vec<usize> = (0..t.rows()).collect();
+        let mut counter = Counter::new(&t, &cell, &size, &candidates);
+        assert!(matches!(counter.column, Columns::Short(_)));
+        let ones = |b: Bits| b.ones().collect::<Vec<_>>();
+        for set in 1u64..4 {
+            let dense = ones(counter.unique_on(set, Method::Dense));
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Grouped)),
+                "set {set:b}"
+            );
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Hashed)),
+                "set {set:b}"
+            );
+        }
+        assert!(!ones(counter.unique_on(0b11, Method::Dense)).is_empty());
     }
 
     #[test]
