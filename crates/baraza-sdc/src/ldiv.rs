@@ -20,7 +20,13 @@ pub struct ClassDiversity {
 
 /// Class diversity from the counts of the known values and the number of missing values.
 pub fn class_diversity(counts: &[u32], missing: u32, c: f64) -> ClassDiversity {
-    let known: Vec<u32> = counts.iter().copied().filter(|&n| n > 0).collect();
+    diversity(counts, missing, c, &mut Vec::new())
+}
+
+/// [`class_diversity`], with a buffer kept between classes.
+fn diversity(counts: &[u32], missing: u32, c: f64, known: &mut Vec<u32>) -> ClassDiversity {
+    known.clear();
+    known.extend(counts.iter().copied().filter(|&n| n > 0));
     if known.is_empty() {
         return ClassDiversity {
             distinct: 0,
@@ -31,7 +37,7 @@ pub fn class_diversity(counts: &[u32], missing: u32, c: f64) -> ClassDiversity {
     let size = f64::from(known.iter().sum::<u32>() + missing);
     let mut distinct = known.len() as u32;
     let mut h = 0.0;
-    for &n in &known {
+    for &n in known.iter() {
         let p = f64::from(n) / size;
         h -= p * p.ln();
     }
@@ -40,7 +46,7 @@ pub fn class_diversity(counts: &[u32], missing: u32, c: f64) -> ClassDiversity {
         let p = f64::from(missing) / size;
         h -= p * p.ln();
     }
-    let mut sorted = known;
+    let sorted = known;
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     let top = f64::from(sorted[0]);
     // Largest l such that r1 < c · (r_l + … + r_m), l = 1 always holding.
@@ -96,10 +102,12 @@ pub(crate) fn l_diversity(
                 min_recursive: u32::MAX,
                 records_in_uniform_classes: 0,
             };
+            let mut counts = Vec::new();
+            let mut known = Vec::new();
             let mut i = 0;
             while i < pairs.len() {
                 let cl = pairs[i].0;
-                let mut counts = Vec::new();
+                counts.clear();
                 let mut missing = 0;
                 let mut size = 0usize;
                 while i < pairs.len() && pairs[i].0 == cl {
@@ -116,7 +124,7 @@ pub(crate) fn l_diversity(
                         counts.push(n);
                     }
                 }
-                let d = class_diversity(&counts, missing, c);
+                let d = diversity(&counts, missing, c, &mut known);
                 if d.distinct == 0 {
                     continue;
                 }
