@@ -51,11 +51,16 @@ fn records(n: usize, seed: u64) -> Vec<Record> {
         .collect()
 }
 
+/// A category as written in the file: the key's initial and the code (`r7`, `a12`).
+fn label(key: &str, code: u64) -> String {
+    format!("{}{code}", &key[..1])
+}
+
 fn table(records: &[Record]) -> KeyTable {
     let names: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
     let labels: Vec<Vec<String>> = KEYS
         .iter()
-        .map(|(k, card)| (0..*card).map(|c| format!("{k}-{c}")).collect())
+        .map(|(k, card)| (0..*card).map(|c| label(k, c)).collect())
         .collect();
     let diseases = ["none", "malaria", "tb"];
     let mut b = TableBuilder::new(&names, Some("weight"), Some("household"), &["health"]).unwrap();
@@ -90,7 +95,7 @@ fn write_csv(path: &str, records: &[Record]) {
     for (keys, weight, h, s) in records {
         for (c, (k, _)) in keys.iter().zip(KEYS) {
             match c {
-                Some(c) => write!(out, "{k}-{c},").unwrap(),
+                Some(c) => write!(out, "{},", label(k, *c)).unwrap(),
                 None => write!(out, ",").unwrap(),
             }
         }
