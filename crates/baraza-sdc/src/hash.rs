@@ -1,5 +1,5 @@
-//! Grouping records by the values of some variables: a fast non-cryptographic hasher and
-//! dense group ids.
+//! Grouping records by the values of some variables: dense group ids (by an array, a radix
+//! sort or a hash map of the packed codes) and a fast non-cryptographic hasher.
 //!
 //! The inputs are the table's own codes, never chosen by an attacker against a server (the
 //! crate runs on a file its user holds), so a simple multiplicative hash (the one rustc uses,

@@ -67,9 +67,10 @@
 //! Pure: no IO, no clock, no global state; randomness only from a seed the caller gives (PRAM);
 //! the same table gives the same result.
 //! Input never makes it panic: every problem is an [`SdcError`] that names the row and the
-//! variable. Every grouping is hashing of integer codes (`hash.rs`), linear in the records, so
-//! the measures of a survey take milliseconds (docs/BENCHMARKS.md); docs/sdc.md explains each
-//! measure to a data officer.
+//! variable. Every grouping packs a record's integer codes into one integer and groups by an
+//! array indexed by it, a radix sort or hashing (`hash.rs`), linear in the records, so the
+//! measures of a survey take milliseconds and those of a million records with 8 keys a fraction
+//! of a second (docs/BENCHMARKS.md); docs/sdc.md explains each measure to a data officer.
 
 pub mod cells;
 mod error;
