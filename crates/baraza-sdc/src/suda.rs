@@ -369,7 +369,7 @@ enum Method {
     Grouped,
 }
 
-/// The largest array of counts [`Method::Dense`] uses (one byte each).
+/// The most combinations [`Method::Dense`] counts in an array (of `u32`: 16 MB at most).
 const DENSE_LIMIT: u64 = 1 << 22;
 
 /// Counts, for key sets in turn, how many records share each candidate's values on the set.
