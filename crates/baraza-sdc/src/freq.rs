@@ -114,28 +114,40 @@ fn wildcard_counts(
     }
     let mut fk = vec![0u32; nc];
     let mut big_fk = vec![0f64; nc];
+    // Sums by group on the shared keys, cleared after each contributing pattern.
+    let mut sums: Vec<(u32, f64)> = Vec::new();
     for (shared, mut pairs) in by_shared {
         let vars: Vec<usize> = (0..m).filter(|j| shared & (1 << j) != 0).collect();
-        let (ids, _) = group_ids(&codes, m, nc, &vars);
+        let (ids, groups) = if vars.len() == m {
+            // Cells are distinct on all keys: each is its own group.
+            ((0..nc as u32).collect(), nc as u32)
+        } else {
+            group_ids(&codes, m, nc, &vars)
+        };
+        sums.clear();
+        sums.resize(groups as usize, (0, 0.0));
         pairs.sort_by_key(|&(p, q)| (q, p));
         let mut i = 0;
         while i < pairs.len() {
             let q = pairs[i].1;
             // Sums of the cells of pattern q by their values on the shared keys.
-            let mut sums: FxMap<u32, (u32, f64)> = fx_map(by_pattern[q].1.len());
             for &c in &by_pattern[q].1 {
-                let e = sums.entry(ids[c]).or_insert((0, 0.0));
+                let e = &mut sums[ids[c] as usize];
                 e.0 += count[c];
                 e.1 += weight[c];
             }
             while i < pairs.len() && pairs[i].1 == q {
                 for &c in &by_pattern[pairs[i].0].1 {
-                    if let Some((k, w)) = sums.get(&ids[c]) {
+                    let (k, w) = sums[ids[c] as usize];
+                    if k > 0 {
                         fk[c] += k;
                         big_fk[c] += w;
                     }
                 }
                 i += 1;
+            }
+            for &c in &by_pattern[q].1 {
+                sums[ids[c] as usize] = (0, 0.0);
             }
         }
     }

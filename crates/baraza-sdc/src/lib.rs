@@ -67,9 +67,10 @@
 //! Pure: no IO, no clock, no global state; randomness only from a seed the caller gives (PRAM);
 //! the same table gives the same result.
 //! Input never makes it panic: every problem is an [`SdcError`] that names the row and the
-//! variable. Every grouping is hashing of integer codes (`hash.rs`), linear in the records, so
-//! the measures of a survey take milliseconds (docs/BENCHMARKS.md); docs/sdc.md explains each
-//! measure to a data officer.
+//! variable. Every grouping packs a record's integer codes into one integer and groups by an
+//! array indexed by it, a radix sort or hashing (`hash.rs`), linear in the records, so the
+//! measures of a survey take milliseconds and those of a million records with 8 keys a fraction
+//! of a second (docs/BENCHMARKS.md); docs/sdc.md explains each measure to a data officer.
 
 pub mod cells;
 mod error;
@@ -209,9 +210,9 @@ pub fn assess(table: &KeyTable, options: &Options) -> Result<Assessment, SdcErro
             .map(|(&fk, &big)| individual_risk(fk, big, weighted))
             .collect();
     let household = risk::household(table, &risks);
-    let suda = options
-        .suda_max_size
-        .map(|size| suda::suda(table, size, options.dis_fraction, false));
+    let suda = options.suda_max_size.map(|size| {
+        suda::suda_of_cells(table, &f.cell, f.cells, size, options.dis_fraction, false)
+    });
     let per_record = if options.per_record {
         (0..table.rows())
             .map(|i| RecordRisk {
@@ -245,3 +246,5 @@ pub fn assess(table: &KeyTable, options: &Options) -> Result<Assessment, SdcErro
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod timing;

@@ -131,3 +131,36 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The median by selection is the median of the sorted values.
+    #[test]
+    fn median_is_that_of_the_sorted_values(v in proptest::collection::vec(prop_oneof![0.0f64..1.0, Just(0.5), Just(-0.0), Just(0.0)], 1..60)) {
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let want = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        prop_assert_eq!(risk::median(v).to_bits(), want.to_bits());
+    }
+
+    /// The riskiest combinations, selected, are the first ones of the whole sorted order.
+    #[test]
+    fn riskiest_are_the_first_in_order((rows, weights) in tables(), limit in 0usize..12) {
+        let t = build(&rows, weights.as_deref());
+        let f = frequencies(&t, MissingMode::Any);
+        let risks: Vec<f64> = f.fk.iter().zip(&f.big_fk)
+            .map(|(&fk, &big)| individual_risk(fk, big, weights.is_some()))
+            .collect();
+        let got = risk::riskiest(&t, &f, &risks, limit);
+        // Every cell by its first record, sorted by decreasing risk, then fk, then first record.
+        let mut first: Vec<usize> = (0..t.rows()).filter(|&i| f.cell[..i].iter().all(|&c| c != f.cell[i])).collect();
+        first.sort_by(|&a, &b| risks[b].total_cmp(&risks[a]).then(f.fk[a].cmp(&f.fk[b])).then(a.cmp(&b)));
+        let want: Vec<Vec<Option<String>>> = first.iter().take(limit)
+            .map(|&r| (0..t.width()).map(|j| t.value(r, j).map(str::to_owned)).collect())
+            .collect();
+        let got: Vec<Vec<Option<String>>> = got.into_iter().map(|c| c.values).collect();
+        prop_assert_eq!(got, want);
+    }
+}

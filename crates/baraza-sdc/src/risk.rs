@@ -1,8 +1,7 @@
 //! Individual, global and household risk, and k-anonymity.
 
 use crate::freq::Frequencies;
-use crate::hash::{fx_map, FxMap};
-use crate::table::KeyTable;
+use crate::table::{KeyTable, MISSING};
 use serde::Serialize;
 
 /// The individual risk of a record: the probability that it is correctly re-identified by an
@@ -97,12 +96,15 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.sort_by(f64::total_cmp);
+    // Selection rather than a sort: the values of ranks n/2 (and n/2 − 1, the largest of those
+    // before it) are those the sorted order has there.
     let n = v.len();
+    let (below, &mut mid, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
-        v[n / 2]
+        mid
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let before = below.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+        (before + mid) / 2.0
     }
 }
 
@@ -123,18 +125,30 @@ pub struct HouseholdRisk {
 /// household of its own.
 pub(crate) fn household(table: &KeyTable, risks: &[f64]) -> Option<(HouseholdRisk, Vec<f64>)> {
     let (var, ids) = table.household.as_ref()?;
-    let mut safe: FxMap<u32, f64> = fx_map(var.categories.len());
+    // Household ids are the codes of their variable, dense from 0: an array indexed by them.
+    let mut safe = vec![1f64; var.categories.len()];
+    let mut seen = vec![false; var.categories.len()];
+    let mut alone = 0;
     for (&h, &r) in ids.iter().zip(risks) {
-        if h != crate::table::MISSING {
-            *safe.entry(h).or_insert(1.0) *= 1.0 - r;
+        if h == MISSING {
+            alone += 1;
+        } else {
+            safe[h as usize] *= 1.0 - r;
+            seen[h as usize] = true;
         }
     }
     let per_record: Vec<f64> = ids
         .iter()
         .zip(risks)
-        .map(|(h, &r)| safe.get(h).map_or(r, |s| 1.0 - s))
+        .map(|(&h, &r)| {
+            if h == MISSING {
+                r
+            } else {
+                1.0 - safe[h as usize]
+            }
+        })
         .collect();
-    let households = safe.len() + ids.iter().filter(|&&h| h == crate::table::MISSING).count();
+    let households = seen.iter().filter(|&&s| s).count() + alone;
     let er: f64 = per_record.iter().sum();
     let share = er / per_record.len().max(1) as f64;
     Some((
@@ -180,12 +194,19 @@ pub(crate) fn riskiest(
         }
     }
     let mut order: Vec<usize> = (0..nc).collect();
-    order.sort_by(|&a, &b| {
+    let by_risk = |&a: &usize, &b: &usize| {
         risks[first[b]]
             .total_cmp(&risks[first[a]])
             .then(f.fk[first[a]].cmp(&f.fk[first[b]]))
             .then(first[a].cmp(&first[b]))
-    });
+    };
+    // The order is total (cells have distinct first records): selecting the first `limit`
+    // then sorting them gives what sorting everything would.
+    if limit < nc {
+        order.select_nth_unstable_by(limit, by_risk);
+        order.truncate(limit);
+    }
+    order.sort_unstable_by(by_risk);
     order
         .into_iter()
         .take(limit)

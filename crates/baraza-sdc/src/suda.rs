@@ -22,11 +22,14 @@
 //!    one key fewer (any smaller unique subset would be inside one of them).
 //!
 //! For each size `k ≤ max_size` and each of the `C(m, k)` key sets, the records are counted by
-//! their values on the set (one hash operation per record, the values packed in an integer),
-//! and each candidate record unique there whose `k` subsets of size `k − 1` were all
-//! non-unique has found an MSU. Cost: `O(n · Σ_{k ≤ max_size} C(m, k))` hash operations plus,
-//! per candidate, one bit per key set of the previous level. A missing value is never part of
-//! an MSU (as in sdcMicro, where an item with the missing code is ignored).
+//! their values on the set, and each candidate record unique there whose `k` subsets of size
+//! `k − 1` were all non-unique has found an MSU. The counting is done on the `C ≤ n` distinct
+//! combinations of all keys (cells), each adding its number of records, with the values on the
+//! set packed in one integer by mixed radix; the count is an array indexed by that integer when
+//! the set has few enough combinations (always, for a few keys of up to a few dozen categories),
+//! else a hash map. Cost: `O(C · Σ_{k ≤ max_size} k · C(m, k))` array or hash operations plus,
+//! per candidate unique on a set, `k` bits of the previous level. A missing value is never part
+//! of an MSU (as in sdcMicro, where an item with the missing code is ignored).
 //!
 //! **Scores** (sdcMicro's `suda2(original_scores = TRUE)`, Elliot et al.): an MSU of size `k`
 //! among `m` keys weighs `(m − k)!`; a record's SUDA score is the sum over its MSUs. With
@@ -82,14 +85,27 @@ pub struct SudaScores {
 
 /// Runs SUDA; `keep_msus` keeps each record's MSUs (for tests and reports of few records).
 pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: bool) -> SudaScores {
+    let all: Vec<usize> = (0..table.width()).collect();
+    let (cell, cells) = group_ids(&table.codes, table.width(), table.rows(), &all);
+    suda_of_cells(table, &cell, cells, max_size, dis_fraction, keep_msus)
+}
+
+/// [`suda`], with each record's cell (exact combination of all keys, a missing value as a
+/// category: [`Frequencies::cell`](crate::Frequencies::cell)) already known.
+pub(crate) fn suda_of_cells(
+    table: &KeyTable,
+    cell: &[u32],
+    cells: u32,
+    max_size: usize,
+    dis_fraction: f64,
+    keep_msus: bool,
+) -> SudaScores {
     let n = table.rows();
     let m = table.width();
     let max_size = max_size.min(m);
     // Sample uniques and pairs on all keys (a missing value as a category, as sdcMicro).
-    let all: Vec<usize> = (0..m).collect();
-    let (cell, cells) = group_ids(&table.codes, m, n, &all);
     let mut size = vec![0u32; cells as usize];
-    for &c in &cell {
+    for &c in cell {
         size[c as usize] += 1;
     }
     let candidates: Vec<usize> = (0..n).filter(|&i| size[cell[i] as usize] == 1).collect();
@@ -107,38 +123,45 @@ pub fn suda(table: &KeyTable, max_size: usize, dis_fraction: f64, keep_msus: boo
     } else {
         Vec::new()
     };
-    // Unique[set] for each candidate, for the previous level.
-    let mut previous: FxMap<u64, Vec<bool>> = fx_map(0);
+    let mut counter = Counter::new(table, cell, &size, &candidates);
+    // For the previous level: each key set's index, and which candidates are unique on it.
+    let mut previous: FxMap<u64, usize> = fx_map(0);
+    let mut previous_unique: Vec<Bits> = Vec::new();
     for k in 1..=max_size {
-        let mut current: FxMap<u64, Vec<bool>> = fx_map(0);
-        for set in subsets(m, k) {
-            let unique = unique_on(table, set, &candidates);
-            for (ci, &r) in candidates.iter().enumerate() {
-                if !unique[ci] {
+        let sets = subsets(m, k);
+        let mut current_unique = Vec::with_capacity(sets.len());
+        for &set in &sets {
+            let unique = counter.unique_on(set, Method::Fastest);
+            // Minimal: unique on none of the subsets with one key fewer. Every set of size
+            // k − 1 was stored at the previous level, so the lookup cannot fail.
+            let parents: Vec<&Bits> = if k == 1 {
+                Vec::new()
+            } else {
+                (0..m)
+                    .filter(|j| set & (1 << j) != 0)
+                    .map(|j| &previous_unique[previous[&(set & !(1 << j))]])
+                    .collect()
+            };
+            for ci in unique.ones() {
+                if parents.iter().any(|p| p.get(ci)) {
                     continue;
                 }
-                // Minimal: unique on none of the subsets with one key fewer. Every set of size
-                // k − 1 was stored at the previous level, so the lookup cannot fail.
-                let minimal = k == 1
-                    || (0..m)
-                        .filter(|j| set & (1 << j) != 0)
-                        .all(|j| !previous[&(set & !(1 << j))][ci]);
-                if minimal {
-                    score[r] += weight[k];
-                    msus_by_size[k - 1] += 1;
-                    for (j, c) in per_key.iter_mut().enumerate() {
-                        if set & (1 << j) != 0 {
-                            *c += weight[k];
-                        }
-                    }
-                    if keep_msus {
-                        msus[r].push(set);
+                let r = candidates[ci];
+                score[r] += weight[k];
+                msus_by_size[k - 1] += 1;
+                for (j, c) in per_key.iter_mut().enumerate() {
+                    if set & (1 << j) != 0 {
+                        *c += weight[k];
                     }
                 }
+                if keep_msus {
+                    msus[r].push(set);
+                }
             }
-            current.insert(set, unique);
+            current_unique.push(unique);
         }
-        previous = current;
+        previous = sets.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+        previous_unique = current_unique;
     }
 
     // DIS-SUDA.
@@ -216,61 +239,312 @@ fn subsets(m: usize, k: usize) -> Vec<u64> {
     }
 }
 
-/// For each candidate: is it alone (among all records) with its values on `set`? A candidate
-/// with a missing value in `set` is not.
-fn unique_on(table: &KeyTable, set: u64, candidates: &[usize]) -> Vec<bool> {
-    unique_on_with(table, set, candidates, true)
+/// One bit per candidate.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+    /// The indices of the bits set, in increasing order.
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                (word != 0).then(|| {
+                    let b = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    w * 64 + b
+                })
+            })
+        })
+    }
 }
 
-/// [`unique_on`], packing the values in an integer only when `pack` (and the categories allow).
-fn unique_on_with(table: &KeyTable, set: u64, candidates: &[usize], pack: bool) -> Vec<bool> {
-    let m = table.width();
-    let n = table.rows();
-    let vars: Vec<usize> = (0..m).filter(|j| set & (1 << j) != 0).collect();
-    // Pack the values in a u128 when the categories allow (always for up to 4 keys).
-    let radix: Option<Vec<u128>> = vars
-        .iter()
-        .map(|&j| table.keys[j].categories.len().max(1) as u128)
-        .try_fold((Vec::new(), 1u128), |(mut acc, prod), card| {
-            acc.push(prod);
-            prod.checked_mul(card).map(|p| (acc, p))
-        })
-        .map(|(acc, _)| acc)
-        .filter(|_| pack);
-    let key = |r: usize, radix: &[u128]| -> u128 {
-        vars.iter()
-            .zip(radix)
-            .map(|(&j, &w)| u128::from(table.code(r, j)) * w)
-            .sum()
-    };
-    match radix {
-        Some(radix) => {
-            let mut count: FxMap<u128, u32> = fx_map(n.min(1 << 16));
-            for r in 0..n {
-                if table.missing[r] & set == 0 {
-                    *count.entry(key(r, &radix)).or_insert(0) += 1;
+/// Column-major codes in the narrowest integer that holds every key's radix: the passes of
+/// SUDA over the cells are bound by memory, a byte a code moves a quarter of a `u32`.
+enum Columns {
+    Byte(Vec<Vec<u8>>),
+    Short(Vec<Vec<u16>>),
+    Word(Vec<Vec<u32>>),
+}
+
+impl Columns {
+    /// `m` columns of `len` codes, `code(j, i)`, each below `widest`.
+    fn new(m: usize, len: usize, widest: usize, code: impl Fn(usize, usize) -> u32) -> Self {
+        fn build<T>(m: usize, len: usize, code: impl Fn(usize, usize) -> T) -> Vec<Vec<T>> {
+            (0..m)
+                .map(|j| (0..len).map(|i| code(j, i)).collect())
+                .collect()
+        }
+        // The casts cannot truncate: every code is below `widest`.
+        if widest <= 1 << 8 {
+            Columns::Byte(build(m, len, |j, i| code(j, i) as u8))
+        } else if widest <= 1 << 16 {
+            Columns::Short(build(m, len, |j, i| code(j, i) as u16))
+        } else {
+            Columns::Word(build(m, len, code))
+        }
+    }
+
+    /// Calls `f` with each index `i` and its key `Σ column[j][i] · w` over the `(j, w)` of
+    /// `weights` (at most `DENSE_LIMIT`, so in 32 bits).
+    fn for_each_key(&self, weights: &[(usize, u32)], f: impl FnMut(usize, u32)) {
+        match self {
+            Columns::Byte(c) => keys_of(c, weights, f),
+            Columns::Short(c) => keys_of(c, weights, f),
+            Columns::Word(c) => keys_of(c, weights, f),
+        }
+    }
+
+    /// `packed[i] = packed[i] · radix + column[j][i]`.
+    fn pack(&self, j: usize, radix: u64, packed: &mut [u64]) {
+        fn go<T: Copy + Into<u64>>(col: &[T], radix: u64, packed: &mut [u64]) {
+            for (p, &code) in packed.iter_mut().zip(col) {
+                *p = *p * radix + code.into();
+            }
+        }
+        match self {
+            Columns::Byte(c) => go(&c[j], radix, packed),
+            Columns::Short(c) => go(&c[j], radix, packed),
+            Columns::Word(c) => go(&c[j], radix, packed),
+        }
+    }
+}
+
+/// [`Columns::for_each_key`], the loops for 1, 2 and 3 keys written out.
+fn keys_of<T: Copy + Into<u32>>(
+    columns: &[Vec<T>],
+    weights: &[(usize, u32)],
+    mut f: impl FnMut(usize, u32),
+) {
+    match *weights {
+        [(a, wa)] => {
+            for (i, &a) in columns[a].iter().enumerate() {
+                f(i, a.into() * wa);
+            }
+        }
+        [(a, wa), (b, wb)] => {
+            for (i, (&a, &b)) in columns[a].iter().zip(&columns[b]).enumerate() {
+                f(i, a.into() * wa + b.into() * wb);
+            }
+        }
+        [(a, wa), (b, wb), (c, wc)] => {
+            let abc = columns[a].iter().zip(&columns[b]).zip(&columns[c]);
+            for (i, ((&a, &b), &c)) in abc.enumerate() {
+                f(i, a.into() * wa + b.into() * wb + c.into() * wc);
+            }
+        }
+        _ => {
+            let first = weights.first().map_or(&[][..], |&(j, _)| &columns[j][..]);
+            for (i, _) in first.iter().enumerate() {
+                f(
+                    i,
+                    weights.iter().map(|&(j, w)| columns[j][i].into() * w).sum(),
+                );
+            }
+        }
+    }
+}
+
+/// How [`Counter::unique_on`] counts the combinations of a key set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Method {
+    /// The first of the three below that the categories allow.
+    Fastest,
+    /// An array indexed by the combination packed in an integer (mixed radix).
+    Dense,
+    /// A hash map of the packed combinations.
+    Hashed,
+    /// Grouping one key at a time (always possible).
+    Grouped,
+}
+
+/// The most combinations [`Method::Dense`] counts in an array (of `u32`: 16 MB at most).
+const DENSE_LIMIT: u64 = 1 << 22;
+
+/// Counts, for key sets in turn, how many records share each candidate's values on the set.
+///
+/// The work is done on the distinct combinations of all keys (cells) rather than on records:
+/// a cell's records have the same values on every set, so a cell adds its size to its
+/// combination's count (saturated at 2: only "alone or not" matters).
+struct Counter<'a> {
+    table: &'a KeyTable,
+    /// Column-major codes of the cells: `column[j][c]`, a missing value coded as the key's
+    /// number of categories (one digit more), so that every set can be packed.
+    column: Columns,
+    /// Each cell's record count, saturated at 2.
+    size: Vec<u8>,
+    /// Row-major codes of the cells (for [`Method::Grouped`]).
+    codes: Vec<u32>,
+    /// The cell of each candidate, its missing pattern, and its codes column-major (as in
+    /// `column`); the candidates with a missing key, and their pattern.
+    candidate: Vec<u32>,
+    pattern: Vec<u64>,
+    candidate_column: Columns,
+    with_missing: Vec<(usize, u64)>,
+    /// Buffers kept between sets.
+    packed: Vec<u64>,
+    dense: Vec<u32>,
+}
+
+impl<'a> Counter<'a> {
+    fn new(table: &'a KeyTable, cell: &[u32], size: &[u32], candidates: &[usize]) -> Self {
+        let m = table.width();
+        let cells = size.len();
+        let mut codes = vec![0u32; cells * m];
+        let mut seen = vec![false; cells];
+        for (i, &c) in cell.iter().enumerate() {
+            let c = c as usize;
+            if !seen[c] {
+                seen[c] = true;
+                codes[c * m..(c + 1) * m].copy_from_slice(&table.codes[i * m..(i + 1) * m]);
+            }
+        }
+        // The widest radix decides the width of the columns.
+        let widest = table
+            .keys
+            .iter()
+            .map(|k| k.categories.len() + 1)
+            .max()
+            .unwrap_or(1);
+        let code = |c: usize, j: usize| match codes[c * m + j] {
+            MISSING => table.keys[j].categories.len() as u32,
+            code => code,
+        };
+        let column = Columns::new(m, cells, widest, |j, c| code(c, j));
+        let candidate: Vec<u32> = candidates.iter().map(|&r| cell[r]).collect();
+        let candidate_column = Columns::new(m, candidate.len(), widest, |j, ci| {
+            code(candidate[ci] as usize, j)
+        });
+        let with_missing = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(_, &r)| table.missing[r] != 0)
+            .map(|(ci, &r)| (ci, table.missing[r]))
+            .collect();
+        Counter {
+            table,
+            column,
+            candidate_column,
+            size: size.iter().map(|&s| s.min(2) as u8).collect(),
+            codes,
+            candidate,
+            with_missing,
+            pattern: candidates.iter().map(|&r| table.missing[r]).collect(),
+            packed: Vec::new(),
+            dense: Vec::new(),
+        }
+    }
+
+    /// Which candidates are alone (among all records) with their values on `set`. A candidate
+    /// with a missing value in `set` is not.
+    fn unique_on(&mut self, set: u64, method: Method) -> Bits {
+        let m = self.table.width();
+        let cells = self.size.len();
+        let vars: Vec<usize> = (0..m).filter(|j| set & (1 << j) != 0).collect();
+        // Radices: the categories and one digit for a missing value.
+        let product = vars.iter().try_fold(1u64, |p, &j| {
+            p.checked_mul(self.table.keys[j].categories.len() as u64 + 1)
+        });
+        let method = match (method, product) {
+            (Method::Fastest, Some(p)) if p <= DENSE_LIMIT => Method::Dense,
+            (Method::Fastest, Some(_)) => Method::Hashed,
+            (Method::Fastest, None) => Method::Grouped,
+            // A packed method asked for where the combinations do not fit in 64 bits, or an
+            // array where they are too many.
+            (Method::Dense | Method::Hashed, None) => Method::Grouped,
+            (Method::Dense, Some(p)) if p > DENSE_LIMIT => Method::Hashed,
+            (other, _) => other,
+        };
+        let mut unique = Bits::new(self.candidate.len());
+        // A candidate is unique when its count is 1 and none of its values on the set is
+        // missing.
+        let mut mark = |alone: &dyn Fn(usize) -> bool| {
+            for (ci, (&c, &p)) in self.candidate.iter().zip(&self.pattern).enumerate() {
+                if p & set == 0 && alone(c as usize) {
+                    unique.set(ci);
                 }
             }
-            // A candidate without a missing value in `set` was counted above: the lookup after
-            // the `&&` cannot fail.
-            candidates
-                .iter()
-                .map(|&r| table.missing[r] & set == 0 && count[&key(r, &radix)] == 1)
-                .collect()
-        }
-        None => {
-            let (ids, groups) = group_ids(&table.codes, m, n, &vars);
-            let mut count = vec![0u32; groups as usize];
-            for &g in &ids {
-                count[g as usize] += 1;
+        };
+        match method {
+            Method::Dense => {
+                // The weight of each key's digit: the product of the radices after it. The key
+                // of a cell is at most `DENSE_LIMIT`, so it fits in 32 bits.
+                let mut weights: Vec<(usize, u32)> = Vec::with_capacity(vars.len());
+                let mut w = 1u32;
+                for &j in vars.iter().rev() {
+                    weights.push((j, w));
+                    w *= self.table.keys[j].categories.len() as u32 + 1;
+                }
+                // Four interleaved copies of the counts when they are few: consecutive cells
+                // with the same key then do not wait on each other's store. Counts are at most
+                // the number of records, so they fit in 32 bits.
+                let keys = w as usize;
+                let lane_bits = if keys <= 1 << 12 { 2 } else { 0 };
+                let lane_mask = (1 << lane_bits) - 1;
+                self.dense.clear();
+                self.dense.resize(keys << lane_bits, 0);
+                let dense = &mut self.dense;
+                let size = &self.size;
+                self.column.for_each_key(&weights, |c, key| {
+                    dense[((key as usize) << lane_bits) | (c & lane_mask)] += u32::from(size[c]);
+                });
+                if lane_bits > 0 {
+                    // Entry k is read before being written, and entries below k are done.
+                    for k in 0..keys {
+                        dense[k] = dense[k << lane_bits..(k + 1) << lane_bits].iter().sum();
+                    }
+                }
+                let dense = &self.dense;
+                self.candidate_column.for_each_key(&weights, |ci, key| {
+                    if dense[key as usize] == 1 {
+                        unique.set(ci);
+                    }
+                });
+                // A missing value was counted as one more category: those candidates are not
+                // unique on the set, whatever their count.
+                for &(ci, p) in &self.with_missing {
+                    if p & set != 0 {
+                        unique.clear(ci);
+                    }
+                }
             }
-            candidates
-                .iter()
-                .map(|&r| {
-                    vars.iter().all(|&j| table.code(r, j) != MISSING) && count[ids[r] as usize] == 1
-                })
-                .collect()
+            Method::Hashed => {
+                self.packed.clear();
+                self.packed.resize(cells, 0);
+                for &j in &vars {
+                    let radix = self.table.keys[j].categories.len() as u64 + 1;
+                    self.column.pack(j, radix, &mut self.packed);
+                }
+                let packed = &self.packed;
+                let mut count: FxMap<u64, u8> = fx_map(cells.min(1 << 16));
+                for (&key, &s) in packed.iter().zip(&self.size) {
+                    let d = count.entry(key).or_insert(0);
+                    *d = d.saturating_add(s);
+                }
+                mark(&|c| count.get(&packed[c]) == Some(&1));
+            }
+            Method::Grouped | Method::Fastest => {
+                let (ids, groups) = group_ids(&self.codes, m, cells, &vars);
+                let mut count = vec![0u8; groups as usize];
+                for (&g, &s) in ids.iter().zip(&self.size) {
+                    let d = &mut count[g as usize];
+                    *d = d.saturating_add(s);
+                }
+                mark(&|c| count[ids[c] as usize] == 1);
+            }
         }
+        unique
     }
 }
 
@@ -298,28 +572,97 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn packed_and_grouped_counts_agree() {
+    fn dense_hashed_and_grouped_counts_agree() {
         let t = table_of(&[
             &["a", "x", "1"],
             &["a", "NA", "1"],
             &["a", "x", "2"],
             &["b", "y", "1"],
             &["b", "y", "1"],
+            &["c", "NA", "3"],
         ]);
-        let candidates: Vec<usize> = (0..5).collect();
+        let all: Vec<usize> = (0..3).collect();
+        let (cell, cells) = group_ids(&t.codes, 3, t.rows(), &all);
+        let mut size = vec![0u32; cells as usize];
+        for &c in &cell {
+            size[c as usize] += 1;
+        }
+        // Every record as a candidate, even those sharing their cell.
+        let candidates: Vec<usize> = (0..t.rows()).collect();
+        let mut counter = Counter::new(&t, &cell, &size, &candidates);
+        let ones = |b: Bits| b.ones().collect::<Vec<_>>();
         for set in 1u64..8 {
-            let packed = unique_on_with(&t, set, &candidates, true);
+            let dense = ones(counter.unique_on(set, Method::Dense));
             assert_eq!(
-                packed,
-                unique_on_with(&t, set, &candidates, false),
+                dense,
+                ones(counter.unique_on(set, Method::Hashed)),
+                "set {set:b}"
+            );
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Grouped)),
                 "set {set:b}"
             );
         }
-        // By hand, keys {0, 2}: (a,1) twice, (a,2) once, (b,1) twice.
-        assert_eq!(
-            unique_on_with(&t, 0b101, &candidates, false),
-            vec![false, false, true, false, false]
-        );
+        // By hand, keys {0, 2}: (a,1) twice, (a,2) once, (b,1) twice, (c,3) once.
+        assert_eq!(ones(counter.unique_on(0b101, Method::Grouped)), vec![2, 5]);
+        // Key 1: x twice, y twice; the missing values are never unique.
+        assert!(ones(counter.unique_on(0b010, Method::Dense)).is_empty());
+    }
+
+    /// Codes wider than a byte are kept in wider columns, with the same counts.
+    #[test]
+    fn wide_columns_count_the_same() {
+        // 600 records: key 0 with 300 categories (each twice but the last 5 once), key 1 with 3.
+        let text: Vec<[String; 2]> = (0..600usize)
+            .map(|i| {
+                [
+                    (i % 300).min(294 + i / 300 * 5 + i % 5).to_string(),
+                    (i % 3).to_string(),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<&str>> = text
+            .iter()
+            .map(|r| vec![r[0].as_str(), r[1].as_str()])
+            .collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let t = table_of(&rows);
+        assert!(t.keys[0].categories.len() > 256);
+        let all = [0, 1];
+        let (cell, cells) = group_ids(&t.codes, 2, t.rows(), &all);
+        let mut size = vec![0u32; cells as usize];
+        for &c in &cell {
+            size[c as usize] += 1;
+        }
+        let candidates: Vec<usize> = (0..t.rows()).collect();
+        let mut counter = Counter::new(&t, &cell, &size, &candidates);
+        assert!(matches!(counter.column, Columns::Short(_)));
+        let ones = |b: Bits| b.ones().collect::<Vec<_>>();
+        for set in 1u64..4 {
+            let dense = ones(counter.unique_on(set, Method::Dense));
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Grouped)),
+                "set {set:b}"
+            );
+            assert_eq!(
+                dense,
+                ones(counter.unique_on(set, Method::Hashed)),
+                "set {set:b}"
+            );
+        }
+        assert!(!ones(counter.unique_on(0b11, Method::Dense)).is_empty());
+    }
+
+    #[test]
+    fn bits_in_order() {
+        let mut b = Bits::new(130);
+        for i in [0, 63, 64, 129] {
+            b.set(i);
+        }
+        assert_eq!(b.ones().collect::<Vec<_>>(), vec![0, 63, 64, 129]);
+        assert!(b.get(64) && !b.get(65));
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub struct Variable {
 struct Coder {
     name: String,
     categories: Vec<String>,
+    /// Codes of the values of 8 bytes or more.
     index: FxMap<String, u32>,
+    /// Codes of the shorter values, by their bytes and length packed in a `u64`.
+    short: FxMap<u64, u32>,
 }
 
 impl Coder {
@@ -35,14 +38,34 @@ impl Coder {
 
     fn code(&mut self, value: Option<&str>) -> u32 {
         let Some(v) = value else { return MISSING };
+        if v.len() < 8 {
+            // Most categories are short: looked up as one integer (the bytes, then the length
+            // in the last byte), without hashing and comparing a string.
+            let mut word = [0u8; 8];
+            word[..v.len()].copy_from_slice(v.as_bytes());
+            word[7] = v.len() as u8;
+            let key = u64::from_le_bytes(word);
+            if let Some(&c) = self.short.get(&key) {
+                return c;
+            }
+            let c = self.add(v);
+            self.short.insert(key, c);
+            return c;
+        }
         if let Some(c) = self.index.get(v) {
             return *c;
         }
+        let c = self.add(v);
+        self.index.insert(v.to_owned(), c);
+        c
+    }
+
+    /// A new category: its code.
+    fn add(&mut self, v: &str) -> u32 {
         // A category count reaching u32::MAX would need more records than a table may hold
         // (rows are counted in u32 too), so the cast cannot collide with MISSING.
         let c = self.categories.len() as u32;
         self.categories.push(v.to_owned());
-        self.index.insert(v.to_owned(), c);
         c
     }
 
@@ -233,5 +256,36 @@ impl TableBuilder {
                 .map(|(c, v)| (c.finish(), v))
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short and long values share one numbering, in order of first appearance.
+    #[test]
+    fn codes_in_order_of_first_appearance() {
+        let mut c = Coder::new("v");
+        let values = [
+            "a",
+            "a long value",
+            "",
+            "a",
+            "1234567",
+            "12345678",
+            "a long value",
+            "",
+            "\0",
+            "b",
+        ];
+        let codes: Vec<u32> = values.iter().map(|v| c.code(Some(v))).collect();
+        assert_eq!(codes, vec![0, 1, 2, 0, 3, 4, 1, 2, 5, 6]);
+        assert_eq!(c.code(None), MISSING);
+        let v = c.finish();
+        assert_eq!(
+            v.categories,
+            vec!["a", "a long value", "", "1234567", "12345678", "\0", "b"]
+        );
     }
 }

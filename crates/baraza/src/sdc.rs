@@ -168,7 +168,13 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
     let err = |m: String| InputError(format!("{}: {m}", args.file.display()));
     csv.each(|csv, line, record| {
         let cell = |i: usize| cell(record, i, &args.missing_values);
-        let key_values: Vec<Option<&str>> = keys.iter().map(|&i| cell(i)).collect();
+        // On the stack rather than a vector per record: the builder accepted at most MAX_KEYS
+        // keys.
+        let mut key_values = [None; baraza_sdc::table::MAX_KEYS];
+        for (v, &i) in key_values.iter_mut().zip(&keys) {
+            *v = cell(i);
+        }
+        let key_values = &key_values[..keys.len()];
         let sensitive_values: Vec<Option<&str>> = sensitive.iter().map(|&i| cell(i)).collect();
         let w = match weight {
             None => None,
@@ -185,7 +191,7 @@ pub fn assess_file(args: &RiskArgs) -> Result<Assessment, InputError> {
         builder
             .push(Row {
                 number: line,
-                keys: &key_values,
+                keys: key_values,
                 weight: w,
                 household: household.and_then(cell),
                 sensitive: &sensitive_values,
