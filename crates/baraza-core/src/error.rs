@@ -55,10 +55,9 @@ pub enum CoreError {
     FormKeyWrong,
     #[error("encrypted submission {instance_id} was altered: {detail}")]
     EncryptedTampered { instance_id: String, detail: String },
-    #[error("the release was refused: {detail}")]
+    /// Why, as a code and values that pages translate (and in English for logs).
+    #[error("the release was refused: {}", problem.message)]
     ReleaseRefused {
-        detail: String,
-        /// The same, as a code and values that pages translate.
         problem: Box<crate::releases::Problem>,
     },
     #[error("internal error: {0}")]

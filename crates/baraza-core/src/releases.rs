@@ -246,27 +246,28 @@ impl Problem {
                 variable,
                 row,
                 value,
-            } => Problem::new("not_numeric", message)
-                .with("variable", variable)
-                .with("row", row)
-                .with("value", value),
-            E::NotADate {
+            }
+            | E::NotADate {
                 variable,
                 row,
                 value,
-            } => Problem::new("not_a_date", message)
-                .with("variable", variable)
-                .with("row", row)
-                .with("value", value),
-            E::NotInHierarchy {
+            }
+            | E::NotInHierarchy {
                 variable,
                 row,
                 value,
                 ..
-            } => Problem::new("not_in_hierarchy", message)
-                .with("variable", variable)
-                .with("row", row)
-                .with("value", value),
+            } => {
+                let code = match e {
+                    E::NotNumeric { .. } => "not_numeric",
+                    E::NotADate { .. } => "not_a_date",
+                    _ => "not_in_hierarchy",
+                };
+                Problem::new(code, message)
+                    .with("variable", variable)
+                    .with("row", row)
+                    .with("value", value)
+            }
             E::UnknownVariable { variable } | E::UnknownColumn { variable, .. } => {
                 Problem::new("unknown_variable", message).with("variable", variable)
             }
@@ -284,7 +285,6 @@ impl Problem {
 impl From<Problem> for CoreError {
     fn from(p: Problem) -> Self {
         CoreError::ReleaseRefused {
-            detail: p.message.clone(),
             problem: Box::new(p),
         }
     }
@@ -327,6 +327,16 @@ pub struct ReleaseView {
     pub signature: Option<String>,
     pub public_key: String,
     pub data_sha256: Option<String>,
+}
+
+/// A release's report as it was signed.
+#[derive(Debug, Clone)]
+pub struct SignedReport {
+    /// The JSON, byte for byte as signed.
+    pub text: String,
+    /// The Ed25519 signature (hex) of [`REPORT_KIND`] and the text.
+    pub signature: String,
+    pub sha256: String,
 }
 
 /// The release form: a name and the key variables (names).
@@ -1279,17 +1289,22 @@ impl Core {
         Ok(())
     }
 
-    /// A released release's signed report: the exact bytes signed, and the signature (hex).
+    /// A released release's signed report: the exact bytes signed, the signature and the
+    /// report's SHA-256 (hex).
     pub async fn release_report(
         &self,
         access: &ProjectAccess,
         xml_form_id: &str,
         id: i64,
-    ) -> Result<(String, String), CoreError> {
+    ) -> Result<SignedReport, CoreError> {
         access.require(Permission::ReleaseData)?;
         let (row, _) = self.release_row(access, xml_form_id, id).await?;
         match (row.state.as_str(), row.report, row.signature) {
-            ("released", Some(report), Some(sig)) => Ok((report, sig)),
+            ("released", Some(text), Some(signature)) => Ok(SignedReport {
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
+                text,
+                signature,
+            }),
             _ => Err(CoreError::NotFound { what: "release" }),
         }
     }

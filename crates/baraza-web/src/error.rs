@@ -98,7 +98,7 @@ impl From<CoreError> for WebError {
                 info.detail_key = Some(format!("invalid.{reason}"));
             }
             CoreError::SlugTaken { slug } => info.args.push(("slug", slug.clone())),
-            CoreError::ReleaseRefused { problem, .. } => {
+            CoreError::ReleaseRefused { problem } => {
                 let (key, args) = crate::handlers::releases::problem_text(problem);
                 info.detail_key = Some(key);
                 info.args.extend(args);

@@ -163,6 +163,16 @@ pub fn iso(ts: i64) -> String {
 }
 
 /// Formats Unix seconds as an ISO 8601 date.
+/// An instant to the minute, as registers and reports print it: `2026-09-18 09:30 UTC`.
+pub fn when(ts: i64) -> String {
+    let t = iso(ts);
+    format!(
+        "{} {} UTC",
+        t.get(..10).unwrap_or(""),
+        t.get(11..16).unwrap_or("")
+    )
+}
+
 pub fn iso_date(ts: i64) -> String {
     iso(ts).chars().take(10).collect()
 }

@@ -6,7 +6,7 @@ use super::{respond, see_other};
 use crate::ctx::{CsrfForm, Ctx, Format, KeepRegisters, ProjectGuard, ViewAudit};
 use crate::error::{WebError, WebResult};
 use crate::handlers::views::ProjectView;
-use crate::pages::{csrf_field, iso, iso_date, layout, Chrome};
+use crate::pages::{csrf_field, iso, iso_date, layout, when, Chrome};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use baraza_core::dpia::{Dpia, DECISIONS, DECLARED_CRITERIA, TEXT_QUESTIONS};
@@ -32,16 +32,6 @@ fn id_param(params: &HashMap<String, String>) -> WebResult<i64> {
         .get("id")
         .and_then(|s| s.parse().ok())
         .ok_or_else(WebError::not_found)
-}
-
-/// `2026-09-18 09:30 UTC`.
-fn when(ts: i64) -> String {
-    let t = iso(ts);
-    format!(
-        "{} {} UTC",
-        t.get(..10).unwrap_or(""),
-        t.get(11..16).unwrap_or("")
-    )
 }
 
 /// The value of a `datetime-local` input: `2026-09-18T09:30`.

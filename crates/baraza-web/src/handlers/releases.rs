@@ -7,7 +7,7 @@ use super::{respond, see_other};
 use crate::ctx::{CsrfForm, Ctx, Format, ProjectGuard, ReleaseData};
 use crate::error::{WebError, WebResult};
 use crate::handlers::views::ProjectView;
-use crate::pages::{csrf_field, iso, layout, Chrome};
+use crate::pages::{csrf_field, layout, when, Chrome};
 use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -37,15 +37,6 @@ fn form_and_id(params: &HashMap<String, String>) -> WebResult<(&str, i64)> {
 
 fn releases_url(p: &ProjectView, form: &str) -> String {
     format!("{}/forms/{form}/releases", p.url)
-}
-
-fn when(ts: i64) -> String {
-    let t = iso(ts);
-    format!(
-        "{} {} UTC",
-        t.get(..10).unwrap_or(""),
-        t.get(11..16).unwrap_or("")
-    )
 }
 
 /// A figure with two decimals, as the reader writes numbers (`2,67` in French).
@@ -766,19 +757,20 @@ pub async fn report(
     let ctx = &g.ctx;
     let (form, id) = form_and_id(&params)?;
     let core = &ctx.state.core;
-    let (text, signature) = core.release_report(&g.access, form, id).await?;
+    let signed = core.release_report(&g.access, form, id).await?;
     let view = core.release_view(&g.access, form, id).await?;
     if ctx.format() == Format::Json {
-        let mut res = text.into_response();
+        let mut res = signed.text.into_response();
         let h = res.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
         if let Ok(v) = HeaderValue::from_str(&format!(
-            "ed25519; kind={}; key={}; signature={signature}",
+            "ed25519; kind={}; key={}; signature={}",
             baraza_core::releases::REPORT_KIND,
-            view.public_key
+            view.public_key,
+            signed.signature
         )) {
             h.insert("baraza-signature", v);
         }
@@ -792,7 +784,6 @@ pub async fn report(
     }
     let project = ProjectView::from_access(&g.access);
     let c = Chrome::from_ctx(ctx);
-    let sha = hex_sha256(text.as_bytes());
     let markup = layout(
         &c,
         &format!("{} · {}", c.t("release.report_title"), view.summary.name),
@@ -806,8 +797,8 @@ pub async fn report(
             h2 { (c.t("release.signature")) }
             p { (c.t("release.signature_intro")) }
             dl {
-                dt { (c.t("release.report_sha")) } dd { code { (sha) } }
-                dt { (c.t("release.signature")) } dd { code.wrap { (signature) } }
+                dt { (c.t("release.report_sha")) } dd { code { (signed.sha256) } }
+                dt { (c.t("release.signature")) } dd { code.wrap { (signed.signature) } }
                 dt { (c.t("release.public_key")) } dd { code { (view.public_key) } }
                 @if let Some(s) = &view.data_sha256 { dt { (c.t("release.data_sha")) } dd { code { (s) } } }
             }
@@ -820,9 +811,4 @@ pub async fn report(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(res)
-}
-
-fn hex_sha256(b: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(b))
 }
