@@ -1,0 +1,17 @@
+//! Charts and maps as inline SVG, rendered on the server so that a page needs no script and no
+//! request to anyone else, and weighs a few kilobytes on a 2G phone.
+//!
+//! * [`chart`]: line and bar charts of one or more series, with interval whiskers, the official
+//!   series in a distinct style, a target line, and marks for suppressed, bracketed (small
+//!   sample) and not-representative figures. Every chart has `<title>` and `<desc>`; the page
+//!   puts the data table under it.
+//! * [`geo`]: administrative areas read from GeoJSON (polygons and multipolygons, with limits
+//!   against hostile files), simplified for display.
+//! * [`map`]: a choropleth map of areas, with a legend and a hatched "no data / suppressed"
+//!   class.
+//!
+//! Every text that reaches the SVG is escaped; numbers are written with few digits.
+
+pub mod chart;
+pub mod geo;
+pub mod map;

@@ -1,0 +1,1 @@
+//! Contributions and cells.

@@ -1,0 +1,3 @@
+//! The SDG global indicator framework as data.
+//!
+//! SKELETON: to be written.

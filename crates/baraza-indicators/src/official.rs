@@ -1,0 +1,3 @@
+//! Official series.
+//!
+//! SKELETON: to be written.

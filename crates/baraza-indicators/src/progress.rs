@@ -1,0 +1,3 @@
+//! Progress towards a target.
+//!
+//! SKELETON: to be written.
