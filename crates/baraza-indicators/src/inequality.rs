@@ -13,7 +13,7 @@
 //!   value is given (and nothing when `b = 0`).
 //! * [`adjusted_parity`]: the adjusted parity index of SDG indicator 4.5.1 (UNESCO Institute
 //!   for Statistics, *SDG 4 metadata, indicator 4.5.1: parity indices*, and UIS, *Handbook on
-//!   Measuring Equity in Education*, 2018, §4.1). The plain parity index `r = focus/reference`
+//!   Measuring Equity in Education*, 2018). The plain parity index `r = focus/reference`
 //!   is not symmetric around 1 (a group with half the other's value gives 0.5, a group with
 //!   twice gives 2), so the UIS folds the values above 1:
 //!

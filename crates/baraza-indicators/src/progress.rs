@@ -7,8 +7,8 @@
 //! `sdg/ProgressMeasure.py`, read at commit `139fede74ba534d2ed8b9eee4cd878b41f54cb67` of
 //! `github.com/open-sdg/sdg-build`; the methodology is written up in Open SDG's
 //! `docs/progress-methodology.md` (commit `26d2e38700e4fee329fea4823e908c4298064693` of
-//! `github.com/open-sdg/open-sdg`). It follows Eurostat's method for the EU SDG monitoring
-//! report. This module reproduces the series-level calculation (`SeriesProgress`), not the
+//! `github.com/open-sdg/open-sdg`), which says it was inspired by Eurostat's method for the
+//! EU SDG monitoring report. This module reproduces the series-level calculation (`SeriesProgress`), not the
 //! averaging of several series into an indicator's score.
 //!
 //! # The calculation

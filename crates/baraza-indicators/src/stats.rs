@@ -835,6 +835,7 @@ mod tests {
             da.merge(&db);
             for weighted in [false, true] {
                 prop_assert!(same(&mean(&m, weighted), &mean(&whole, weighted), 1e-9));
+                prop_assert!(same(&total(&m, weighted), &total(&whole, weighted), 1e-9));
                 prop_assert!(same(&median(&da, weighted), &median(&dw, weighted), 1e-9));
             }
             prop_assert_eq!(da.values.len(), dw.values.len());
