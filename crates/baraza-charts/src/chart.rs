@@ -315,7 +315,7 @@ pub fn render(c: &Chart) -> String {
     );
     let legend_rows = legend_pos.last().map_or(0, |p| p.1 + 1);
 
-    let plot_top = 10.0;
+    let plot_top = 16.0;
     let x_labels_h = 20.0;
     let mut plot_bottom = h - 6.0 - legend_rows as f64 * LEGEND_ROW - x_labels_h;
 
@@ -334,7 +334,8 @@ pub fn render(c: &Chart) -> String {
             .iter()
             .map(|l| text_width(&truncate(l), FONT))
             .fold(0.0, f64::max);
-        plot_bottom -= (max_w * 0.64).min(h / 3.0) - 6.0;
+        // A label slanted by 40° reaches down by sin 40° of its width, plus its height.
+        plot_bottom -= (max_w * 0.66 + 4.0).min(h / 3.0);
     }
 
     let Some(ya) = y_axis(c, (plot_bottom - plot_top).max(20.0)) else {
@@ -365,7 +366,15 @@ pub fn render(c: &Chart) -> String {
         .iter()
         .map(|l| text_width(l, FONT))
         .fold(0.0, f64::max);
-    let plot_left = (label_w + 10.0).min(w / 3.0);
+    let mut plot_left = (label_w + 10.0).min(w / 3.0);
+    if rotate {
+        // The first category's slanted label must not run off the left edge.
+        let first_w = categories
+            .first()
+            .map_or(0.0, |l| text_width(&truncate(l), FONT));
+        let band = (w - 12.0 - plot_left) / categories.len().max(1) as f64;
+        plot_left = plot_left.max((first_w * 0.8 + 8.0 - band / 2.0).min(w / 3.0));
+    }
     let plot_right = w - 12.0;
     let y = |v: f64| {
         let r = plot_bottom - (v - ya.d0) / (ya.d1 - ya.d0) * (plot_bottom - plot_top);
@@ -465,7 +474,7 @@ pub fn render(c: &Chart) -> String {
             if !t.label.trim().is_empty() {
                 let _ = write!(
                     o,
-                    "<text class=\"s\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{TARGET}\">{}</text>",
+                    "<text class=\"s\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{TARGET}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
                     n(plot_right - 2.0),
                     n(if ty - 4.0 < plot_top + 8.0 { ty + 12.0 } else { ty - 4.0 }),
                     esc(&t.label)
@@ -664,7 +673,7 @@ fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -
     }
     o.push_str("</g>");
 
-    for (s, sty) in c.series.iter().zip(st) {
+    for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut pts: Vec<&Point> = s.points.iter().filter(|p| p.x.is_finite()).collect();
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
         // The line, broken at gaps.
@@ -732,7 +741,7 @@ fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -
                 c = sty.color
             );
         }
-        // Suppressed figures: a cross on the axis.
+        // Suppressed figures: a cross above the axis, one row per series.
         let mut sx = String::new();
         for p in &pts {
             if p.mark == Mark::Suppressed {
@@ -740,7 +749,7 @@ fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -
                     sx,
                     "<text x=\"{}\" y=\"{}\">\u{d7}</text>",
                     n(x(p.x)),
-                    n(g.bottom - 3.0)
+                    n(g.bottom - 3.0 - 11.0 * si as f64)
                 );
             }
         }
@@ -775,8 +784,8 @@ fn categories(c: &Chart) -> Vec<String> {
 }
 
 fn truncate(s: &str) -> String {
-    if s.chars().count() > 24 {
-        let mut t: String = s.chars().take(23).collect();
+    if s.chars().count() > 18 {
+        let mut t: String = s.chars().take(17).collect();
         t.push('\u{2026}');
         t
     } else {
@@ -902,7 +911,7 @@ fn bar_body(
             } else {
                 num
             };
-            if text_width(&text, 10.0) <= bar_w + band * 0.2 / nser + 4.0 {
+            if text_width(&text, 10.0) <= bar_w + 1.0 {
                 let (ext_hi, ext_lo) = (
                     hi.map(y).unwrap_or(vy).min(vy),
                     lo.map(y).unwrap_or(vy).max(vy),
