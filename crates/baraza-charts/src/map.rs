@@ -27,7 +27,8 @@
 //!   [`Mark::Bracketed`] area is coloured normally; its label (given by the caller, e.g.
 //!   `"(45 %)"`) says the rest.
 //! * **Each area** is one `<path>` with a `<title>` "Name: label" (tooltip and accessible
-//!   name), inside `<a href>` when it links somewhere (drill-down). Areas without geometry
+//!   name), inside `<a href>` when it links somewhere (drill-down; only relative and
+//!   `http(s)` links are kept). Areas without geometry
 //!   are not drawn.
 //! * The **attribution** is printed under the legend, as ODbL sources require.
 
@@ -330,7 +331,8 @@ pub fn render(m: &MapSpec) -> String {
         if nr && !m.not_representative_label.trim().is_empty() {
             let _ = write!(tip, " ({})", m.not_representative_label);
         }
-        if let Some(href) = &a.href {
+        let href = a.href.as_deref().filter(|h| safe_link(h));
+        if let Some(href) = href {
             let _ = write!(o, "<a href=\"{}\">", esc(href));
         }
         let _ = write!(
@@ -338,7 +340,7 @@ pub fn render(m: &MapSpec) -> String {
             "<path d=\"{d}\" fill=\"{fill}\"{extra}><title>{}</title></path>",
             esc(&tip)
         );
-        if a.href.is_some() {
+        if href.is_some() {
             o.push_str("</a>");
         }
     }
@@ -387,6 +389,19 @@ pub fn render(m: &MapSpec) -> String {
     }
     o.push_str("</svg>");
     o
+}
+
+/// A link is kept when it is relative or `http(s)`: no `javascript:` nor `data:` link can
+/// reach a page through a map.
+fn safe_link(h: &str) -> bool {
+    let h = h.trim_start();
+    match h.find([':', '/', '?', '#']) {
+        Some(i) if h.as_bytes()[i] == b':' => {
+            let scheme = h[..i].to_ascii_lowercase();
+            scheme == "http" || scheme == "https"
+        }
+        _ => true,
+    }
 }
 
 /// Equirectangular projection fitted to a bounding box.

@@ -193,6 +193,44 @@ fn hostile_names_and_links_are_escaped() {
     let svg = render(&m);
     parse(&svg);
     assert!(!svg.contains("<script"));
+    assert!(
+        !svg.contains("javascript:"),
+        "only relative and http(s) links"
+    );
+    m.areas[0].href = Some(" JavaScript:alert(1)".into());
+    m.areas[1].href = Some("data:text/html,x".into());
+    m.areas[2].href = Some("https://example.org/TD-BA?a=1".into());
+    let svg = render(&m);
+    assert!(!svg.contains("JavaScript:") && !svg.contains("data:"));
+    assert!(svg.contains("href=\"https://example.org/TD-BA?a=1\""));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+    #[test]
+    fn any_values_make_a_valid_map(
+        values in proptest::collection::vec((proptest::option::of(-1e6f64..1e6), 0u8..4), 23),
+        classes_wanted in 0usize..10,
+        higher in proptest::bool::ANY,
+    ) {
+        let f = chad();
+        let mut m = spec(&f);
+        m.classes = classes_wanted;
+        m.higher_is_better = higher;
+        for (a, (v, k)) in m.areas.iter_mut().zip(&values) {
+            a.value = *v;
+            a.mark = [Mark::Normal, Mark::Bracketed, Mark::Suppressed, Mark::NotRepresentative][*k as usize];
+        }
+        let svg = render(&m);
+        let doc = parse(&svg);
+        let paths = doc.descendants().filter(|n| n.tag_name().name() == "path" && n.parent().is_some_and(|p| p.tag_name().name() == "a")).count();
+        proptest::prop_assert_eq!(paths, 23);
+        let shown: Vec<f64> = m.areas.iter().filter(|a| a.mark != Mark::Suppressed).filter_map(|a| a.value).collect();
+        if let Some(c) = classes(&shown, classes_wanted, false) {
+            proptest::prop_assert!(c.lower.len() <= classes_wanted.clamp(3, 7));
+            proptest::prop_assert!(c.lower.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
 }
 
 #[test]
