@@ -315,7 +315,31 @@ fn rendering_is_deterministic() {
     assert_eq!(render(&c), render(&c.clone()));
 }
 
+#[test]
+fn long_spans_are_ticked_by_year_and_files_get_a_prolog() {
+    let mut s = months(1, false);
+    s.points = (0..9)
+        .map(|i| Point {
+            x: 2015.5 + i as f64,
+            label: format!("{}", 2015 + i),
+            value: Some(i as f64),
+            ..Point::default()
+        })
+        .collect();
+    let svg = render(&line(vec![s]));
+    let doc = parse(&svg);
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(
+        texts.contains(&"2016") && texts.contains(&"2020"),
+        "{texts:?}"
+    );
+    let file = baraza_charts::standalone(&svg);
+    assert!(file.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns="));
+    parse(&file);
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn any_chart_is_well_formed(
         values in proptest::collection::vec(

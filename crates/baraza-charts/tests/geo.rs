@@ -229,3 +229,30 @@ fn limits_are_enforced() {
         Err(GeoError::TooManyVertices { .. })
     ));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+    /// Simplification only removes vertices, keeps rings closed, never empties an area.
+    #[test]
+    fn simplify_only_removes(
+        rings in proptest::collection::vec(proptest::collection::vec((-10.0f64..10.0, -10.0f64..10.0), 3..60), 1..4),
+        tolerance in 0.0f64..5.0,
+    ) {
+        let polygons: Vec<Vec<baraza_charts::geo::Ring>> = rings.iter().map(|r| {
+            let mut ring: baraza_charts::geo::Ring = r.iter().map(|(x, y)| [*x, *y]).collect();
+            ring.push(ring[0]);
+            vec![ring]
+        }).collect();
+        let s = simplify(&polygons, tolerance);
+        proptest::prop_assert!(!s.is_empty());
+        let all: Vec<[f64; 2]> = polygons.iter().flatten().flatten().copied().collect();
+        for ring in s.iter().flatten() {
+            proptest::prop_assert!(ring.len() >= 4);
+            proptest::prop_assert_eq!(ring.first(), ring.last());
+            proptest::prop_assert!(ring.iter().all(|p| all.contains(p)));
+        }
+        proptest::prop_assert!(vertex_count(&s) <= vertex_count(&polygons));
+        let r = round(&polygons, 2);
+        proptest::prop_assert!(!r.is_empty());
+    }
+}
