@@ -5,7 +5,10 @@
 //! [`read_geojson`] accepts a `FeatureCollection`, a bare `Feature`, or a bare `Polygon` /
 //! `MultiPolygon` geometry (WGS84 longitude, latitude, as RFC 7946 says). Rules:
 //!
-//! * Limits come first: the byte size before parsing, then the number of features and of
+//! * Limits come first: the byte size, and the count of numbers in the file (at most two per
+//!   allowed vertex, plus 100 000 for properties), before parsing, since a parsed JSON number
+//!   takes tens of bytes (so the default limits bound the parse to a few hundred MB at worst;
+//!   lower `max_vertices` for uploads from strangers); then the number of features and of
 //!   vertices while converting ([`Limits`]). Nesting deeper than the JSON parser's limit
 //!   (128) and numbers out of `f64` range are refused by the parser.
 //! * Only `Polygon` and `MultiPolygon` are areas; any other geometry type is refused with the
@@ -81,6 +84,8 @@ pub enum GeoError {
     NotGeoJson(String),
     #[error("more than {max} features")]
     TooManyFeatures { max: usize },
+    #[error("the file holds {numbers} numbers, more than the {max} its vertex limit allows")]
+    TooManyNumbers { numbers: usize, max: usize },
     #[error("more than {max} vertices (feature {feature})")]
     TooManyVertices { feature: usize, max: usize },
     #[error("feature {feature}: {reason}")]
@@ -114,6 +119,19 @@ pub fn read_geojson(bytes: &[u8], limits: &Limits) -> Result<Vec<Feature>, GeoEr
             max: limits.max_bytes,
         });
     }
+    // Parsed JSON takes tens of bytes per number: count them first, so that a file of many
+    // small numbers cannot take much more memory than `max_vertices` allows.
+    let numbers = count_numbers(bytes);
+    let max_numbers = limits
+        .max_vertices
+        .saturating_mul(2)
+        .saturating_add(NUMBERS_SLACK);
+    if numbers > max_numbers {
+        return Err(GeoError::TooManyNumbers {
+            numbers,
+            max: max_numbers,
+        });
+    }
     let root: Value = serde_json::from_slice(bytes).map_err(|e| GeoError::Json(e.to_string()))?;
     let kind = root
         .get("type")
@@ -143,6 +161,36 @@ pub fn read_geojson(bytes: &[u8], limits: &Limits) -> Result<Vec<Feature>, GeoEr
         }),
     }
     Ok(out)
+}
+
+/// Numbers allowed beyond two per vertex (properties, `bbox` members).
+const NUMBERS_SLACK: usize = 100_000;
+
+/// Number tokens outside strings (a quick scan; the parser checks the syntax afterwards).
+fn count_numbers(bytes: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped, mut in_number) = (0usize, false, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        let starts = b == b'-' || b.is_ascii_digit();
+        let continues = starts || matches!(b, b'.' | b'e' | b'E' | b'+');
+        if !in_number && starts {
+            count += 1;
+        }
+        in_number = if in_number { continues } else { starts };
+        if b == b'"' {
+            in_string = true;
+        }
+    }
+    count
 }
 
 fn feature(
@@ -594,6 +642,11 @@ mod tests {
             [0.0, 0.0],
         ];
         assert_eq!(round(&[vec![r]], 3), vec![vec![square()]]);
+    }
+
+    #[test]
+    fn numbers_are_counted_outside_strings() {
+        assert_eq!(count_numbers(br#"{"a":"12 -3 \"4","b":[1,-2.5e-3,0]}"#), 3);
     }
 
     #[test]

@@ -228,6 +228,16 @@ fn limits_are_enforced() {
         read_geojson(json.as_bytes(), &thin),
         Err(GeoError::TooManyVertices { .. })
     ));
+    // Numbers hidden in a property are counted too.
+    let many: Vec<String> = (0..300_000).map(|i| (i % 10).to_string()).collect();
+    let json = format!(
+        r#"{{"type":"Feature","properties":{{"x":[{}]}},"geometry":null}}"#,
+        many.join(",")
+    );
+    assert!(matches!(
+        read_geojson(json.as_bytes(), &thin),
+        Err(GeoError::TooManyNumbers { .. })
+    ));
 }
 
 proptest::proptest! {
