@@ -6,7 +6,8 @@
 //!   series have solid lines and round, diamond or triangle markers in the Okabe–Ito palette
 //!   (safe for the common colour-vision deficiencies); an **official** series is near-black,
 //!   dashed (`6 3`) with square markers, and its legend entry shows the dash. The target is a
-//!   dotted vermilion line labelled in the plot. A chart printed in black and white stays
+//!   dotted vermilion line labelled in the plot. In a bar chart the official series is the
+//!   near-black bar. A chart printed in black and white stays
 //!   readable.
 //! * **Honest marks.** A [`Mark::Suppressed`] figure is never drawn and never used for the
 //!   axis range (the range must not give a hidden figure away): a line chart breaks there and

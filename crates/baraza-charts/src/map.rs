@@ -41,7 +41,7 @@ use crate::svg::{self, esc, fmt_num, n, text_width};
 /// One area on the map.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Area<'a> {
-    /// Code of the area (e.g. ISO 3166-2 `TD-BA`).
+    /// Code of the area (e.g. ISO 3166-2 `TD-BA`); its tooltip's name when `name` is empty.
     pub code: &'a str,
     pub name: &'a str,
     /// Polygons in longitude, latitude (see [`geo::Feature::polygons`]).
@@ -327,7 +327,12 @@ pub fn render(m: &MapSpec) -> String {
         } else {
             m.no_data_label.as_str()
         };
-        let mut tip = format!("{}: {}", a.name, label);
+        let name = if a.name.trim().is_empty() {
+            a.code
+        } else {
+            a.name
+        };
+        let mut tip = format!("{name}: {label}");
         if nr && !m.not_representative_label.trim().is_empty() {
             let _ = write!(tip, " ({})", m.not_representative_label);
         }
