@@ -15,3 +15,10 @@
 pub mod chart;
 pub mod geo;
 pub mod map;
+mod svg;
+
+/// Makes an SVG from [`chart::render`] or [`map::render`] a standalone `.svg` file: the XML
+/// declaration in front (the root already carries its namespace).
+pub fn standalone(svg: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n")
+}
