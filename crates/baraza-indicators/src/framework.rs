@@ -405,7 +405,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// "6-1-1", "6_1_1", " SDG 6.1.1 ", "C060101", "c010a01" -> "6.1.1"; "4.A" -> "4.a".
-fn normalise_code(input: &str) -> Option<String> {
+pub(crate) fn normalise_code(input: &str) -> Option<String> {
     let s = input.trim();
     let s = s
         .strip_prefix("SDG")
