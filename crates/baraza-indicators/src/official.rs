@@ -15,7 +15,10 @@
 //!   `STRUCTURE_ID`, optional `ACTION`), with the SDG data structure's concepts: dimensions
 //!   `FREQ, REPORTING_TYPE, SERIES, REF_AREA, SEX, AGE, URBANISATION, …`, `TIME_PERIOD`,
 //!   `OBS_VALUE`, attributes `UNIT_MEASURE, NATURE, SOURCE_DETAIL, COMMENT_OBS, LOWER_BOUND,
-//!   UPPER_BOUND, …`. Headers and values given as `CODE: Label` keep the code.
+//!   UPPER_BOUND, …`. Written with labels (headers `FREQ:Frequency`, coded values
+//!   `M: Monthly`), coded columns keep the code and the labels of `SERIES` and `REF_AREA` become
+//!   the series title and area name; free text (`COMMENT_OBS`…) is kept whole. SDMX-CSV 2.0 rows
+//!   whose `ACTION` is `D` (delete) are skipped.
 //! * [`Layout::Simple`]: for a partner's own spreadsheet: `indicator, area, period, value`
 //!   required; `low, high, unit, source, series, series_title, area_name, nature, footnote`
 //!   optional; any other column is a disaggregation (`sex`, `age`, `urbanisation`…, stored
@@ -222,7 +225,8 @@ pub fn read_report(bytes: &[u8], limits: &Limits) -> Result<Report, OfficialErro
         None => return Err(OfficialError::Empty),
     };
     let layout = detect(&header).ok_or(OfficialError::UnknownLayout)?;
-    let labelled = header.iter().any(|h| h.contains(": "));
+    // SDMX-CSV written with labels ("SERIES: Series", "TCD: Chad"): coded cells keep their code.
+    let labelled = layout == Layout::SdmxCsv && header.iter().any(|h| h.contains(':'));
     let columns: Vec<String> = header.iter().map(|h| concept(h).to_string()).collect();
     let map = ColumnMap::new(layout, &columns);
 
@@ -281,8 +285,7 @@ pub fn read_report(bytes: &[u8], limits: &Limits) -> Result<Report, OfficialErro
                 });
                 too_long = true;
             }
-            let c = c.trim();
-            cells.push(if labelled { code_of(c) } else { c });
+            cells.push(c.trim());
         }
         if too_long {
             continue;
@@ -291,6 +294,7 @@ pub fn read_report(bytes: &[u8], limits: &Limits) -> Result<Report, OfficialErro
             line,
             header: &header,
             decimal_comma: delimiter == b';',
+            labelled,
         };
         match map.observation(&ctx, &cells) {
             Ok(RowOutcome::Obs(o)) => out.observations.push(*o),
@@ -324,20 +328,20 @@ fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
-/// "SERIES: Series" -> "SERIES"; "[Sex]" stays "[Sex]".
+/// "SERIES: Series" or "FREQ:Frequency" (SDMX-CSV with labels) -> the concept's ID.
 fn concept(h: &str) -> &str {
     let h = h.trim();
-    match h.find(": ") {
+    match h.find(':') {
         Some(i) => h[..i].trim(),
         None => h,
     }
 }
 
-/// "F: Female" -> "F".
-fn code_of(c: &str) -> &str {
+/// "F: Female" -> ("F", "Female"); "F" -> ("F", "").
+fn split_label(c: &str) -> (&str, &str) {
     match c.find(": ") {
-        Some(i) => c[..i].trim(),
-        None => c,
+        Some(i) => (c[..i].trim(), c[i + 2..].trim()),
+        None => (c, ""),
     }
 }
 
@@ -345,6 +349,7 @@ struct RowCtx<'a> {
     line: usize,
     header: &'a [String],
     decimal_comma: bool,
+    labelled: bool,
 }
 
 impl RowCtx<'_> {
@@ -549,12 +554,22 @@ struct ColumnMap {
     source: Option<usize>,
     nature: Option<usize>,
     footnote: Option<usize>,
+    /// SDMX-CSV 2.0 `ACTION`: rows marked `D` (delete) are not observations.
+    action: Option<usize>,
     /// Other columns: index and the name they take in `dims`.
     dims: Vec<(usize, String)>,
 }
 
 /// SDMX-CSV columns that are not observation dimensions and are mapped or dropped.
-const SDMX_STRUCTURE_COLUMNS: [&str; 4] = ["DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "ACTION"];
+const SDMX_STRUCTURE_COLUMNS: [&str; 7] = [
+    "DATAFLOW",
+    "STRUCTURE",
+    "STRUCTURE_ID",
+    "ACTION",
+    "KEY",
+    "SERIES_KEY",
+    "OBS_KEY",
+];
 
 impl ColumnMap {
     fn new(layout: Layout, columns: &[String]) -> ColumnMap {
@@ -578,6 +593,7 @@ impl ColumnMap {
             source: None,
             nature: None,
             footnote: None,
+            action: None,
             dims: Vec::new(),
         };
         let ignored: &[&str];
@@ -621,6 +637,7 @@ impl ColumnMap {
                 m.source = find(&["SOURCE_DETAIL"]);
                 m.nature = find(&["NATURE"]);
                 m.footnote = find(&["COMMENT_OBS"]);
+                m.action = find(&["ACTION"]);
                 ignored = &SDMX_STRUCTURE_COLUMNS;
             }
             Layout::Simple => {
@@ -674,9 +691,45 @@ impl ColumnMap {
         m
     }
 
-    fn observation(&self, ctx: &RowCtx<'_>, cells: &[&str]) -> Result<RowOutcome, Vec<Problem>> {
+    fn observation(&self, ctx: &RowCtx<'_>, raw: &[&str]) -> Result<RowOutcome, Vec<Problem>> {
         let mut problems = Vec::new();
+        // With labels, coded columns (dimensions, unit, nature) keep the code and free-text
+        // columns (comment, source, value, bounds, period) are left whole.
+        let free_text = [
+            self.footnote,
+            self.source,
+            self.value,
+            self.low,
+            self.high,
+            self.period,
+            self.series_title,
+            self.area_name,
+        ];
+        let cells: Vec<&str> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if ctx.labelled && !free_text.contains(&Some(i)) {
+                    split_label(c).0
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let label = |i: Option<usize>| -> &str {
+            match i {
+                Some(i) if ctx.labelled => split_label(raw[i]).1,
+                _ => "",
+            }
+        };
         let get = |i: Option<usize>| i.map(|i| cells[i]).unwrap_or("");
+        if let Some(a) = self.action {
+            if cells[a].eq_ignore_ascii_case("D") {
+                return Ok(RowOutcome::Skipped(
+                    ctx.problem(a, "ACTION D (deletion), skipped"),
+                ));
+            }
+        }
         let required = |i: Option<usize>, problems: &mut Vec<Problem>| -> String {
             match i {
                 Some(i) if !cells[i].is_empty() => cells[i].to_string(),
@@ -799,9 +852,15 @@ impl ColumnMap {
         Ok(RowOutcome::Obs(Box::new(Observation {
             indicator,
             series: get(self.series).to_string(),
-            series_title: get(self.series_title).to_string(),
+            series_title: match self.series_title {
+                Some(_) => get(self.series_title).to_string(),
+                None => label(self.series).to_string(),
+            },
             area,
-            area_name: get(self.area_name).to_string(),
+            area_name: match self.area_name {
+                Some(_) => get(self.area_name).to_string(),
+                None => label(self.area).to_string(),
+            },
             period,
             year,
             value,
@@ -1023,7 +1082,7 @@ mod tests {
             "{UN_HEADER}\n\
              1,1.4,1.4.1,SP_ACS_BSRVH2O,\"Proportion of population using basic drinking water services, by location (%)\",148,Chad,2020,46,2020,,,,,WHO/UNICEF JMP,,,ALLAREA,E,G,PERCENT\n\
              1,1.4,1.4.1,SP_ACS_BSRVH2O,\"Proportion of population using basic drinking water services, by location (%)\",148,Chad,2020,>95,2020,,,,,WHO/UNICEF JMP,,,URBAN,E,G,PERCENT\n\
-             1,1.5,\"1.5.1,11.5.1,13.1.1\",VC_DSR_MTMP,Deaths,148,Chad,2019,12.5,2019,,14,11,,X,,note,,C,G,PER_100000_POP\n"
+             1,1.5,\"1.5.1,11.5.1,13.1.1\",VC_DSR_MTMP,Deaths,148,Chad,2019,12.5,2019,,14,11,,X,,Source: national report,,C,G,PER_100000_POP\n"
         );
         let r = read_report(csv.as_bytes(), &lim()).unwrap();
         assert_eq!(r.layout, Layout::UnSdgDatabase);
@@ -1043,7 +1102,7 @@ mod tests {
         let d = &r.observations[1];
         assert_eq!(d.indicator, "1.5.1");
         assert_eq!((d.low, d.high), (Some(11.0), Some(14.0)));
-        assert_eq!(d.footnote, "note");
+        assert_eq!(d.footnote, "Source: national report");
         // The censored ">95" is skipped, never a number.
         assert_eq!(r.skipped.len(), 1);
         assert_eq!(r.skipped[0].line, 3);
@@ -1064,15 +1123,24 @@ mod tests {
         assert_eq!(o[0].dims["FREQ"], "A");
         assert_eq!(o[0].dims["UNIT_MULT"], "0");
         assert_eq!((o[0].low, o[0].high), (Some(10.0), Some(15.0)));
-        let v2 = "STRUCTURE,STRUCTURE_ID,ACTION,SERIES: Series,REF_AREA: Reference area,SEX: Sex,TIME_PERIOD: Time,OBS_VALUE: Value\n\
-                  dataflow,UNSD:DF_SDG_GLH(1.0),I,SG_GEN_PARL: Seats held by women,TCD: Chad,F: Female,2022,31.18\n";
+        let v2 = "STRUCTURE,STRUCTURE_ID,ACTION,SERIES:Series,REF_AREA:Reference area,SEX: Sex,TIME_PERIOD:Time period or range,OBS_VALUE:Observation Value\n\
+                  dataflow,UNSD:DF_SDG_GLH(1.0): SDG,I,SG_GEN_PARL: Seats held by women,TCD: Chad,F: Female,2022,31.18\n\
+                  dataflow,UNSD:DF_SDG_GLH(1.0): SDG,D,SG_GEN_PARL: Seats held by women,TCD: Chad,F: Female,2021,15.38\n";
         let (l, o) = read(v2.as_bytes(), &lim()).unwrap();
         assert_eq!(l, Layout::SdmxCsv);
+        assert_eq!(o.len(), 1, "the ACTION D row is not an observation");
         assert_eq!(o[0].series, "SG_GEN_PARL");
         assert_eq!(o[0].area, "TCD");
         assert_eq!(o[0].dims["SEX"], "F");
         assert_eq!(o[0].value, 31.18);
+        assert_eq!(o[0].area_name, "Chad");
+        assert_eq!(o[0].series_title, "Seats held by women");
         assert!(!o[0].dims.contains_key("ACTION"));
+        // Free text keeps its colons, with or without labels; so does the UN layout's.
+        let v2c = "STRUCTURE,STRUCTURE_ID,ACTION,SERIES: Series,REF_AREA: Area,TIME_PERIOD: Time,OBS_VALUE: Value,COMMENT_OBS: Comment\n\
+                   dataflow,X:DF(1.0),I,S: s,TCD: Chad,2022,1,Note: as of 1 January\n";
+        let (_, o) = read(v2c.as_bytes(), &lim()).unwrap();
+        assert_eq!(o[0].footnote, "Note: as of 1 January");
     }
 
     #[test]
