@@ -10,7 +10,11 @@
 //!   GeoAreaName, TimePeriod, Value, Time_Detail, TimeCoverage, UpperBound, LowerBound,
 //!   BasePeriod, Source, GeoInfoUrl, FootNote` followed by the series' dimensions and attributes
 //!   in brackets: `[Age]`, `[Location]`, `[Nature]`, `[Reporting Type]`, `[Sex]`, `[Units]`…
-//!   Columns are found by name, so their order and the set of bracketed columns may vary.
+//!   (the database's bulk "all data" file names them without brackets: `Age`, `Sex`, `Units`,
+//!   with `ValueType` and release columns, which are ignored). Columns are found by name, so
+//!   their order and the set of dimension columns may vary. Common codes become SDMX ones
+//!   (`ALLAREA`, `BOTHSEX`, `ALLAGE` → `_T`; `URBAN`/`RURAL` → `U`/`R`; `FEMALE`/`MALE` →
+//!   `F`/`M`); others are kept as given.
 //! * [`Layout::SdmxCsv`]: SDMX-CSV, version 1.0 (first column `DATAFLOW`) or 2.0 (`STRUCTURE`,
 //!   `STRUCTURE_ID`, optional `ACTION`), with the SDG data structure's concepts: dimensions
 //!   `FREQ, REPORTING_TYPE, SERIES, REF_AREA, SEX, AGE, URBANISATION, …`, `TIME_PERIOD`,
@@ -623,6 +627,10 @@ impl ColumnMap {
                     "ObservationID",
                     "ValueType",
                     "Type",
+                    "ReleaseName",
+                    "ReleaseStatus",
+                    "SeriesID",
+                    "SeriesObservationCount",
                 ];
             }
             Layout::SdmxCsv => {
@@ -1108,6 +1116,25 @@ mod tests {
         assert_eq!(r.skipped[0].line, 3);
         assert_eq!(r.skipped[0].column, "Value");
         assert!(r.skipped[0].message.contains(">95"));
+    }
+
+    #[test]
+    fn reads_the_un_bulk_file_without_brackets() {
+        let csv = "Goal,Target,Indicator,SeriesCode,SeriesDescription,GeoAreaCode,GeoAreaName,TimePeriod,Value,Units,ValueType,Age,Sex,Location,Nature,ReleaseName\n\
+                   16,16.9,16.9.1,SG_REG_BRTH,Births registered,148,Chad,2019,25.7,PERCENT,Float,<5Y,BOTHSEX,ALLAREA,C,2025.Q3\n";
+        let (l, o) = read(csv.as_bytes(), &lim()).unwrap();
+        assert_eq!(l, Layout::UnSdgDatabase);
+        assert_eq!(o[0].unit, "PERCENT");
+        assert_eq!(o[0].nature, "C");
+        let dims: Vec<(&str, &str)> = o[0]
+            .dims
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            dims,
+            [("AGE", "<5Y"), ("SEX", "_T"), ("URBANISATION", "_T")]
+        );
     }
 
     #[test]
