@@ -1046,4 +1046,34 @@ mod tests {
         let e = parse_flat_yaml("a: 1\nb: 'x\n").unwrap_err();
         assert_eq!(e.line, 2);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn yaml_parser_never_panics(src in "([a-z0-9-]{0,6}(: ?)?['\"|>#\\ a-zé-]{0,12}\r?\n( {1,3}[^\n]{0,10}\n)?){0,8}") {
+                let _ = parse_flat_yaml(&src);
+            }
+
+            #[test]
+            fn lookups_never_panic(code in "\\PC{0,10}") {
+                static FW: std::sync::OnceLock<Framework> = std::sync::OnceLock::new();
+                let f = FW.get_or_init(Framework::embedded);
+                let _ = f.indicator(&code);
+                let _ = f.target(&code);
+            }
+
+            #[test]
+            fn plain_and_quoted_values_round_trip(value in "[A-Za-z0-9éك,.()'\" -]{1,40}") {
+                let value = value.trim().to_string();
+                prop_assume!(!value.is_empty());
+                let single = format!("k: '{}'\n", value.replace('\'', "''"));
+                prop_assert_eq!(&parse_flat_yaml(&single).unwrap()[0].1, &value);
+                let double = format!("k: \"{}\"\n", value.replace('\\', "\\\\").replace('"', "\\\""));
+                prop_assert_eq!(&parse_flat_yaml(&double).unwrap()[0].1, &value);
+            }
+        }
+    }
 }

@@ -1453,4 +1453,71 @@ mod tests {
         let (_, o) = read(SHIPPED[2].1.as_bytes(), &lim()).unwrap();
         assert_eq!((o[0].period.as_str(), o[0].value), ("2019", 25.7));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            // Printable text with the characters CSV must quote, no leading/trailing space
+            // (cells are trimmed on reading) and no ": " (a label separator in SDMX-CSV).
+            "[A-Za-z0-9_,;\"'=+é€ -]{0,12}".prop_map(|s| s.trim().replace(": ", ":"))
+        }
+
+        proptest! {
+            #[test]
+            fn read_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = read(&bytes, &Limits::default());
+            }
+
+            #[test]
+            fn read_never_panics_on_csv_like_text(
+                body in "(indicator|DATAFLOW|SeriesCode),area,period,value(,[a-z]{1,3}){0,3}\n([0-9.<>;,\"a-z-]{0,20}\n){0,6}"
+            ) {
+                let _ = read(body.as_bytes(), &Limits::default());
+            }
+
+            #[test]
+            fn sdmx_round_trip_any_values(
+                values in proptest::collection::vec(
+                    (-1e12f64..1e12, text(), text(), "[A-Z]{1,3}", "[0-9]{4}(-Q[1-4])?"),
+                    1..8,
+                )
+            ) {
+                let rows: Vec<SdmxRow> = values
+                    .iter()
+                    .map(|(v, comment, unit, sex, period)| {
+                        let mut r = SdmxRow {
+                            dataflow: "BARAZA:DF_CITIZEN_SDG(1.0)".into(),
+                            series: "S".into(),
+                            ref_area: "TD-ND".into(),
+                            time_period: period.clone(),
+                            obs_value: Some(*v),
+                            unit_measure: unit.clone(),
+                            ..Default::default()
+                        };
+                        r.dims.insert("SEX".into(), sex.clone());
+                        if !comment.is_empty() {
+                            r.attrs.insert("COMMENT_OBS".into(), comment.clone());
+                        }
+                        r
+                    })
+                    .collect();
+                let out = write_sdmx_csv(&rows);
+                let (layout, obs) = read(out.as_bytes(), &Limits::default()).unwrap();
+                prop_assert_eq!(layout, Layout::SdmxCsv);
+                prop_assert_eq!(obs.len(), rows.len());
+                for (r, o) in rows.iter().zip(&obs) {
+                    prop_assert_eq!(Some(o.value), r.obs_value);
+                    prop_assert_eq!(&o.unit, &r.unit_measure);
+                    prop_assert_eq!(&o.period, &r.time_period);
+                    prop_assert_eq!(&o.dims, &r.dims);
+                    prop_assert_eq!(
+                        &o.footnote,
+                        &r.attrs.get("COMMENT_OBS").cloned().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
 }
