@@ -33,7 +33,8 @@
 //! # Values
 //!
 //! A value must be a finite number. French spreadsheets export `;`-separated files with a
-//! decimal comma: in a `;`-separated file, `12,5` is 12.5. A value that is empty, `NaN`, `..`,
+//! decimal comma: in a `;`-separated file, `12,5` is 12.5 (thousands separators are refused, in
+//! either kind of file, rather than guessed). A value that is empty, `NaN`, `..`,
 //! `-`, `NA` or `N/A` is *missing*; a value such as `<5`, `>95`, `<=2.5` is *censored* (the UN
 //! database uses them, e.g. for JMP estimates near 0 or 100 %). Neither is turned into a number:
 //! the row is skipped and listed in [`Report::skipped`] with its raw text, so that a chart can say
@@ -187,8 +188,9 @@ pub fn detect(header: &[String]) -> Option<Layout> {
     None
 }
 
-/// Reads an official file; fails on the first kind of problem with every instance of it.
-/// Rows with a missing or censored value are left out (see [`read_report`] to list them).
+/// Reads an official file. Fails if any row has a problem, listing them all (up to
+/// [`MAX_PROBLEMS`]). Rows with a missing or censored value are left out (see [`read_report`]
+/// to list them).
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<(Layout, Vec<Observation>), OfficialError> {
     let r = read_report(bytes, limits)?;
     Ok((r.layout, r.observations))
@@ -334,7 +336,7 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 /// "SERIES: Series" or "FREQ:Frequency" (SDMX-CSV with labels) -> the concept's ID.
 fn concept(h: &str) -> &str {
-    let h = h.trim();
+    let h = h.trim_start_matches('\u{feff}').trim();
     match h.find(':') {
         Some(i) => h[..i].trim(),
         None => h,
@@ -975,9 +977,14 @@ pub fn write_sdmx_csv(rows: &[SdmxRow]) -> String {
             attr_names.insert("OBS_STATUS");
         }
     }
-    // A name used as a dimension is not repeated as an attribute.
+    // A name used as a dimension is not repeated as an attribute, and the fixed columns are
+    // never taken from the maps.
     for d in &dim_names {
         attr_names.remove(d);
+    }
+    for fixed in ["DATAFLOW", "TIME_PERIOD", "OBS_VALUE"] {
+        dim_names.remove(fixed);
+        attr_names.remove(fixed);
     }
     let dims = ordered(&dim_names, &SDG_DIMENSIONS);
     let attrs = ordered(&attr_names, &SDG_ATTRIBUTES);
@@ -1361,6 +1368,10 @@ mod tests {
         let third = lines.nth(1).unwrap();
         assert!(third.ends_with(",2024-03,,PT,,,,,O,C"), "{third}");
         assert_eq!(write_sdmx_csv(&citizen_rows()), out);
+        let mut odd = citizen_rows();
+        odd[0].dims.insert("TIME_PERIOD".into(), "x".into());
+        odd[0].attrs.insert("OBS_VALUE".into(), "x".into());
+        assert_eq!(write_sdmx_csv(&odd), out);
         assert_eq!(
             write_sdmx_csv(&[]),
             "DATAFLOW,SERIES,REF_AREA,TIME_PERIOD,OBS_VALUE\r\n"
