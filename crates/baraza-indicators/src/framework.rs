@@ -11,8 +11,9 @@
 //! The framework lists 247 indicator codes, but twelve indicators repeat under two or three
 //! targets (1.5.1 = 11.5.1 = 13.1.1, 7.b.1 = 12.a.1, …), which leaves 231 unique indicators.
 //! A repeat is known by its English title: codes whose official English titles are identical
-//! (after collapsing white space) are one indicator. A test checks that this gives exactly the
-//! twelve groups the UN Statistics Division publishes. The canonical code of an indicator is
+//! (after collapsing white space) are one indicator. A test pins the twelve groups this gives,
+//! which matches the UN Statistics Division's count for this framework (247 codes, twelve
+//! repeated indicators, 231 unique). The canonical code of an indicator is
 //! its first code in the framework's order (goal, then target, then indicator), e.g. "1.5.1",
 //! "7.b.1", "8.4.1".
 //!
@@ -31,11 +32,11 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// What the shipped data is.
-pub const VERSION: &str = "SDG global indicator framework, 2020 comprehensive review with the \
-annual refinements up to 2024 (UN Statistical Commission; A/RES/71/313 annex as revised): 17 goals, \
-169 targets, 247 indicator codes, 231 unique indicators; titles from the Open SDG sdg-translations \
-project (en, fr, es, ar official UN texts; sw, ne community translations). Does not include the \
-March 2025 comprehensive review.";
+pub const VERSION: &str = "SDG global indicator framework (A/RES/71/313 annex), as revised by \
+the 2020 comprehensive review of the UN Statistical Commission and carried by the Open SDG \
+sdg-translations project: 17 goals, 169 targets, 247 indicator codes, 231 unique indicators; \
+en, fr, es, ar official UN texts, sw and ne community translations. Later annual refinements \
+only as far as that project had taken them in; not the March 2025 comprehensive review.";
 
 /// The languages of the shipped titles. English is the fallback.
 pub const LANGUAGES: [&str; 6] = ["en", "fr", "es", "ar", "sw", "ne"];
@@ -845,7 +846,7 @@ mod tests {
     }
 
     #[test]
-    fn repeats_are_the_twelve_published_by_the_un() {
+    fn repeats_are_the_twelve_groups_of_the_framework() {
         let f = fw();
         let mut groups: Vec<Vec<&str>> = f
             .indicators
