@@ -295,11 +295,7 @@ pub fn render(c: &Chart) -> String {
     let w = f64::from(c.width.clamp(160, 4000));
     let h = f64::from(c.height.clamp(100, 4000));
     let mut o = String::with_capacity(4096);
-    svg::open(&mut o, &id, w, h, &c.title, &c.desc);
-    let _ = write!(
-        o,
-        "<style>#{id} text{{font:{FONT}px sans-serif}}#{id} .v text,#{id} .s{{font-size:10px}}</style>"
-    );
+    svg::open(&mut o, &id, w, h, FONT, &c.title, &c.desc);
     let st = styles(&c.series);
 
     // Legend rows first: they take room at the bottom.
@@ -475,7 +471,7 @@ pub fn render(c: &Chart) -> String {
             if !t.label.trim().is_empty() {
                 let _ = write!(
                     o,
-                    "<text class=\"s\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{TARGET}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                    "<text class=\"s\" font-size=\"10\" x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{TARGET}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
                     n(plot_right - 2.0),
                     n(if ty - 4.0 < plot_top + 8.0 { ty + 12.0 } else { ty - 4.0 }),
                     esc(&t.label)
@@ -938,7 +934,10 @@ fn bar_body(
             let _ = write!(o, "<g class=\"w\" stroke=\"#222\">{whiskers}</g>");
         }
         if !labels.is_empty() {
-            let _ = write!(o, "<g class=\"v\" text-anchor=\"middle\">{labels}</g>");
+            let _ = write!(
+                o,
+                "<g class=\"v\" font-size=\"10\" text-anchor=\"middle\">{labels}</g>"
+            );
         }
         if !crosses.is_empty() {
             let _ = write!(

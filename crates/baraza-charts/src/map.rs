@@ -271,11 +271,7 @@ pub fn render(m: &MapSpec) -> String {
     let attr_top = legend_top + title_h + rows as f64 * 18.0 + 6.0;
     let h = (attr_top + attribution.len() as f64 * 13.0 + PAD).ceil();
 
-    svg::open(&mut o, &id, w, h, &m.title, &m.desc);
-    let _ = write!(
-        o,
-        "<style>#{id} text{{font:11px sans-serif}}#{id} a:hover path,#{id} a:focus path{{stroke:#000;stroke-width:2}}</style>"
-    );
+    svg::open(&mut o, &id, w, h, 11.0, &m.title, &m.desc);
     if uses_hatch {
         o.push_str("<defs>");
         svg::hatch_def(&mut o, &id);
@@ -384,7 +380,7 @@ pub fn render(m: &MapSpec) -> String {
         for (i, line) in attribution.iter().enumerate() {
             let _ = write!(
                 o,
-                "<text x=\"{}\" y=\"{}\" style=\"font-size:10px\">{}</text>",
+                "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>",
                 n(PAD),
                 n(attr_top + 10.0 + i as f64 * 13.0),
                 esc(line)

@@ -172,14 +172,19 @@ pub(crate) fn text_width(s: &str, px: f64) -> f64 {
 }
 
 /// The root element with its accessible name and description as first children.
-pub(crate) fn open(o: &mut String, id: &str, w: f64, h: f64, title: &str, desc: &str) {
+/// Text is styled by presentation attributes on the root (inherited), never by a `<style>`
+/// element or attribute: pages forbid inline styles (their Content-Security-Policy), and so does
+/// the standalone file served with the same policy.
+pub(crate) fn open(o: &mut String, id: &str, w: f64, h: f64, font: f64, title: &str, desc: &str) {
     let _ = write!(
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" width=\"{w}\" height=\"{h}\" \
-         viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\">\
+         viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\" \
+         font-family=\"sans-serif\" font-size=\"{f}\">\
          <title id=\"{id}-t\">{t}</title><desc id=\"{id}-d\">{d}</desc>",
         w = n(w),
         h = n(h),
+        f = n(font),
         t = esc(title),
         d = esc(desc),
     );

@@ -1,12 +1,12 @@
 //! Reading and simplifying real boundaries (Chad's 23 provinces, ODbL: see
-//! `data/TCD-adm1.SOURCE.md`), and refusing hostile files.
+//! `crates/baraza/demo/boundaries/TCD-adm1.SOURCE.md`), and refusing hostile files.
 
 use baraza_charts::geo::{
     bbox, bbox_of, property, read_geojson, round, simplify, vertex_count, Feature, GeoError,
     Limits, DISPLAY_TOLERANCE,
 };
 
-const TCD: &[u8] = include_bytes!("data/TCD-adm1.geojson");
+const TCD: &[u8] = include_bytes!("../../baraza/demo/boundaries/TCD-adm1.geojson");
 
 fn chad() -> Vec<Feature> {
     read_geojson(TCD, &Limits::default()).expect("Chad's provinces")

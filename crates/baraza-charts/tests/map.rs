@@ -1,10 +1,10 @@
-//! Choropleth of Chad's 23 provinces (ODbL: see `data/TCD-adm1.SOURCE.md`).
+//! Choropleth of Chad's 23 provinces (ODbL: see `crates/baraza/demo/boundaries/TCD-adm1.SOURCE.md`).
 
 use baraza_charts::chart::Mark;
 use baraza_charts::geo::{read_geojson, Feature, Limits};
 use baraza_charts::map::{classes, render, Area, MapSpec};
 
-const TCD: &[u8] = include_bytes!("data/TCD-adm1.geojson");
+const TCD: &[u8] = include_bytes!("../../baraza/demo/boundaries/TCD-adm1.geojson");
 const ATTRIBUTION: &str = "Chad provinces: © OpenStreetMap contributors (ODbL 1.0), via geoBoundaries (www.geoboundaries.org), boundary TCD-ADM1-23847190.";
 
 fn chad() -> Vec<Feature> {

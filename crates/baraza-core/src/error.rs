@@ -60,6 +60,9 @@ pub enum CoreError {
     ReleaseRefused {
         problem: Box<crate::releases::Problem>,
     },
+    /// Every problem of an indicator definition or an official series, each naming where.
+    #[error("the indicator definition was refused: {}", problems.join("; "))]
+    IndicatorInvalid { problems: Vec<String> },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -93,6 +96,7 @@ impl CoreError {
             CoreError::FormKeyWrong => ErrorCode::FormKeyWrong,
             CoreError::EncryptedTampered { .. } => ErrorCode::EncryptedSubmissionTampered,
             CoreError::ReleaseRefused { .. } => ErrorCode::ReleaseRefused,
+            CoreError::IndicatorInvalid { .. } => ErrorCode::IndicatorInvalid,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

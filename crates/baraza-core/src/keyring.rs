@@ -524,7 +524,7 @@ impl Core {
             }
         }
         if total > 0 {
-            self.store.compact_after_destruction().await?;
+            self.compact_after_destruction().await?;
             self.audit(
                 crate::audit::Actor::System,
                 "keys.sealed_existing",

@@ -31,6 +31,7 @@ pub mod files;
 pub mod fill;
 pub mod forms;
 pub mod import;
+pub mod indicators;
 pub mod keyring;
 pub mod listing;
 pub mod mask;
@@ -134,6 +135,8 @@ pub struct Core {
     pub(crate) audit_key: Arc<baraza_protect::chain::AuditKey>,
     /// The master keys and the unwrapped data keys (encryption at rest).
     pub(crate) keyring: Arc<keyring::Keyring>,
+    /// The SDG framework, parsed on first use.
+    pub(crate) framework: Arc<std::sync::OnceLock<Arc<baraza_indicators::framework::Framework>>>,
 }
 
 impl Core {
@@ -156,6 +159,7 @@ impl Core {
             models: Arc::default(),
             audit_key,
             keyring,
+            framework: Arc::default(),
         }
     }
 

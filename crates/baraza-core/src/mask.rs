@@ -13,7 +13,7 @@ use crate::access::ProjectAccess;
 use crate::{Core, CoreError};
 use baraza_protect::DataKey;
 use baraza_store::{RowScope, StoreError};
-use baraza_types::Permission;
+use baraza_types::{Permission, ProjectId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -156,6 +156,33 @@ impl Core {
             }
         }
         Ok(class)
+    }
+
+    /// A mask that opens every sealed answer of the form and hides nothing: for the server's
+    /// own computations whose results are aggregates (indicators), never for a reader.
+    pub(crate) async fn opening_mask(
+        &self,
+        project: ProjectId,
+        form_id: i64,
+    ) -> Result<Mask, CoreError> {
+        let mut sealed = HashSet::new();
+        for model in &self.models_newest_first(form_id).await? {
+            sealed.extend(model.protected_paths());
+        }
+        let opener = if sealed.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Opener {
+                form_id,
+                keys: self.data_keys(project.0).await?,
+            }))
+        };
+        Ok(Mask {
+            paths: Arc::default(),
+            sealed: Arc::new(sealed),
+            opener,
+            rows: RowScope::default(),
+        })
     }
 
     /// The mask of `access` for the form with this id: for readers who may see personal data,

@@ -184,7 +184,7 @@ impl Core {
             .destroy_on_request(access, xml_form_id, instance_id, reason)
             .await?
             .ok_or(CoreError::NotFound { what: "submission" })?;
-        self.store.compact_after_destruction().await?;
+        self.compact_after_destruction().await?;
         self.certify_erasure(access, xml_form_id, instance_id, reason, &destroyed)
             .await
     }
@@ -238,7 +238,7 @@ impl Core {
                 destroyed.push((e, d));
             }
         }
-        self.store.compact_after_destruction().await?;
+        self.compact_after_destruction().await?;
         let mut out = Vec::with_capacity(destroyed.len());
         for (e, d) in destroyed {
             let (project, xml_form_id) = match self.store.form_by_id(e.form_id).await? {
@@ -337,7 +337,7 @@ impl Core {
                 let Some((project, xml_form_id)) = target.filter(|_| erased > 0) else {
                     continue;
                 };
-                self.store.compact_after_destruction().await?;
+                self.compact_after_destruction().await?;
                 let mut cert = FieldCertificate {
                     project: project.0,
                     form: xml_form_id.clone(),
@@ -436,7 +436,7 @@ impl Core {
             if destroyed.records == 0 {
                 continue;
             }
-            self.store.compact_after_destruction().await?;
+            self.compact_after_destruction().await?;
             let project = ProjectId(rule.project_id);
             let cert = self
                 .certify(

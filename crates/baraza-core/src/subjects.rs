@@ -466,7 +466,7 @@ impl Core {
             }
         }
         if !destroyed.is_empty() {
-            self.store.compact_after_destruction().await?;
+            self.compact_after_destruction().await?;
         }
         for (xml_form_id, root, d) in &destroyed {
             self.certify_erasure(access, xml_form_id, root, REASON, d)

@@ -53,7 +53,7 @@ pub fn title<'a>(t: &'a Titles, lang: &str) -> &'a str {
 }
 
 /// A goal (1 to 17).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Goal {
     pub number: u8,
     /// The short name ("Clean water and sanitation").
@@ -62,7 +62,7 @@ pub struct Goal {
 }
 
 /// A target ("6.1", "17.19", "4.a").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Target {
     pub code: String,
     pub goal: u8,
@@ -70,7 +70,7 @@ pub struct Target {
 }
 
 /// A unique indicator, with every code it is listed under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Indicator {
     /// Canonical code: its first code in the framework's order, e.g. "1.5.1".
     pub code: String,

@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// One official figure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Observation {
     /// SDG indicator code, canonical "6.1.1" (empty when the file does not say, as in SDMX-CSV
     /// without an `INDICATOR` column: the series then identifies it).

@@ -145,6 +145,31 @@ pub fn two_way(counts: &[Vec<u64>], threshold: u64) -> Option<TwoWay> {
     })
 }
 
+/// Suppresses any system of counts tied by lines (each line: items that sum to its last one),
+/// for tables that are not simple one- or two-way tables: an indicator's cells, where the same
+/// place total is the margin of one table per disaggregation. `totals[i]` says whether item `i`
+/// is a total (a total is hidden as a complement only after the cells). Solving all the lines
+/// at once keeps a total hidden in one table hidden in every other.
+pub fn lines(
+    counts: &[u64],
+    totals: &[bool],
+    lines: &[Vec<usize>],
+    threshold: u64,
+) -> Vec<Option<Hidden>> {
+    let kinds: Vec<Kind> = totals
+        .iter()
+        .map(|&t| if t { Kind::Total } else { Kind::Cell })
+        .chain(std::iter::repeat(Kind::Cell))
+        .take(counts.len())
+        .collect();
+    let lines: Vec<Vec<usize>> = lines
+        .iter()
+        .filter(|l| l.len() >= 2 && l.iter().all(|&i| i < counts.len()))
+        .cloned()
+        .collect();
+    solve(counts, &kinds, &lines, threshold)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Cell,

@@ -24,6 +24,7 @@ mod db;
 mod encrypted;
 mod fill;
 mod forms;
+mod indicators;
 mod ingest;
 mod keys;
 mod listing;
@@ -43,6 +44,10 @@ pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};
 pub use fill::*;
 pub use forms::*;
+pub use indicators::{
+    CellKeyRow, CellSums, IndicatorDelta, IndicatorRecord, IndicatorRow, NewIndicator,
+    OfficialSeriesRow, PlaceRow,
+};
 pub use ingest::{
     IngestOutcome, IngestStats, NewSubmission, ReceivedFile, SubjectToken, SubmissionXml, MAX_BATCH,
 };

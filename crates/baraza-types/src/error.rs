@@ -75,6 +75,7 @@ error_codes! {
     EncryptedSubmissionTampered => ("encrypted_submission_tampered", User, 422),
     FormKeyWrong => ("form_key_wrong", User, 422),
     ReleaseRefused => ("release_refused", User, 422),
+    IndicatorInvalid => ("indicator_invalid", User, 422),
     OdataInvalid => ("odata_invalid", User, 400),
     OdataUnsupported => ("odata_unsupported", User, 501),
     OpenrosaVersionMissing => ("openrosa_version_missing", User, 400),

@@ -54,7 +54,9 @@ impl Role {
             // Collectors read only the records they sent: see baraza_core::scope.
             ViewData => self >= Role::Collector,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
-            | ViewPersonal | KeepRegisters | ReleaseData => self >= Role::Manager,
+            | ViewPersonal | KeepRegisters | ReleaseData | ManageIndicators => {
+                self >= Role::Manager
+            }
             GrantOwner | ManageProject => self == Role::Owner,
         }
     }
@@ -114,10 +116,12 @@ pub enum Permission {
     /// Prepare releases of a form's microdata (keys, recodings, suppression, checked against the
     /// project's release policy), release them and set that policy.
     ReleaseData,
+    /// Define the project's indicators, import official series beside them.
+    ManageIndicators,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -134,6 +138,7 @@ impl Permission {
         Permission::KeepRegisters,
         Permission::ViewPersonal,
         Permission::ReleaseData,
+        Permission::ManageIndicators,
     ];
 
     /// The least role that holds this permission.

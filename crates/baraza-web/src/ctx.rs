@@ -330,6 +330,7 @@ needs! {
     KeepRegisters => KeepRegisters,
     ViewPersonal => ViewPersonal,
     ReleaseData => ReleaseData,
+    ManageIndicators => ManageIndicators,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

@@ -103,6 +103,9 @@ impl From<CoreError> for WebError {
                 info.detail_key = Some(key);
                 info.args.extend(args);
             }
+            CoreError::IndicatorInvalid { problems } => {
+                info.args.push(("problems", problems.join(" · ")));
+            }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));
             }

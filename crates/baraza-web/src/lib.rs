@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, listing, openrosa, orgs, system,
+        account, admin, api, audit, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -193,6 +193,19 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/release", Project(P::ReleaseData), post(releases::release)),
         r(M::POST, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/delete", Project(P::ReleaseData), post(releases::delete)),
         r(M::GET, "/orgs/{org}/projects/{project}/forms/{form}/releases/{id}/report", Project(P::ReleaseData), get(releases::report)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators", Project(P::ViewProject), get(indicators::dashboard)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/analytics", Project(P::ViewProject), get(indicators::analytics)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/definitions", Project(P::ManageIndicators), get(indicators::definitions_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/indicators/definitions", Project(P::ManageIndicators), post(indicators::save_definitions)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/definitions.toml", Project(P::ManageIndicators), get(indicators::definitions_file)),
+        r(M::POST, "/orgs/{org}/projects/{project}/indicators/official", Project(P::ManageIndicators), post(indicators::import_official)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/goals/{goal}", Project(P::ViewProject), get(indicators::goal_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}", Project(P::ViewProject), get(indicators::indicator_page)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/sdmx", Project(P::ViewProject), get(indicators::sdmx)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/chart.svg", Project(P::ViewProject), get(indicators::chart_svg)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/embed", Project(P::ViewProject), get(indicators::embed)),
+        r(M::POST, "/orgs/{org}/projects/{project}/indicators/{indicator}/recompute", Project(P::ManageIndicators), post(indicators::recompute)),
+        r(M::POST, "/orgs/{org}/projects/{project}/indicators/{indicator}/delete", Project(P::ManageIndicators), post(indicators::delete)),
         r(M::GET, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), get(encryption::encryption_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/encryption", Project(P::ManageForms), post(encryption::enable)),
         r(M::GET, "/orgs/{org}/projects/{project}/people", Project(P::ViewMembers), get(orgs::people_page)),

@@ -57,12 +57,22 @@ pub async fn trace(mut req: Request, next: Next) -> Response {
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The same policy for the pages other sites may put in an `<iframe>` (an indicator's embed).
+pub const CSP_EMBED: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors *; base-uri 'none'";
+
+/// Marks a response that other sites may frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Embeddable;
+
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
+    let embeddable = res.extensions().get::<Embeddable>().is_some();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(if embeddable { CSP_EMBED } else { CSP }),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -72,7 +82,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !embeddable {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),

@@ -246,6 +246,8 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // One of them asked to see what the NGO holds about them: found by their phone number,
     // answered in time. Another asked for erasure yesterday.
     subject_requests(core, &claire_access, &claire, &respondent).await?;
+    // Amina tracks the SDGs from both surveys, beside the official figures for Chad.
+    indicators(core, &access).await?;
     pilot(core, &access, &amina_p).await?;
     // The administrator verified the whole audit log once everything above was recorded.
     let verified = core
@@ -253,6 +255,55 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo audit verification: {e}"))?;
     core.note_audit_verified(&admin_p, &verified).await?;
+    Ok(())
+}
+
+/// Chad's provinces (real boundaries, ODbL: see demo/boundaries/TCD-adm1.SOURCE.md).
+pub const CHAD_PROVINCES: &str = include_str!("../demo/boundaries/TCD-adm1.geojson");
+/// What the demo's maps must show under them.
+pub const CHAD_ATTRIBUTION: &str = "Chad provinces: © OpenStreetMap contributors (ODbL 1.0), via geoBoundaries (www.geoboundaries.org), boundary TCD-ADM1-23847190.";
+/// The demo project's indicators (TOML).
+pub const INDICATORS: &str = include_str!("../demo/indicateurs.toml");
+/// Official series for Chad from the UN Global SDG Indicators Database (see
+/// crates/baraza-indicators/data/official/SOURCE.md).
+pub const OFFICIAL: [(&str, &str); 3] = [
+    (
+        "TCD-1.4.1.csv",
+        include_str!("../../baraza-indicators/data/official/TCD-1.4.1.csv"),
+    ),
+    (
+        "TCD-5.5.1.csv",
+        include_str!("../../baraza-indicators/data/official/TCD-5.5.1.csv"),
+    ),
+    (
+        "TCD-16.9.1.csv",
+        include_str!("../../baraza-indicators/data/official/TCD-16.9.1.csv"),
+    ),
+];
+
+/// The places, the official series and the indicators of the demo project.
+async fn indicators(core: &Core, access: &ProjectAccess) -> Result<()> {
+    core.import_places(
+        CHAD_PROVINCES.as_bytes(),
+        "iso_3166_2",
+        "name",
+        1,
+        Some("TD"),
+        "geoBoundaries gbOpen TCD ADM1 (TCD-ADM1-23847190)",
+        CHAD_ATTRIBUTION,
+        "ODbL-1.0",
+        baraza_charts::geo::DISPLAY_TOLERANCE,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo places: {e}"))?;
+    for (name, csv) in OFFICIAL {
+        core.import_official(access, csv.as_bytes(), name)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo official series {name}: {e}"))?;
+    }
+    core.define_indicators(access, INDICATORS)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo indicators: {e}"))?;
     Ok(())
 }
 

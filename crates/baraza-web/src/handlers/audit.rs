@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 16] = [
+const KINDS: [&str; 18] = [
     "auth",
     "account",
     "data",
@@ -51,6 +51,8 @@ const KINDS: [&str; 16] = [
     "subject",
     "keys",
     "release",
+    "indicator",
+    "place",
 ];
 
 impl AuditParams {

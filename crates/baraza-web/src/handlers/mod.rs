@@ -11,6 +11,7 @@ pub mod exports;
 pub mod fill;
 pub mod forms;
 pub mod import;
+pub mod indicators;
 pub mod listing;
 pub mod openrosa;
 pub mod orgs;
