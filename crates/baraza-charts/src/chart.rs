@@ -447,16 +447,29 @@ pub fn render(c: &Chart) -> String {
         bottom: plot_bottom,
         base,
     };
+    // Category labels sit under the plot, outside its clip.
+    let mut outside = String::new();
     if ya.clipped {
         let _ = write!(o, "<g clip-path=\"url(#{id}-c)\">");
     }
     match c.kind {
         Kind::Line => line_body(&mut o, c, &st, &geo, &y),
-        Kind::Bar => bar_body(&mut o, c, &id, &st, &geo, &y, &categories, rotate),
+        Kind::Bar => bar_body(
+            &mut o,
+            &mut outside,
+            c,
+            &id,
+            &st,
+            &geo,
+            &y,
+            &categories,
+            rotate,
+        ),
     }
     if ya.clipped {
         o.push_str("</g>");
     }
+    o.push_str(&outside);
 
     if let Some(t) = c.target.as_ref().filter(|t| t.value.is_finite()) {
         let ty = y(t.value);
@@ -793,6 +806,7 @@ fn truncate(s: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn bar_body(
     o: &mut String,
+    outside: &mut String,
     c: &Chart,
     id: &str,
     st: &[Style],
@@ -813,7 +827,7 @@ fn bar_body(
     let dec = svg::value_decimals(max_abs);
 
     // Category labels.
-    o.push_str(if rotate {
+    outside.push_str(if rotate {
         "<g text-anchor=\"end\">"
     } else {
         "<g text-anchor=\"middle\">"
@@ -823,13 +837,13 @@ fn bar_body(
         if rotate {
             let (lx, ly) = (n(cx + 4.0), n(g.bottom + 12.0));
             let _ = write!(
-                o,
+                outside,
                 "<text x=\"{lx}\" y=\"{ly}\" transform=\"rotate(-40 {lx} {ly})\">{}</text>",
                 esc(&truncate(cat))
             );
         } else {
             let _ = write!(
-                o,
+                outside,
                 "<text x=\"{}\" y=\"{}\">{}</text>",
                 n(cx),
                 n(g.bottom + 15.0),
@@ -837,7 +851,7 @@ fn bar_body(
             );
         }
     }
-    o.push_str("</g>");
+    outside.push_str("</g>");
 
     for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut bars = String::new();

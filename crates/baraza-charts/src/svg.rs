@@ -85,12 +85,20 @@ pub(crate) fn step_decimals(step: f64) -> usize {
     (-(step.log10() + 1e-9).floor()).clamp(0.0, 10.0) as usize
 }
 
-/// Decimals for value labels: three significant digits of the largest magnitude.
+/// Decimals for value labels: one for everyday magnitudes, none from 100 on, more below 1.
 pub(crate) fn value_decimals(max_abs: f64) -> usize {
     if !max_abs.is_finite() || max_abs <= 0.0 {
         return 0;
     }
-    (2.0 - max_abs.log10().floor()).clamp(0.0, 6.0) as usize
+    // Two significant digits at least, one decimal for everyday magnitudes (9,5 and 62,5
+    // alike), none from 100 on.
+    if max_abs >= 100.0 {
+        0
+    } else if max_abs >= 1.0 {
+        1
+    } else {
+        (1.0 - max_abs.log10().floor()).clamp(1.0, 6.0) as usize
+    }
 }
 
 /// A number for people: fixed decimals (trailing zeros dropped), thousands grouped from

@@ -560,11 +560,8 @@ impl Core {
         let refused = new.consent.as_ref().is_some_and(|c| c.state == "refused");
         let outcome = self.store.insert_submission(new).await?;
         self.wipe_unnamed(files, refused).await?;
-        // Indicators count the record now; a failure here does not undo the submission, and
-        // the next catch-up (any indicator page) counts it.
-        if let Err(e) = self.catch_up_indicators(project).await {
-            tracing::warn!(error = %e, "indicators could not catch up after a submission");
-        }
+        // Indicators count the record in the background; any indicator page catches up first.
+        self.schedule_catch_up(project);
         ingested(outcome)
     }
 

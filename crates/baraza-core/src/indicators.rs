@@ -396,15 +396,14 @@ impl Core {
                 ));
                 continue;
             };
-            let Some(version) = form.current_version_id else {
+            if form.current_version_id.is_none() {
                 problems.push(format!(
                     "indicator {:?}, form: {:?} has no version yet",
                     spec.id, spec.form
                 ));
                 continue;
-            };
-            let model = self.form_model(version).await?;
-            let fields = field_infos(&model);
+            }
+            let fields = self.fields_of_form(form.id).await?;
             match define::check(spec, &fields, &|code| framework.indicator(code).is_some()) {
                 Ok(def) => checked.push((form.id, def)),
                 Err(ps) => problems.extend(ps.iter().map(ToString::to_string)),
@@ -508,6 +507,47 @@ impl Core {
             })
             .await?;
         self.catch_up_indicators(access.project.id).await
+    }
+
+    /// Brings the project's indicators up to date in the background, after a submission: one
+    /// task per project at a time, which goes round again when submissions arrived while it
+    /// ran. So a burst of submissions costs a few catch-ups, not one each, and a submission
+    /// never waits for its indicators (an indicator page catches up before it reads).
+    pub fn schedule_catch_up(&self, project: ProjectId) {
+        {
+            let Ok(mut runs) = self.catch_ups.lock() else {
+                return;
+            };
+            if let Some(again) = runs.get_mut(&project.0) {
+                *again = true;
+                return;
+            }
+            runs.insert(project.0, false);
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            if let Ok(mut runs) = self.catch_ups.lock() {
+                runs.remove(&project.0);
+            }
+            return;
+        };
+        let core = self.clone();
+        handle.spawn(async move {
+            loop {
+                if let Err(e) = core.catch_up_indicators(project).await {
+                    tracing::warn!(error = %e, "indicators could not catch up after a submission");
+                }
+                let Ok(mut runs) = core.catch_ups.lock() else {
+                    return;
+                };
+                match runs.get_mut(&project.0) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        runs.remove(&project.0);
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Brings every indicator of the project up to date.
@@ -624,8 +664,7 @@ impl Core {
             .into_iter()
             .map(|(id, c, e)| (id, (c, e)))
             .collect();
-        let model = self.current_model(row.form_id).await?;
-        let fields = field_infos(&model);
+        let fields = self.fields_of_form(row.form_id).await?;
         let def = parse_stored(row, &fields);
         let mut delta = Delta::default();
         let mut writes = Vec::new();
@@ -702,6 +741,20 @@ impl Core {
         })
     }
 
+    /// The fields of every version of a form, the newest version's kind first: a definition
+    /// may name a field a later version dropped (older records still have it).
+    async fn fields_of_form(&self, form_id: i64) -> Result<Vec<FieldInfo>, CoreError> {
+        let mut out: Vec<FieldInfo> = Vec::new();
+        for model in self.models_newest_first(form_id).await? {
+            for f in field_infos(&model) {
+                if !out.iter().any(|o| o.name == f.name) {
+                    out.push(f);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The model of a form's current version.
     async fn current_model(&self, form_id: i64) -> Result<Arc<baraza_xlsform::Form>, CoreError> {
         let form = self
@@ -761,7 +814,10 @@ impl Core {
         places: &BTreeMap<String, String>,
     ) -> Result<IndicatorView, CoreError> {
         let model = self.current_model(row.form_id).await?;
-        let def = Arc::new(parse_stored(&row, &field_infos(&model))?);
+        let def = Arc::new(parse_stored(
+            &row,
+            &self.fields_of_form(row.form_id).await?,
+        )?);
         let mut cells = Cells::default();
         for (k, s) in self.store.indicator_cells(row.id).await? {
             cells.moments.insert(key_of(&k), moments(&s));
@@ -901,6 +957,7 @@ impl Core {
         access: &ProjectAccess,
         bytes: &[u8],
         source_note: &str,
+        indicator: Option<&str>,
     ) -> Result<Vec<(String, String, usize)>, CoreError> {
         access.require(Permission::ManageIndicators)?;
         let (layout, observations) = official::read(bytes, &official::Limits::default())
@@ -908,7 +965,29 @@ impl Core {
         let framework = self.framework();
         let mut by_series: BTreeMap<(String, String), Vec<Observation>> = BTreeMap::new();
         let mut problems = Vec::new();
-        for o in observations {
+        if let Some(code) = indicator {
+            if framework.indicator(code).is_none() {
+                return Err(invalid(vec![format!(
+                    "{code:?} is not an indicator of the SDG framework"
+                )]));
+            }
+        }
+        for mut o in observations {
+            // A file that does not say its indicator (SDMX-CSV names series) takes the one given.
+            if o.indicator.trim().is_empty() {
+                match indicator {
+                    Some(code) => o.indicator = code.to_owned(),
+                    None => {
+                        if problems.len() < 20 {
+                            problems.push(format!(
+                                "series {:?} does not say its SDG indicator: give it with the file",
+                                o.series
+                            ));
+                        }
+                        continue;
+                    }
+                }
+            }
             match framework.indicator(&o.indicator) {
                 Some(i) => by_series
                     .entry((i.code.clone(), o.series.clone()))

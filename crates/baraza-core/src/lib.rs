@@ -137,6 +137,9 @@ pub struct Core {
     pub(crate) keyring: Arc<keyring::Keyring>,
     /// The SDG framework, parsed on first use.
     pub(crate) framework: Arc<std::sync::OnceLock<Arc<baraza_indicators::framework::Framework>>>,
+    /// Projects whose indicators are being brought up to date in the background, and whether
+    /// another submission arrived meanwhile (see [`Core::schedule_catch_up`]).
+    pub(crate) catch_ups: Arc<std::sync::Mutex<std::collections::HashMap<i64, bool>>>,
 }
 
 impl Core {
@@ -160,6 +163,7 @@ impl Core {
             audit_key,
             keyring,
             framework: Arc::default(),
+            catch_ups: Arc::default(),
         }
     }
 

@@ -336,3 +336,145 @@ impl Delta {
         self.moments.is_empty() && self.values.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::define::{self, FieldInfo, FieldKind};
+    use proptest::prelude::*;
+
+    const DEF: &str = r#"
+[[indicator]]
+id = "eau"
+form = "f"
+title = { en = "Water" }
+aggregation = "share"
+numerator = "${ok} = 'oui' and ${minutes} <= 30"
+weight = "${size}"
+period = "month"
+place = "province"
+places = { a = "TD-ND" }
+disaggregate = ["sex", { name = "size", field = "size", bands = [1, 5, 9] }]
+credibility = { collected_by = { en = "us" }, sampling = "probability", participation = "collaborative", validation = "self_declared" }
+"#;
+
+    fn definition() -> Definition {
+        let spec = define::read_file(DEF).unwrap().remove(0);
+        let fields = vec![
+            FieldInfo {
+                name: "ok".into(),
+                kind: FieldKind::SelectOne(vec!["oui".into(), "non".into()]),
+            },
+            FieldInfo {
+                name: "minutes".into(),
+                kind: FieldKind::Number,
+            },
+            FieldInfo {
+                name: "size".into(),
+                kind: FieldKind::Number,
+            },
+            FieldInfo {
+                name: "province".into(),
+                kind: FieldKind::SelectOne(vec!["a".into(), "b".into()]),
+            },
+            FieldInfo {
+                name: "sex".into(),
+                kind: FieldKind::SelectOne(vec!["f".into(), "m".into()]),
+            },
+        ];
+        define::check(spec, &fields, &|_| true).unwrap()
+    }
+
+    /// (ok, minutes, size, province, sex, month)
+    type Rec = (bool, u32, u32, u8, u8, u8);
+
+    fn contribution_of(def: &Definition, r: &Rec) -> Option<Contribution> {
+        let values = |name: &str| -> Option<String> {
+            Some(match name {
+                "ok" => if r.0 { "oui" } else { "non" }.to_owned(),
+                "minutes" => r.1.to_string(),
+                "size" => r.2.to_string(),
+                "province" => ["a", "b", ""][usize::from(r.3 % 3)].to_owned(),
+                "sex" => ["f", "m"][usize::from(r.4 % 2)].to_owned(),
+                _ => return None,
+            })
+        };
+        let received = format!("2026-{:02}-15", 1 + r.5 % 12);
+        contribution(
+            def,
+            &Record {
+                values: &values,
+                received: &received,
+            },
+        )
+        .unwrap()
+    }
+
+    fn records() -> impl Strategy<Value = Vec<Rec>> {
+        prop::collection::vec(
+            (any::<bool>(), 0u32..90, 0u32..14, 0u8..3, 0u8..2, 0u8..3),
+            0..120,
+        )
+    }
+
+    #[test]
+    fn a_record_adds_to_its_place_and_the_total_crossed_with_each_group() {
+        let def = definition();
+        let c = contribution_of(&def, &(true, 10, 6, 0, 0, 9)).unwrap();
+        assert_eq!(c.period, "2026-10");
+        assert_eq!(c.place.as_deref(), Some("TD-ND"));
+        assert_eq!(
+            c.groups,
+            [
+                ("sex".to_owned(), "f".to_owned()),
+                ("size".to_owned(), "5-8".to_owned())
+            ]
+        );
+        assert_eq!((c.y, c.w), (1.0, 6.0));
+        assert_eq!(c.cells().len(), 6);
+        // A zero weight is outside the population; no place means the total only.
+        assert!(contribution_of(&def, &(true, 10, 0, 0, 0, 9)).is_none());
+        let c = contribution_of(&def, &(false, 10, 3, 2, 1, 0)).unwrap();
+        assert_eq!((c.place.clone(), c.y, c.cells().len()), (None, 0.0, 3));
+    }
+
+    proptest! {
+        /// Adding every record, then taking some away and changing others (as edits, rejections
+        /// and erasures do), gives the cells a recompute from the remaining records gives.
+        #[test]
+        fn updates_give_the_cells_of_a_recompute(all in records(), gone in prop::collection::vec(any::<bool>(), 120), changed in prop::collection::vec(any::<bool>(), 120)) {
+            let def = definition();
+            let mut delta = Delta::default();
+            let mut kept = Vec::new();
+            for r in &all {
+                if let Some(c) = contribution_of(&def, r) { delta.apply(&c, 1, true); }
+            }
+            for (i, r) in all.iter().enumerate() {
+                let old = contribution_of(&def, r);
+                let now = if gone[i] { None } else if changed[i] { Some((!r.0, r.1 + 7, r.2, r.3, r.4, r.5)) } else { Some(*r) };
+                let new = now.as_ref().and_then(|n| contribution_of(&def, n));
+                if let Some(o) = &old { delta.apply(o, -1, true); }
+                if let Some(n) = &new { delta.apply(n, 1, true); }
+                if let Some(n) = now { kept.push(n); }
+            }
+            let mut fresh = Delta::default();
+            for r in &kept {
+                if let Some(c) = contribution_of(&def, r) { fresh.apply(&c, 1, true); }
+            }
+            for (k, m) in &delta.moments {
+                let f = fresh.moments.get(k).copied().unwrap_or_default();
+                prop_assert_eq!(m.n, f.n);
+                for (a, b) in [(m.sw, f.sw), (m.swy, f.swy), (m.sw2, f.sw2), (m.sw2y2, f.sw2y2), (m.sy, f.sy)] {
+                    prop_assert!((a - b).abs() < 1e-6 * (1.0 + b.abs()), "{a} != {b}");
+                }
+                if m.n > 0 {
+                    let (e1, e2) = (estimate(&def, m, None).unwrap(), estimate(&def, &f, None).unwrap());
+                    prop_assert!((e1.value - e2.value).abs() < 1e-6, "{} != {}", e1.value, e2.value);
+                }
+            }
+            for (k, f) in &fresh.moments {
+                prop_assert_eq!(delta.moments.get(k).map_or(0, |m| m.n), f.n);
+            }
+        }
+    }
+}

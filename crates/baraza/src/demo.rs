@@ -297,7 +297,7 @@ async fn indicators(core: &Core, access: &ProjectAccess) -> Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("demo places: {e}"))?;
     for (name, csv) in OFFICIAL {
-        core.import_official(access, csv.as_bytes(), name)
+        core.import_official(access, csv.as_bytes(), name, None)
             .await
             .map_err(|e| anyhow::anyhow!("demo official series {name}: {e}"))?;
     }

@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Administrative areas (for indicators' places and maps).
+    Places {
+        #[command(subcommand)]
+        command: PlacesCommand,
+    },
     /// Write the database and every stored file into one encrypted archive (age), while the
     /// server keeps running. The audit log's signing key is not included: keep it apart.
     Backup {
@@ -298,6 +303,42 @@ enum KeysCommand {
     /// Seal now the records stored in clear before encryption at rest (the server also does it
     /// at start and every hour).
     SealExisting,
+}
+
+#[derive(Subcommand)]
+enum PlacesCommand {
+    /// Import areas from a GeoJSON FeatureCollection of polygons: each feature's code and name
+    /// from its properties, the geometry simplified for display. All or nothing.
+    Import {
+        /// The GeoJSON file.
+        file: PathBuf,
+        /// The property holding each area's code (ISO 3166-2, P-code).
+        #[arg(long, default_value = "iso_3166_2")]
+        code_property: String,
+        /// The property holding each area's name.
+        #[arg(long, default_value = "name")]
+        name_property: String,
+        /// Administrative level (0 country, 1 region or province, 2 district…).
+        #[arg(long)]
+        level: i64,
+        /// The code of the area they lie in (e.g. the country, TD).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Where the boundaries come from.
+        #[arg(long, default_value = "")]
+        source: String,
+        /// The attribution their licence asks maps to show.
+        #[arg(long, default_value = "")]
+        attribution: String,
+        /// The licence (SPDX id, e.g. ODbL-1.0).
+        #[arg(long, default_value = "")]
+        licence: String,
+        /// Simplification tolerance, in degrees.
+        #[arg(long, default_value_t = 0.01)]
+        tolerance: f64,
+    },
+    /// List the areas (code, level, parent, name).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -740,6 +781,54 @@ async fn main() -> Result<()> {
                     println!("{n} file(s) stored in clear were sealed");
                 }
                 KeysCommand::NewMaster { .. } => {}
+            }
+            core.store().close().await;
+        }
+        Command::Places { command } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let core = cli_core(&settings).await?;
+            match command {
+                PlacesCommand::Import {
+                    file,
+                    code_property,
+                    name_property,
+                    level,
+                    parent,
+                    source,
+                    attribution,
+                    licence,
+                    tolerance,
+                } => {
+                    let bytes = std::fs::read(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let n = core
+                        .import_places(
+                            &bytes,
+                            code_property,
+                            name_property,
+                            *level,
+                            parent.as_deref(),
+                            source,
+                            attribution,
+                            licence,
+                            *tolerance,
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    println!("{n} areas imported from {}", file.display());
+                }
+                PlacesCommand::List => {
+                    for p in core.places(false).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            p.code,
+                            p.level,
+                            p.parent.unwrap_or_default(),
+                            p.name
+                        );
+                    }
+                }
             }
             core.store().close().await;
         }

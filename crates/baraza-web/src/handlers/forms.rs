@@ -187,6 +187,8 @@ pub async fn forms_page(g: ProjectGuard<ViewForms>) -> WebResult<Response> {
 pub struct CsrfUpload {
     pub file_name: String,
     pub bytes: Vec<u8>,
+    /// The form's other (text) fields.
+    pub fields: std::collections::HashMap<String, String>,
 }
 
 impl FromRequest<crate::AppState> for CsrfUpload {
@@ -205,13 +207,21 @@ impl FromRequest<crate::AppState> for CsrfUpload {
             .map_err(|_| WebError::code(ErrorCode::UnsupportedMediaType))?;
         let mut csrf = String::new();
         let mut file: Option<(String, Vec<u8>)> = None;
+        let mut fields = std::collections::HashMap::new();
         while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
-            match field.name() {
+            match field.name().map(str::to_owned).as_deref() {
                 Some(CSRF_FIELD) => csrf = field.text().await.map_err(multipart_error)?,
                 Some("file") => {
                     let name = field.file_name().unwrap_or("form.xlsx").to_owned();
                     let bytes = field.bytes().await.map_err(multipart_error)?;
                     file = Some((name, bytes.to_vec()));
+                }
+                // A few short text fields beside the file.
+                Some(name) if fields.len() < 8 && field.file_name().is_none() => {
+                    let text = field.text().await.map_err(multipart_error)?;
+                    if text.len() <= 1000 {
+                        fields.insert(name.to_owned(), text);
+                    }
                 }
                 _ => {}
             }
@@ -220,7 +230,11 @@ impl FromRequest<crate::AppState> for CsrfUpload {
         let (file_name, bytes) = file.ok_or_else(|| {
             WebError::code(ErrorCode::InvalidForm).with_detail("raw:missing field `file`")
         })?;
-        Ok(CsrfUpload { file_name, bytes })
+        Ok(CsrfUpload {
+            file_name,
+            bytes,
+            fields,
+        })
     }
 }
 

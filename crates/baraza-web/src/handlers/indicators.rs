@@ -267,7 +267,10 @@ pub async fn dashboard(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                 p.muted { a href=(p.url) { (p.name) } }
                 h1 { (c.t("ind.title")) }
                 p { (c.t("ind.intro")) }
-                @if manage { p { a href={ (base(p)) "/definitions" } { (c.t("ind.manage")) } } }
+                p {
+                    a href={ (base(p)) "/analytics" } { (c.t("ind.analytics")) }
+                    @if manage { " · " a href={ (base(p)) "/definitions" } { (c.t("ind.manage")) } }
+                }
                 h2 { (c.t("ind.goals")) }
                 ol.goals {
                     @for goal in &data.goals {
@@ -340,7 +343,7 @@ pub async fn goal_page(
         .parse()
         .map_err(|_| WebError::not_found())?;
     let fw = core.framework();
-    let goal = fw.goal(number).ok_or_else(WebError::not_found)?;
+    fw.goal(number).ok_or_else(WebError::not_found)?;
     let views = core.indicator_views(&g.access).await?;
     let c = Chrome::from_ctx(ctx);
     let lang = c.lang.code();
@@ -391,7 +394,6 @@ pub async fn goal_page(
         targets,
         official,
     };
-    let _ = goal;
     Ok(respond(ctx, &data, || {
         let p = &data.project;
         layout(
@@ -1275,7 +1277,6 @@ pub async fn sdmx(
             }
         })
         .collect();
-    let _ = &ctx;
     Ok(csv_response(
         &format!("{slug}.sdmx.csv"),
         official::write_sdmx_csv(&rows),
@@ -1391,6 +1392,12 @@ pub async fn analytics(
     }
     let views = ctx.state.core.indicator_views(&g.access).await?;
     let mut rows = Vec::new();
+    // The page shows a sample; the twins give every row.
+    let limit = if ctx.format() == Format::Html {
+        200
+    } else {
+        usize::MAX
+    };
     for v in &views {
         if dx.as_ref().is_some_and(|d| !d.contains(&v.row.slug)) {
             continue;
@@ -1404,7 +1411,7 @@ pub async fn analytics(
                         &f.dim == d && groups.as_ref().is_none_or(|g| g.contains(&f.group))
                     }
                 };
-            if keep {
+            if keep && rows.len() < limit {
                 rows.push(AnalyticsRow {
                     indicator: v.row.slug.clone(),
                     period: f.period.clone(),
@@ -1460,7 +1467,38 @@ pub async fn analytics(
             }
             Ok(csv_response("analytics.csv", out))
         }
-        _ => Ok(axum::Json(data).into_response()),
+        Format::Json => Ok(axum::Json(data).into_response()),
+        Format::Html => {
+            let c = Chrome::from_ctx(ctx);
+            let p = ProjectView::from_access(&g.access);
+            Ok(respond(ctx, &data, || {
+                layout(
+                    &c,
+                    &format!("{} · {}", c.t("ind.analytics"), p.name),
+                    html! {
+                        p.muted { a href=(p.url) { (p.name) } " › " a href=(base(&p)) { (c.t("ind.title")) } }
+                        h1 { (c.t("ind.analytics")) }
+                        p { (c.t("ind.analytics_help")) }
+                        pre.embed { (base(&p)) "/analytics.json?dimension=dx:ID;ID&dimension=pe:2026-10;2026-11&dimension=ou:_T&dimension=FIELD" }
+                        table {
+                            thead { tr { @for h in data.headers { th { (h) } } } }
+                            tbody {
+                                @for r in &data.rows {
+                                    tr {
+                                        td { (r.indicator) } td { (r.period) } td { (r.place) } td { (r.dimension) } td { (r.group) }
+                                        td { (serde_json::to_value(r.shown).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
+                                        td.num { @if let Some(n) = r.n { (n) } }
+                                        td.num { @if let Some(v) = r.value { (num(c.lang, v, 2)) } }
+                                        td.num { @if let Some(v) = r.low { (num(c.lang, v, 2)) } }
+                                        td.num { @if let Some(v) = r.high { (num(c.lang, v, 2)) } }
+                                    }
+                                }
+                            }
+                        }
+                    },
+                )
+            }))
+        }
     }
 }
 
@@ -1521,6 +1559,7 @@ fn definitions_markup(
             form.stack method="post" enctype="multipart/form-data" action={ (base(p)) "/official" } {
                 (csrf_field(c.csrf))
                 label { (c.t("ind.official_file")) input type="file" name="file" accept=".csv,text/csv" required; span.hint { (c.t("ind.official_file_hint")) } }
+                label { (c.t("ind.official_indicator")) input type="text" name="indicator" placeholder="6.1.1"; span.hint { (c.t("ind.official_indicator_hint")) } }
                 button type="submit" { (c.t("ind.import")) }
             }
         },
@@ -1611,7 +1650,16 @@ pub async fn import_official(
     let ctx = &g.ctx;
     ctx.state
         .core
-        .import_official(&g.access, &upload.bytes, &upload.file_name)
+        .import_official(
+            &g.access,
+            &upload.bytes,
+            &upload.file_name,
+            upload
+                .fields
+                .get("indicator")
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty()),
+        )
         .await?;
     Ok(see_other(&format!(
         "{}/definitions",

@@ -15,6 +15,7 @@ mod encryption;
 mod exports;
 mod fuzz;
 mod import;
+mod indicators;
 mod ingest;
 mod masking;
 mod odk_encrypted;

@@ -24,6 +24,11 @@ async fn every_page_has_a_json_twin() {
                 || route.path.contains("{token}")
                 // Downloads (submissions.csv.zip, .xlsx, .geojson), not pages.
                 || route.path.contains("/submissions.")
+                // An indicator's downloads and embeddable chart, not pages.
+                || route.path.ends_with("/sdmx")
+                || route.path.ends_with("/chart.svg")
+                || route.path.ends_with("/embed")
+                || route.path.ends_with("/definitions.toml")
             {
                 continue;
             }
@@ -32,6 +37,8 @@ async fn every_page_has_a_json_twin() {
                 .replace("{org}", "eau-tchad")
                 .replace("{project}", baraza::demo::PRIVATE_PROJECT)
                 .replace("{form}", "points_eau")
+                .replace("{goal}", "6")
+                .replace("{indicator}", "eau-de-base")
                 // The demo's first incident and agreement.
                 .replace("{id}", "1");
             // The sign-in page sends signed-in people on; look at it as a visitor.
