@@ -43,6 +43,15 @@ use crate::{Core, CoreError};
 const BATCH: i64 = 500;
 /// Largest definitions file, official series file or boundary file accepted.
 pub const MAX_DEFINITIONS_BYTES: usize = 256 * 1024;
+/// Largest CSV of places accepted.
+pub const MAX_PLACES_CSV_BYTES: usize = 20 << 20;
+
+fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
 
 /// How a figure is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -945,6 +954,119 @@ impl Core {
             "place.import",
             &Target::none(),
             json!({ "places": rows.len(), "level": level, "source": source }),
+        )
+        .await?;
+        Ok(rows.len())
+    }
+
+    /// Imports an administrative hierarchy without geometry from CSV (an administrator's
+    /// command): columns `code`, `name`, `level` and optionally `parent` (a code of the file or
+    /// already imported), `,` or `;` separated. All or nothing; problems name the line. An area
+    /// already imported keeps its geometry.
+    pub async fn import_places_csv(
+        &self,
+        bytes: &[u8],
+        source: &str,
+        licence: &str,
+    ) -> Result<usize, CoreError> {
+        if bytes.len() > MAX_PLACES_CSV_BYTES {
+            return Err(invalid(vec![format!(
+                "the file is larger than {} MB",
+                MAX_PLACES_CSV_BYTES >> 20
+            )]));
+        }
+        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
+            .map_err(|_| invalid(vec!["the file is not UTF-8".into()]))?;
+        let first = text.lines().next().unwrap_or_default();
+        let delimiter = if first.matches(';').count() > first.matches(',').count() {
+            b';'
+        } else {
+            b','
+        };
+        let mut reader = csv_reader(text, delimiter);
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| invalid(vec![format!("line 1: {e}")]))?
+            .iter()
+            .map(|h| h.trim().to_lowercase())
+            .collect();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(code_at), Some(name_at), Some(level_at)) =
+            (col("code"), col("name"), col("level"))
+        else {
+            return Err(invalid(vec![
+                "line 1: the columns code, name and level are needed (parent is optional)".into(),
+            ]));
+        };
+        let parent_at = col("parent");
+        let existing: BTreeMap<String, PlaceRow> = self
+            .store
+            .places(true)
+            .await?
+            .into_iter()
+            .map(|p| (p.code.clone(), p))
+            .collect();
+        let now = self.now();
+        let mut rows: Vec<PlaceRow> = Vec::new();
+        let mut problems = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(format!("line {line}: {e}"));
+                    continue;
+                }
+            };
+            let get = |at: usize| record.get(at).unwrap_or_default().trim().to_owned();
+            let (code, name) = (get(code_at), get(name_at));
+            if code.is_empty() || name.is_empty() {
+                problems.push(format!("line {line}: code and name are needed"));
+                continue;
+            }
+            let Ok(level) = get(level_at).parse::<i64>() else {
+                problems.push(format!(
+                    "line {line}: level is a whole number (0 country, 1, 2…)"
+                ));
+                continue;
+            };
+            let parent = parent_at.map(get).filter(|p| !p.is_empty());
+            let kept = existing.get(&code);
+            rows.push(PlaceRow {
+                geometry: kept.and_then(|k| k.geometry.clone()),
+                attribution: kept.map(|k| k.attribution.clone()).unwrap_or_default(),
+                code,
+                name,
+                level,
+                parent,
+                source: source.to_owned(),
+                licence: licence.to_owned(),
+                imported_at: now,
+            });
+            if problems.len() >= 50 {
+                break;
+            }
+        }
+        let codes: BTreeSet<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+        for r in &rows {
+            if let Some(p) = &r.parent {
+                if !codes.contains(p.as_str()) && !existing.contains_key(p) {
+                    problems.push(format!(
+                        "{}: its parent {p} is neither in the file nor imported",
+                        r.code
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        self.store.put_places(&rows).await?;
+        self.audit(
+            Actor::System,
+            "place.import",
+            &Target::none(),
+            json!({ "places": rows.len(), "source": source, "format": "csv" }),
         )
         .await?;
         Ok(rows.len())

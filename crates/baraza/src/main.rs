@@ -307,10 +307,11 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum PlacesCommand {
-    /// Import areas from a GeoJSON FeatureCollection of polygons: each feature's code and name
-    /// from its properties, the geometry simplified for display. All or nothing.
+    /// Import areas from a GeoJSON FeatureCollection of polygons (each feature's code and name
+    /// from its properties, the geometry simplified for display), or a hierarchy without
+    /// geometry from a .csv file (columns code, name, level, parent). All or nothing.
     Import {
-        /// The GeoJSON file.
+        /// The GeoJSON or CSV file.
         file: PathBuf,
         /// The property holding each area's code (ISO 3166-2, P-code).
         #[arg(long, default_value = "iso_3166_2")]
@@ -318,8 +319,9 @@ enum PlacesCommand {
         /// The property holding each area's name.
         #[arg(long, default_value = "name")]
         name_property: String,
-        /// Administrative level (0 country, 1 region or province, 2 district…).
-        #[arg(long)]
+        /// Administrative level (0 country, 1 region or province, 2 district…) of a GeoJSON
+        /// file's areas (a CSV gives each its own).
+        #[arg(long, default_value_t = 1)]
         level: i64,
         /// The code of the area they lie in (e.g. the country, TD).
         #[arg(long)]
@@ -802,8 +804,13 @@ async fn main() -> Result<()> {
                 } => {
                     let bytes = std::fs::read(file)
                         .with_context(|| format!("reading {}", file.display()))?;
-                    let n = core
-                        .import_places(
+                    let is_csv = file
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                    let n = if is_csv {
+                        core.import_places_csv(&bytes, source, licence).await
+                    } else {
+                        core.import_places(
                             &bytes,
                             code_property,
                             name_property,
@@ -815,7 +822,8 @@ async fn main() -> Result<()> {
                             *tolerance,
                         )
                         .await
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    }
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                     println!("{n} areas imported from {}", file.display());
                 }
                 PlacesCommand::List => {

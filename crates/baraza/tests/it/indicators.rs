@@ -552,3 +552,58 @@ credibility = { collected_by = { fr = "ONG" }, sampling = "probability", partici
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn places_come_from_geojson_and_a_csv_hierarchy_all_or_nothing() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let core = &app.core;
+        // The demo imported Chad's 23 provinces from GeoJSON, simplified, with their licence.
+        let places = core.places(true).await.unwrap();
+        let provinces: Vec<_> = places.iter().filter(|p| p.level == 1).collect();
+        assert_eq!(provinces.len(), 23);
+        let nd = provinces.iter().find(|p| p.code == "TD-ND").unwrap();
+        assert_eq!(nd.licence, "ODbL-1.0");
+        assert!(nd.attribution.contains("OpenStreetMap"));
+        let geometry = nd.geometry.clone().unwrap();
+        assert!(
+            geometry.len() < 20_000,
+            "simplified: {} bytes",
+            geometry.len()
+        );
+
+        // A CSV hierarchy: the country, districts under a province; the province keeps its shape.
+        let csv = "code;name;level;parent\nTD;Tchad;0;\nTD-ND;N'Djamena;1;TD\nTD-ND-01;1er arrondissement;2;TD-ND\n";
+        assert_eq!(
+            core.import_places_csv(csv.as_bytes(), "test", "")
+                .await
+                .unwrap(),
+            3
+        );
+        let places = core.places(true).await.unwrap();
+        let nd = places.iter().find(|p| p.code == "TD-ND").unwrap();
+        assert_eq!(
+            (nd.name.as_str(), nd.geometry.as_ref()),
+            ("N'Djamena", Some(&geometry))
+        );
+        assert!(places
+            .iter()
+            .any(|p| p.code == "TD-ND-01" && p.parent.as_deref() == Some("TD-ND")));
+
+        // A parent nobody knows, a level that is not a number: nothing imported, lines named.
+        let bad = "code,name,level,parent\nTD-XX-01,Ailleurs,2,TD-XX\nTD-ND-02,2e,deux,TD-ND\n";
+        let err = core
+            .import_places_csv(bad.as_bytes(), "test", "")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TD-XX") && err.contains("line 3"), "{err}");
+        assert!(!core
+            .places(false)
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.code == "TD-XX-01"));
+        app.stop().await;
+    }
+}
