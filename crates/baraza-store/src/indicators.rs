@@ -307,12 +307,7 @@ impl Store {
     ) -> Result<Vec<IndicatorRecord>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            // Integers only: the list is built from i64 values, not from input text.
+            let list = id_list(chunk);
             let sql = format!(
                 "SELECT id, instance_id, values_json, received_at,
                    CAST(CASE WHEN is_current AND review_state <> 'rejected' THEN 1 ELSE 0 END AS BIGINT) AS counts
@@ -360,11 +355,7 @@ impl Store {
     ) -> Result<Vec<(i64, Option<String>, Option<String>)>, StoreError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = id_list(chunk);
             let sql = format!(
                 "SELECT submission_id, contribution, error FROM indicator_contributions
                  WHERE indicator_id = $1 AND submission_id IN ({list})"
@@ -740,6 +731,11 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Ids for an `IN (…)` list: integers only, never input text.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn key_from(r: &Row) -> Result<CellKeyRow, StoreError> {
