@@ -314,6 +314,7 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                 @if a.can(Permission::ViewForms) {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
+                p { a href={ (p.url) "/indicators" } { (c.t("ind.title")) } }
                 @if a.can(Permission::ViewAudit) {
                     p {
                         a href={ (p.url) "/audit" } { (c.t("audit.title")) } " · "
