@@ -447,12 +447,15 @@ pub fn render(c: &Chart) -> String {
         bottom: plot_bottom,
         base,
     };
-    if ya.clipped {
-        let _ = write!(o, "<g clip-path=\"url(#{id}-c)\">");
-    }
+    // The clip is for the data: the bodies open it after their axis labels, which lie outside.
+    let clip = if ya.clipped {
+        format!("<g clip-path=\"url(#{id}-c)\">")
+    } else {
+        String::new()
+    };
     match c.kind {
-        Kind::Line => line_body(&mut o, c, &st, &geo, &y),
-        Kind::Bar => bar_body(&mut o, c, &id, &st, &geo, &y, &categories, rotate),
+        Kind::Line => line_body(&mut o, c, &st, &geo, &y, &clip),
+        Kind::Bar => bar_body(&mut o, c, &id, &st, &geo, &y, &categories, rotate, &clip),
     }
     if ya.clipped {
         o.push_str("</g>");
@@ -592,7 +595,7 @@ fn whisker(x: f64, lo: Option<f64>, hi: Option<f64>, v: f64, cap: f64) -> String
     d
 }
 
-fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -> f64) {
+fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -> f64, clip: &str) {
     let xs: Vec<f64> = c
         .series
         .iter()
@@ -669,6 +672,7 @@ fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -
         }
     }
     o.push_str("</g>");
+    o.push_str(clip);
 
     for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut pts: Vec<&Point> = s.points.iter().filter(|p| p.x.is_finite()).collect();
@@ -800,6 +804,7 @@ fn bar_body(
     y: &dyn Fn(f64) -> f64,
     cats: &[String],
     rotate: bool,
+    clip: &str,
 ) {
     let ncat = cats.len().max(1) as f64;
     let band = (g.right - g.left) / ncat;
@@ -838,6 +843,7 @@ fn bar_body(
         }
     }
     o.push_str("</g>");
+    o.push_str(clip);
 
     for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut bars = String::new();
