@@ -86,9 +86,13 @@ def stop_demo(server, data):
     shutil.rmtree(data, ignore_errors=True)
 
 
-def chromium(javascript=False):
-    """Headless Chromium as a French phone, JavaScript off unless asked."""
+def chromium(javascript=False, logs=False):
+    """Headless Chromium as a French phone, JavaScript off unless asked; with `logs`, the
+    console (`browser`) and the DevTools network events (`performance`) are kept for
+    `driver.get_log`."""
     opts = Options()
+    if logs:
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
               "--window-size=412,915", "--lang=fr-FR"]:

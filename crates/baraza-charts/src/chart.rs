@@ -447,29 +447,19 @@ pub fn render(c: &Chart) -> String {
         bottom: plot_bottom,
         base,
     };
-    // Category labels sit under the plot, outside its clip.
-    let mut outside = String::new();
-    if ya.clipped {
-        let _ = write!(o, "<g clip-path=\"url(#{id}-c)\">");
-    }
+    // The clip is for the data: the bodies open it after their axis labels, which lie outside.
+    let clip = if ya.clipped {
+        format!("<g clip-path=\"url(#{id}-c)\">")
+    } else {
+        String::new()
+    };
     match c.kind {
-        Kind::Line => line_body(&mut o, c, &st, &geo, &y),
-        Kind::Bar => bar_body(
-            &mut o,
-            &mut outside,
-            c,
-            &id,
-            &st,
-            &geo,
-            &y,
-            &categories,
-            rotate,
-        ),
+        Kind::Line => line_body(&mut o, c, &st, &geo, &y, &clip),
+        Kind::Bar => bar_body(&mut o, c, &id, &st, &geo, &y, &categories, rotate, &clip),
     }
     if ya.clipped {
         o.push_str("</g>");
     }
-    o.push_str(&outside);
 
     if let Some(t) = c.target.as_ref().filter(|t| t.value.is_finite()) {
         let ty = y(t.value);
@@ -605,7 +595,7 @@ fn whisker(x: f64, lo: Option<f64>, hi: Option<f64>, v: f64, cap: f64) -> String
     d
 }
 
-fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -> f64) {
+fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -> f64, clip: &str) {
     let xs: Vec<f64> = c
         .series
         .iter()
@@ -682,6 +672,7 @@ fn line_body(o: &mut String, c: &Chart, st: &[Style], g: &Geo, y: &dyn Fn(f64) -
         }
     }
     o.push_str("</g>");
+    o.push_str(clip);
 
     for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut pts: Vec<&Point> = s.points.iter().filter(|p| p.x.is_finite()).collect();
@@ -806,7 +797,6 @@ fn truncate(s: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn bar_body(
     o: &mut String,
-    outside: &mut String,
     c: &Chart,
     id: &str,
     st: &[Style],
@@ -814,6 +804,7 @@ fn bar_body(
     y: &dyn Fn(f64) -> f64,
     cats: &[String],
     rotate: bool,
+    clip: &str,
 ) {
     let ncat = cats.len().max(1) as f64;
     let band = (g.right - g.left) / ncat;
@@ -827,7 +818,7 @@ fn bar_body(
     let dec = svg::value_decimals(max_abs);
 
     // Category labels.
-    outside.push_str(if rotate {
+    o.push_str(if rotate {
         "<g text-anchor=\"end\">"
     } else {
         "<g text-anchor=\"middle\">"
@@ -837,13 +828,13 @@ fn bar_body(
         if rotate {
             let (lx, ly) = (n(cx + 4.0), n(g.bottom + 12.0));
             let _ = write!(
-                outside,
+                o,
                 "<text x=\"{lx}\" y=\"{ly}\" transform=\"rotate(-40 {lx} {ly})\">{}</text>",
                 esc(&truncate(cat))
             );
         } else {
             let _ = write!(
-                outside,
+                o,
                 "<text x=\"{}\" y=\"{}\">{}</text>",
                 n(cx),
                 n(g.bottom + 15.0),
@@ -851,7 +842,8 @@ fn bar_body(
             );
         }
     }
-    outside.push_str("</g>");
+    o.push_str("</g>");
+    o.push_str(clip);
 
     for (si, (s, sty)) in c.series.iter().zip(st).enumerate() {
         let mut bars = String::new();

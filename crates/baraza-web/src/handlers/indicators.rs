@@ -940,6 +940,7 @@ pub async fn indicator_page(
     g: ProjectGuard<ViewProject>,
     Path(params): Path<HashMap<String, String>>,
     Query(choice): Query<Choice>,
+    headers: axum::http::HeaderMap,
 ) -> WebResult<Response> {
     let ctx = &g.ctx;
     let slug = param(&params, "indicator")?;
@@ -1130,7 +1131,8 @@ pub async fn indicator_page(
                     li { a href={ (url) "/chart.svg" } { (c.t("ind.svg")) } }
                 }
                 p { (c.t("ind.embed")) }
-                pre.embed { "<iframe src=\"" (url) "/embed\" width=\"660\" height=\"480\" title=\"" (title) "\"></iframe>" }
+                // The snippet goes into other sites' pages: the address must be absolute.
+                pre.embed { "<iframe src=\"" (super::forms::base_url(ctx, &headers)) (url) "/embed\" width=\"660\" height=\"480\" title=\"" (title) "\"></iframe>" }
                 @if manage {
                     form.inline method="post" action={ (url) "/recompute" } { (csrf_field(c.csrf)) button type="submit" { (c.t("ind.recompute")) } }
                 }
