@@ -198,7 +198,8 @@ CHARTS = """return [...document.querySelectorAll('svg[role=img]')].map(s => {
   const t = s.querySelector(':scope > title'), d = s.querySelector(':scope > desc');
   const next = (s.closest('figure') || s).nextElementSibling;
   return {title: t ? t.textContent.trim() : '', desc: d ? d.textContent.trim() : '',
-          table: !!next && next.tagName === 'TABLE',
+          table: !!next && (next.tagName === 'TABLE'
+            || (next.classList.contains('scroll') && !!next.querySelector(':scope > table'))),
           text: [...s.querySelectorAll('text')].map(x => x.textContent).join(' | '),
           numbers: [...s.querySelectorAll('text')].map(x => x.textContent.trim())
             .filter(x => /^[-−–()\d\s.,%]+$/.test(x) && /\d/.test(x))};

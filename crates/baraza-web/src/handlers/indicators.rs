@@ -226,7 +226,7 @@ fn headline(c: &Chrome<'_>, v: &IndicatorView, f: Option<&Figure>) -> Markup {
             Some(f) if f.shown != Shown::Hidden && f.estimate.is_some() => {
                 @let e = f.estimate.as_ref().map(|e| *e);
                 strong.figure { (value_text(c.lang, v, Some(f))) }
-                " "
+                " " span { (unit(v, c.lang)) } br;
                 span.muted {
                     @if let Some(e) = e {
                         @let iv = interval_text(c.lang, v, &e);
@@ -298,10 +298,10 @@ pub async fn dashboard(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                             @if let Some(per) = &s.latest_period { (per) " · " }
                             (c.tf("ind.as_of", &[("when", &s.as_of)]))
                         }
-                        p { (headline(&c, v, s.latest.as_ref())) " " span.muted { (s.unit) } }
+                        p { (headline(&c, v, s.latest.as_ref())) }
                     }
                 }
-                p.muted { (c.tf("ind.framework_version", &[("version", data.framework_version)])) }
+                p.muted { (c.t("ind.framework_version")) }
             },
         )
     }))
@@ -432,7 +432,7 @@ pub async fn goal_page(
 
 fn official_table(c: &Chrome<'_>, obs: &[Observation]) -> Markup {
     html! {
-        table {
+        div.scroll { table {
             thead { tr {
                 th { (c.t("ind.col_indicator")) } th { (c.t("ind.col_series")) } th { (c.t("ind.col_area")) }
                 th { (c.t("ind.col_period")) } th.num { (c.t("ind.col_value")) } th { (c.t("ind.col_source")) }
@@ -442,12 +442,20 @@ fn official_table(c: &Chrome<'_>, obs: &[Observation]) -> Markup {
                     tr {
                         td { (o.indicator) } td { (o.series_title) " " span.muted { (o.series) } }
                         td { (o.area_name) @for (k, v) in &o.dims { @if v != "_T" { " · " (k) "=" (v) } } }
-                        td { (o.period) } td.num { (num(c.lang, o.value, 1)) " " span.muted { (o.unit) } }
+                        td { (o.period) } td.num { (num(c.lang, o.value, 1)) " " span.muted { (unit_symbol(&o.unit)) } }
                         td.muted { (o.source) }
                     }
                 }
             }
-        }
+        } }
+    }
+}
+
+/// A unit code as people write it (SDMX's `PERCENT`, `PT` → `%`).
+fn unit_symbol(code: &str) -> &str {
+    match code {
+        "PERCENT" | "PT" | "PC" => "%",
+        other => other,
     }
 }
 
@@ -564,8 +572,9 @@ fn who(c: &Chrome<'_>, v: &IndicatorView, f: &Figure) -> String {
     }
     if f.dim != TOTAL {
         parts.push(format!(
-            "{}: {}",
+            "{}{}{}",
             v.dimension_title(&f.dim, c.lang.code()),
+            c.t("ind.colon"),
             v.group_label(&f.dim, &f.group, c.lang.code())
         ));
     }
@@ -829,7 +838,7 @@ fn place_map(
 
 fn figure_rows(c: &Chrome<'_>, v: &IndicatorView, figures: &[&Figure]) -> Markup {
     html! {
-        table {
+        div.scroll { table {
             thead { tr {
                 th { (c.t("ind.col_who")) } th { (c.t("ind.col_period")) } th.num { (c.t("ind.col_value")) }
                 th.num { (c.t("ind.col_interval")) } th.num { (c.t("ind.col_n")) } th { (c.t("ind.col_note")) }
@@ -851,7 +860,7 @@ fn figure_rows(c: &Chrome<'_>, v: &IndicatorView, figures: &[&Figure]) -> Markup
                     }
                 }
             }
-        }
+        } }
     }
 }
 
@@ -877,7 +886,7 @@ fn credibility(c: &Chrome<'_>, v: &IndicatorView) -> Markup {
     html! {
         section.card #credibility {
             h2 { (c.t("ind.credibility")) }
-            dl {
+            dl.facts {
                 dt { (c.t("ind.cred_who")) } dd { (define::text(&cr.collected_by, lang)) }
                 dt { (c.t("ind.cred_how")) } dd { (c.t(sampling)) @let m = define::text(&cr.method, lang); @if !m.is_empty() { " " (m) } }
                 @let cov = define::text(&cr.coverage, lang);
@@ -1045,8 +1054,8 @@ pub async fn indicator_page(
                 p { (define::text(&v.def.spec.description, lang)) }
                 section.card {
                     h2 { @if let Some(per) = &period { (per) } " · " (if place == TOTAL { c.t("ind.all").to_owned() } else { v.place_name(&place) }) }
-                    p { (headline(&c, &v, latest)) " " span.muted { (unit(&v, c.lang)) } }
-                    @if let Some(e) = latest.and_then(|f| f.estimate) {
+                    p { (headline(&c, &v, latest)) }
+                    @if let Some(e) = latest.and_then(|f| f.estimate).filter(|e| e.low.is_some()) {
                         p.muted { (c.t(method_key(e.method))) @if let Some(d) = e.deff { " · " (c.tf("ind.deff", &[("deff", &num(c.lang, d, 2))])) } }
                     }
                     p.muted.small { (c.tf("ind.read_rule", &[("hide", &v.def.spec.small_cells.hide_below.to_string()), ("bracket", &v.def.spec.small_cells.bracket_below.to_string())])) }
@@ -1083,7 +1092,7 @@ pub async fn indicator_page(
                         (figure_rows(&c, &v, &v.groups_of(dim).iter().filter_map(|g| v.figure(per, &place, dim, g)).collect::<Vec<_>>()))
                         @if !data.comparisons.is_empty() {
                             h3 { (c.t("ind.inequality")) }
-                            table {
+                            div.scroll { table {
                                 thead { tr { th { (c.t("ind.col_who")) } th { (c.t("ind.col_reference")) } th.num { (c.t("ind.col_gap")) } th.num { (c.t("ind.col_ratio")) } th.num { (c.t("ind.col_parity")) } th { (c.t("ind.col_note")) } } }
                                 tbody {
                                     @for cmp in &data.comparisons {
@@ -1096,7 +1105,7 @@ pub async fn indicator_page(
                                         }
                                     }
                                 }
-                            }
+                            } }
                             p.muted.small { (c.t("ind.inequality_help")) }
                         }
                     }
