@@ -38,7 +38,7 @@ mod subjects;
 pub use audit::{AuditBatch, AuditEntry, AuditQuery, Chained, NewAuditEntry, PackedFields};
 pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
-pub use bulk::BulkSubmission;
+pub use bulk::{BulkSubmission, FlatRecord};
 pub use central::*;
 pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};

@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 pub struct BenchOptions {
     /// Which parts to run: `all`, `server`, `xlsform`, `submissions`, `export`, `audit`,
-    /// `encryption` or `sdc`.
+    /// `encryption`, `sdc` or `indicators`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -40,6 +40,10 @@ pub struct BenchOptions {
     pub audit_runs: usize,
     /// Records among which one person is found by the blind index (`--only encryption`).
     pub subject_records: usize,
+    /// Submissions counted by an indicator's catch-up and recompute (`--only indicators`).
+    pub indicator_records: usize,
+    /// Records behind the measured indicator page (`--only indicators`).
+    pub page_records: usize,
 }
 
 struct Stats {
@@ -318,6 +322,9 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "sdc" {
         crate::bench_sdc::run(&mut report)?;
     }
+    if opts.only == "all" || opts.only == "indicators" {
+        crate::bench_indicators::run(opts, &mut report).await?;
+    }
     if [
         "xlsform",
         "submissions",
@@ -325,6 +332,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         "audit",
         "encryption",
         "sdc",
+        "indicators",
     ]
     .contains(&opts.only.as_str())
     {

@@ -26,18 +26,18 @@ use std::time::{Duration, Instant};
 const CHUNK: usize = 5_000;
 const DAY: i64 = 86_400;
 
-struct Generated {
-    instance_id: String,
-    sha256: String,
-    size: i64,
-    values_json: String,
-    review_state: &'static str,
-    received_at: i64,
-    by_phone: bool,
+pub(crate) struct Generated {
+    pub(crate) instance_id: String,
+    pub(crate) sha256: String,
+    pub(crate) size: i64,
+    pub(crate) values_json: String,
+    pub(crate) review_state: &'static str,
+    pub(crate) received_at: i64,
+    pub(crate) by_phone: bool,
 }
 
 /// Submissions `from..to` of the benchmark, as ingest would store them.
-fn generate(
+pub(crate) fn generate(
     model: &baraza_xlsform::Form,
     version: &str,
     from: usize,

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 mod bench_audit;
 mod bench_export;
+mod bench_indicators;
 mod bench_sdc;
 mod bench_subjects;
 pub mod config;

@@ -146,8 +146,9 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server, xlsform, submissions, export, audit, encryption or sdc.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc"])]
+        /// Run only part: all, server, xlsform, submissions, export, audit, encryption, sdc or
+        /// indicators.
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
@@ -164,6 +165,14 @@ enum Command {
         /// encryption`; 1000000 for the recorded figures).
         #[arg(long, default_value_t = 100_000)]
         subject_records: usize,
+        /// Submissions of the demo survey counted by an indicator's catch-up and recompute
+        /// (`--only indicators`; 20000 for the recorded figures).
+        #[arg(long, default_value_t = 2_000)]
+        indicator_records: usize,
+        /// Records behind the measured indicator page, generated in memory and aggregated into
+        /// its cells (`--only indicators`; 10000000 for the recorded figures).
+        #[arg(long, default_value_t = 200_000)]
+        page_records: usize,
     },
 }
 
@@ -1085,6 +1094,8 @@ async fn main() -> Result<()> {
             audit_entries,
             audit_runs,
             subject_records,
+            indicator_records,
+            page_records,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -1096,6 +1107,8 @@ async fn main() -> Result<()> {
                 audit_entries: *audit_entries,
                 audit_runs: *audit_runs,
                 subject_records: *subject_records,
+                indicator_records: *indicator_records,
+                page_records: *page_records,
             })
             .await?;
             println!("{report}");
