@@ -587,7 +587,12 @@ impl Core {
         form_id: i64,
     ) -> Result<(), CoreError> {
         let indicators = self.store.indicators_of_form(form_id).await?;
-        if indicators.is_empty() {
+        // Nothing new since every indicator last read: no keys to open, nothing to write.
+        let (last_id, last_change) = self.store.form_marks(form_id).await?;
+        if indicators
+            .iter()
+            .all(|i| i.high_water >= last_id && i.change_seq >= last_change)
+        {
             return Ok(());
         }
         let mask = self.opening_mask(project, form_id).await?;

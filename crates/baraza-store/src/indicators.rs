@@ -523,6 +523,22 @@ impl Store {
         Ok(true)
     }
 
+    /// The form's last submission id and last noted change (0 when none): a catch-up with
+    /// marks at least these has nothing to read.
+    pub async fn form_marks(&self, form_id: i64) -> Result<(i64, i64), StoreError> {
+        let r = self
+            .pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT (SELECT COALESCE(MAX(id), 0) FROM submissions WHERE form_id = $1) AS hw,
+                     (SELECT COALESCE(MAX(seq), 0) FROM submission_changes WHERE form_id = $1)
+                     AS seq")
+                .bind(form_id),
+            )
+            .await?;
+        Ok((r.get("hw")?, r.get("seq")?))
+    }
+
     /// Forms (with their project) whose records changed since their indicators last read.
     pub async fn forms_with_changes(&self) -> Result<Vec<(i64, i64)>, StoreError> {
         self.pools
