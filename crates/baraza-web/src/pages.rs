@@ -43,6 +43,15 @@ impl<'a> Chrome<'a> {
     }
 }
 
+/// A number with fixed decimals as the reader writes it (`2,67` in French).
+pub fn decimal(lang: Lang, v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    match lang {
+        Lang::Fr => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
 /// The hidden CSRF field every POST form carries.
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(token); }

@@ -36,6 +36,30 @@ pub(crate) struct Generated {
     pub(crate) by_phone: bool,
 }
 
+impl Generated {
+    /// The row the bulk insert takes: sent from `phone` or by the person `user`.
+    pub(crate) fn bulk(
+        &self,
+        form_id: i64,
+        form_version_id: i64,
+        phone: i64,
+        user: baraza_types::UserId,
+    ) -> BulkSubmission<'_> {
+        BulkSubmission {
+            form_id,
+            form_version_id,
+            instance_id: &self.instance_id,
+            xml_sha256: &self.sha256,
+            xml_size: self.size,
+            values_json: &self.values_json,
+            app_user_id: self.by_phone.then_some(phone),
+            user_id: (!self.by_phone).then_some(user),
+            review_state: self.review_state,
+            received_at: self.received_at,
+        }
+    }
+}
+
 /// Submissions `from..to` of the benchmark, as ingest would store them.
 pub(crate) fn generate(
     model: &baraza_xlsform::Form,
@@ -237,18 +261,7 @@ pub async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
             next = (from < target).then(|| gen(from));
             let bulk: Vec<BulkSubmission> = rows
                 .iter()
-                .map(|g| BulkSubmission {
-                    form_id: form.id,
-                    form_version_id: version.id,
-                    instance_id: &g.instance_id,
-                    xml_sha256: &g.sha256,
-                    xml_size: g.size,
-                    values_json: &g.values_json,
-                    app_user_id: g.by_phone.then_some(phone),
-                    user_id: (!g.by_phone).then_some(fatime),
-                    review_state: g.review_state,
-                    received_at: g.received_at,
-                })
+                .map(|g| g.bulk(form.id, version.id, phone, fatime))
                 .collect();
             store.insert_submissions_bulk(&bulk).await?;
         }

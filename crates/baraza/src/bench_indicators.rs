@@ -275,18 +275,7 @@ pub(crate) async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> 
         async move {
             let bulk: Vec<BulkSubmission> = rows
                 .iter()
-                .map(|g| BulkSubmission {
-                    form_id: form.id,
-                    form_version_id: version.id,
-                    instance_id: &g.instance_id,
-                    xml_sha256: &g.sha256,
-                    xml_size: g.size,
-                    values_json: &g.values_json,
-                    app_user_id: g.by_phone.then_some(phone),
-                    user_id: (!g.by_phone).then_some(fatime),
-                    review_state: g.review_state,
-                    received_at: g.received_at,
-                })
+                .map(|g| g.bulk(form.id, version.id, phone, fatime))
                 .collect();
             store.insert_submissions_bulk(&bulk).await?;
             Ok::<_, anyhow::Error>(())

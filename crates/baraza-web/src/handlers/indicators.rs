@@ -34,13 +34,7 @@ use std::fmt::Write as _;
 
 // ----- numbers ---------------------------------------------------------------------------------
 
-fn num(lang: Lang, v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    match lang {
-        Lang::Fr => s.replace('.', ","),
-        Lang::En => s,
-    }
-}
+use crate::pages::decimal as num;
 
 fn decimals(def: &define::Definition) -> usize {
     match def.spec.aggregation {
@@ -1174,55 +1168,52 @@ fn csv_response(name: &str, body: String) -> Response {
     res
 }
 
-fn csv_field(s: &str) -> String {
-    // Spreadsheets run cells that start with = + - @ as formulas: quote them as text.
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 /// Every figure as CSV (hidden figures without value or count).
 fn figures_csv(v: &IndicatorView) -> String {
-    let mut out =
-        String::from("indicator,period,place,dimension,group,shown,n,value,low,high,method\n");
+    let mut out = baraza_publish::csv::line(&[
+        "indicator",
+        "period",
+        "place",
+        "dimension",
+        "group",
+        "shown",
+        "n",
+        "value",
+        "low",
+        "high",
+        "method",
+    ]);
     for f in v.figures.values() {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{}",
-            csv_field(&v.row.slug),
-            csv_field(&f.period),
-            csv_field(&f.place),
-            csv_field(&f.dim),
-            csv_field(&f.group),
-            match f.shown {
-                Shown::Shown => "shown",
-                Shown::Bracketed => "bracketed",
-                Shown::Hidden => "hidden",
-            },
+        out.push_str(&baraza_publish::csv::line(&[
+            v.row.slug.clone(),
+            f.period.clone(),
+            f.place.clone(),
+            f.dim.clone(),
+            f.group.clone(),
+            shown_text(f.shown).to_owned(),
             f.n.map(|n| n.to_string()).unwrap_or_default(),
             opt(f.estimate.map(|e| e.value)),
             opt(f.estimate.and_then(|e| e.low)),
             opt(f.estimate.and_then(|e| e.high)),
             f.estimate
-                .map(|e| serde_json::to_value(e.method)
-                    .ok()
-                    .and_then(|m| m.as_str().map(str::to_owned))
-                    .unwrap_or_default())
+                .and_then(|e| serde_json::to_value(e.method).ok())
+                .and_then(|m| m.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-        );
+        ]));
     }
     out
+}
+
+fn shown_text(s: Shown) -> &'static str {
+    match s {
+        Shown::Shown => "shown",
+        Shown::Bracketed => "bracketed",
+        Shown::Hidden => "hidden",
+    }
 }
 
 /// `GET …/indicators/{indicator}/sdmx.csv`: the figures as SDMX-CSV.
@@ -1455,26 +1446,20 @@ pub async fn analytics(
     };
     match ctx.format() {
         Format::Csv => {
-            let mut out = data.headers.join(",");
-            out.push('\n');
+            let mut out = baraza_publish::csv::line(&data.headers);
             for r in &data.rows {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{},{},{}",
-                    csv_field(&r.indicator),
-                    csv_field(&r.period),
-                    csv_field(&r.place),
-                    csv_field(&r.dimension),
-                    csv_field(&r.group),
-                    serde_json::to_value(r.shown)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                out.push_str(&baraza_publish::csv::line(&[
+                    r.indicator.clone(),
+                    r.period.clone(),
+                    r.place.clone(),
+                    r.dimension.clone(),
+                    r.group.clone(),
+                    shown_text(r.shown).to_owned(),
                     r.n.map(|n| n.to_string()).unwrap_or_default(),
                     opt(r.value),
                     opt(r.low),
-                    opt(r.high)
-                );
+                    opt(r.high),
+                ]));
             }
             Ok(csv_response("analytics.csv", out))
         }
@@ -1497,7 +1482,7 @@ pub async fn analytics(
                                 @for r in &data.rows {
                                     tr {
                                         td { (r.indicator) } td { (r.period) } td { (r.place) } td { (r.dimension) } td { (r.group) }
-                                        td { (serde_json::to_value(r.shown).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
+                                        td { (shown_text(r.shown)) }
                                         td.num { @if let Some(n) = r.n { (n) } }
                                         td.num { @if let Some(v) = r.value { (num(c.lang, v, 2)) } }
                                         td.num { @if let Some(v) = r.low { (num(c.lang, v, 2)) } }
@@ -1705,17 +1690,4 @@ pub async fn delete(
     let slug = param(&params, "indicator")?;
     g.ctx.state.core.remove_indicator(&g.access, slug).await?;
     Ok(see_other(&base(&ProjectView::from_access(&g.access))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-        assert_eq!(csv_field("-1.5"), "-1.5");
-        assert_eq!(csv_field("plain"), "plain");
-    }
 }

@@ -41,11 +41,7 @@ fn releases_url(p: &ProjectView, form: &str) -> String {
 
 /// A figure with two decimals, as the reader writes numbers (`2,67` in French).
 fn dec(c: &Chrome<'_>, v: f64) -> String {
-    let s = format!("{v:.2}");
-    match c.lang {
-        crate::i18n::Lang::Fr => s.replace('.', ","),
-        crate::i18n::Lang::En => s,
-    }
+    crate::pages::decimal(c.lang, v, 2)
 }
 
 fn percent(c: &Chrome<'_>, v: f64) -> String {
