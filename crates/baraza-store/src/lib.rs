@@ -18,6 +18,7 @@ mod audit;
 mod backup;
 pub mod blobs;
 mod bulk;
+mod catalogue;
 mod central;
 mod consent;
 mod db;
@@ -39,6 +40,7 @@ pub use audit::{AuditBatch, AuditEntry, AuditQuery, Chained, NewAuditEntry, Pack
 pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::{BulkSubmission, FlatRecord};
+pub use catalogue::{DatasetWrite, ResourceWrite, StoredDataset};
 pub use central::*;
 pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};

@@ -54,7 +54,7 @@ impl Role {
             // Collectors read only the records they sent: see baraza_core::scope.
             ViewData => self >= Role::Collector,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
-            | ViewPersonal | KeepRegisters | ReleaseData | ManageIndicators => {
+            | ViewPersonal | KeepRegisters | ReleaseData | ManageIndicators | PublishData => {
                 self >= Role::Manager
             }
             GrantOwner | ManageProject => self == Role::Owner,
@@ -118,10 +118,13 @@ pub enum Permission {
     ReleaseData,
     /// Define the project's indicators, import official series beside them.
     ManageIndicators,
+    /// Put the project's released tables, indicator series and files in the open-data
+    /// catalogue, edit, publish and withdraw them.
+    PublishData,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -139,6 +142,7 @@ impl Permission {
         Permission::ViewPersonal,
         Permission::ReleaseData,
         Permission::ManageIndicators,
+        Permission::PublishData,
     ];
 
     /// The least role that holds this permission.

@@ -331,6 +331,7 @@ needs! {
     ViewPersonal => ViewPersonal,
     ReleaseData => ReleaseData,
     ManageIndicators => ManageIndicators,
+    PublishData => PublishData,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.
