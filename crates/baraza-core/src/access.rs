@@ -112,6 +112,21 @@ pub struct ProjectAccess {
 }
 
 impl ProjectAccess {
+    /// A viewer's standing without an account: what the catalogue uses to read what a
+    /// published dataset makes public (an indicator's suppressed figures). Never given to a
+    /// request.
+    pub(crate) fn reader(org: Org, project: Project) -> ProjectAccess {
+        ProjectAccess {
+            org,
+            project,
+            role: Some(Role::Viewer),
+            user: None,
+            rows: RowRule::default(),
+            anonymous: false,
+            via_token: false,
+        }
+    }
+
     /// Allows the action, or says why not.
     ///
     /// Outsiders to a private project get `NotFound` (its existence is not disclosed), anonymous

@@ -22,9 +22,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use baraza_indicators::compute::{self, CellKey, Cells, Delta, Record, TOTAL};
-use baraza_indicators::define::{self, Definition, FieldInfo, FieldKind, Sampling, Text};
+use baraza_indicators::define::{
+    self, Aggregation, Definition, FieldInfo, FieldKind, Sampling, Text,
+};
 use baraza_indicators::framework::{Framework, Indicator as SdgIndicator};
-use baraza_indicators::official::{self, Observation};
+use baraza_indicators::official::{self, Observation, SdmxRow};
 use baraza_indicators::stats::{Distribution, Estimate, Moments};
 use baraza_sdc::cells::Hidden;
 use baraza_store::{
@@ -893,6 +895,73 @@ impl Core {
             .into_iter()
             .map(|p| (p.code, p.name))
             .collect())
+    }
+
+    /// An indicator's figures as SDMX-CSV (what `…/indicators/{indicator}/sdmx` serves and
+    /// the catalogue publishes): hidden cells are there with `OBS_STATUS` missing and
+    /// `CONF_STATUS` confidential, and no value.
+    pub async fn indicator_sdmx(
+        &self,
+        access: &ProjectAccess,
+        slug: &str,
+    ) -> Result<String, CoreError> {
+        let v = self.indicator_view(access, slug).await?;
+        let series = format!(
+            "{}_{}",
+            v.sdg
+                .as_ref()
+                .map_or("NA".to_owned(), |i| i.code.replace('.', "_")),
+            v.row.slug.to_uppercase().replace('-', "_")
+        );
+        let rows: Vec<SdmxRow> = v
+            .figures
+            .values()
+            .map(|f| {
+                let mut dims = BTreeMap::new();
+                if f.dim != TOTAL {
+                    dims.insert(f.dim.to_uppercase(), f.group.clone());
+                }
+                let mut attrs = BTreeMap::new();
+                if let Some(e) = f.estimate {
+                    if let Some(l) = e.low {
+                        attrs.insert("LOWER_BOUND".to_owned(), l.to_string());
+                    }
+                    if let Some(h) = e.high {
+                        attrs.insert("UPPER_BOUND".to_owned(), h.to_string());
+                    }
+                }
+                if f.shown == Shown::Hidden {
+                    attrs.insert(
+                        "OBS_STATUS".to_owned(),
+                        official::OBS_STATUS_MISSING.to_owned(),
+                    );
+                    attrs.insert(
+                        "CONF_STATUS".to_owned(),
+                        official::CONF_STATUS_CONFIDENTIAL.to_owned(),
+                    );
+                }
+                if let Some(n) = f.n {
+                    attrs.insert("COMMENT_OBS".to_owned(), format!("n={n}"));
+                }
+                SdmxRow {
+                    dataflow: "BARAZA:DF_CITIZEN_SDG(1.0)".into(),
+                    series: series.clone(),
+                    ref_area: f.place.clone(),
+                    time_period: f.period.clone(),
+                    obs_value: f
+                        .estimate
+                        .filter(|_| f.shown != Shown::Hidden)
+                        .map(|e| e.value),
+                    unit_measure: match v.def.spec.aggregation {
+                        Aggregation::Share => "PT".into(),
+                        _ => "NUMBER".into(),
+                    },
+                    dims,
+                    attrs,
+                }
+            })
+            .collect();
+        Ok(official::write_sdmx_csv(&rows))
     }
 
     /// Places with their simplified geometry.

@@ -21,6 +21,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod central;
 pub mod consent;
 pub mod digest;
@@ -140,6 +141,10 @@ pub struct Core {
     /// Projects whose indicators are being brought up to date in the background, and whether
     /// another submission arrived meanwhile (see [`Core::schedule_catch_up`]).
     pub(crate) catch_ups: Arc<std::sync::Mutex<std::collections::HashMap<i64, bool>>>,
+    /// The catalogue's search index at the store's catalogue version it was built from.
+    pub(crate) catalogue_cache: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
+    /// Held while the index is rebuilt, so that one request rebuilds and the others wait.
+    pub(crate) catalogue_rebuild: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Core {
@@ -164,6 +169,8 @@ impl Core {
             keyring,
             framework: Arc::default(),
             catch_ups: Arc::default(),
+            catalogue_cache: Arc::default(),
+            catalogue_rebuild: Arc::default(),
         }
     }
 

@@ -24,7 +24,7 @@ use baraza_indicators::define::{
 };
 use baraza_indicators::framework::{self as fw, Framework};
 use baraza_indicators::inequality;
-use baraza_indicators::official::{self, Observation, SdmxRow};
+use baraza_indicators::official::Observation;
 use baraza_indicators::progress::{self, Direction, Options, Status};
 use baraza_indicators::stats::Estimate;
 use maud::{html, Markup, PreEscaped};
@@ -1223,66 +1223,8 @@ pub async fn sdmx(
 ) -> WebResult<Response> {
     let ctx = &g.ctx;
     let slug = param(&params, "indicator")?;
-    let v = ctx.state.core.indicator_view(&g.access, slug).await?;
-    let series = format!(
-        "{}_{}",
-        v.sdg
-            .as_ref()
-            .map_or("NA".to_owned(), |i| i.code.replace('.', "_")),
-        v.row.slug.to_uppercase().replace('-', "_")
-    );
-    let rows: Vec<SdmxRow> = v
-        .figures
-        .values()
-        .map(|f| {
-            let mut dims = BTreeMap::new();
-            if f.dim != TOTAL {
-                dims.insert(f.dim.to_uppercase(), f.group.clone());
-            }
-            let mut attrs = BTreeMap::new();
-            if let Some(e) = f.estimate {
-                if let Some(l) = e.low {
-                    attrs.insert("LOWER_BOUND".to_owned(), l.to_string());
-                }
-                if let Some(h) = e.high {
-                    attrs.insert("UPPER_BOUND".to_owned(), h.to_string());
-                }
-            }
-            if f.shown == Shown::Hidden {
-                attrs.insert(
-                    "OBS_STATUS".to_owned(),
-                    official::OBS_STATUS_MISSING.to_owned(),
-                );
-                attrs.insert(
-                    "CONF_STATUS".to_owned(),
-                    official::CONF_STATUS_CONFIDENTIAL.to_owned(),
-                );
-            }
-            if let Some(n) = f.n {
-                attrs.insert("COMMENT_OBS".to_owned(), format!("n={n}"));
-            }
-            SdmxRow {
-                dataflow: "BARAZA:DF_CITIZEN_SDG(1.0)".into(),
-                series: series.clone(),
-                ref_area: f.place.clone(),
-                time_period: f.period.clone(),
-                obs_value: f
-                    .estimate
-                    .filter(|_| f.shown != Shown::Hidden)
-                    .map(|e| e.value),
-                unit_measure: match v.def.spec.aggregation {
-                    Aggregation::Share => "PT".into(),
-                    _ => "NUMBER".into(),
-                },
-                dims,
-                attrs,
-            }
-        })
-        .collect();
-    Ok(csv_response(
-        &format!("{slug}.sdmx.csv"),
-        official::write_sdmx_csv(&rows),
-    ))
+    let csv = ctx.state.core.indicator_sdmx(&g.access, slug).await?;
+    Ok(csv_response(&format!("{slug}.sdmx.csv"), csv))
 }
 
 /// `GET …/indicators/{indicator}/chart.svg`: the chart over time as a standalone SVG file.
