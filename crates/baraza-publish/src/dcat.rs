@@ -321,14 +321,15 @@ fn file_type(format: &str) -> Option<&'static str> {
     })
 }
 
-/// A media type's IANA URI, without parameters (`text/csv; charset=utf-8` → `text/csv`).
+/// A media type's IANA URI, without parameters (`text/csv; charset=utf-8` → `text/csv`); `None`
+/// for what is not `type/subtype` of letters, digits and `-_.+` (the registered names are).
 fn media_type_uri(media_type: &str) -> Option<String> {
     let essence = media_type.split(';').next().unwrap_or("").trim();
     let (t, sub) = essence.split_once('/')?;
     let ok = |s: &str| {
         !s.is_empty()
             && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
     };
     (ok(t) && ok(sub)).then(|| {
         format!(
@@ -515,7 +516,11 @@ fn catalog_graph(p: &CatalogPage, ext: &str) -> Vec<Node> {
                 p.description
             },
         )
-        .node("dct:publisher", agent(None, p.publisher))
+        // An IRI, not a blank node: the pages of a catalogue, merged, have one publisher.
+        .node(
+            "dct:publisher",
+            agent(Some(format!("{base}/catalog#publisher")), p.publisher),
+        )
         .time("dct:modified", p.modified)
         .node(
             "foaf:homepage",
@@ -1114,7 +1119,7 @@ pub(crate) mod tests {
         assert_eq!(sha256_hex(Some("sha256:zz")), None);
     }
 
-    /// Prints a sample catalogue page in the three syntaxes, between markers, for
+    /// Prints a sample catalogue of two pages in the three syntaxes, between markers, for
     /// `scripts/ci/check_dcat.py --file` (run with `--nocapture`).
     #[test]
     fn sample_catalogue() {
@@ -1124,13 +1129,27 @@ pub(crate) mod tests {
         b.notes.clear();
         b.resources[0].id = "second".into();
         b.license_id = "other-closed".into();
-        let ds = [&a, &b];
-        let p = page(&ds, 1, 5);
-        println!("-----BEGIN TURTLE-----\n{}-----END TURTLE-----", turtle(&p));
-        println!(
-            "-----BEGIN JSONLD-----\n{}\n-----END JSONLD-----",
-            jsonld(&p)
-        );
-        println!("-----BEGIN RDFXML-----\n{}-----END RDFXML-----", rdfxml(&p));
+        let mut c = sample_dataset("third", "Third");
+        c.resources.clear();
+        c.spatial.clear();
+        c.tags.clear();
+        let first = [&a, &b];
+        let second = [&c];
+        for (n, ds) in [(1, &first[..]), (2, &second[..])] {
+            let mut p = page(ds, n, 3);
+            p.modified_since = None;
+            println!(
+                "-----BEGIN TURTLE {n}-----\n{}-----END TURTLE-----",
+                turtle(&p)
+            );
+            println!(
+                "-----BEGIN JSONLD {n}-----\n{}\n-----END JSONLD-----",
+                jsonld(&p)
+            );
+            println!(
+                "-----BEGIN RDFXML {n}-----\n{}-----END RDFXML-----",
+                rdfxml(&p)
+            );
+        }
     }
 }
