@@ -1119,6 +1119,39 @@ pub(crate) mod tests {
         assert_eq!(sha256_hex(Some("sha256:zz")), None);
     }
 
+    proptest::proptest! {
+        /// Whatever the text, the JSON-LD is JSON and the RDF/XML is XML, and both give back
+        /// the (cleaned) title, notes and tags.
+        #[test]
+        fn any_text_round_trips(title in "\\PC*", notes in ".*", tag in "[^\u{0}]{0,20}") {
+            let mut d = sample_dataset("p", &title);
+            d.notes = notes.clone();
+            d.tags = vec![tag.clone()];
+            let ds = [&d];
+            let p = page(&ds, 1, 1);
+            let v: Value = serde_json::from_str(&jsonld(&p)).expect("JSON");
+            let node = &v["@graph"][2];
+            proptest::prop_assert_eq!(&node["dct:title"], &json!(clean(&title)));
+            proptest::prop_assert_eq!(&node["dcat:keyword"], &json!(clean(&tag)));
+            let xml = rdfxml(&p);
+            let doc = roxmltree::Document::parse(&xml).expect("XML");
+            let texts = |local: &str| -> Vec<String> {
+                doc.descendants()
+                    .filter(|n| {
+                        n.tag_name().name() == local
+                            && n.parent()
+                                .is_some_and(|p| p.has_tag_name(("http://www.w3.org/ns/dcat#", "Dataset")))
+                    })
+                    .map(|n| n.text().unwrap_or("").to_string())
+                    .collect()
+            };
+            proptest::prop_assert_eq!(texts("title"), vec![clean(&title)]);
+            let want = if notes.trim().is_empty() { clean(&title) } else { clean(&notes) };
+            proptest::prop_assert_eq!(texts("description"), vec![want]);
+            proptest::prop_assert_eq!(texts("keyword"), vec![clean(&tag)]);
+        }
+    }
+
     /// Prints a sample catalogue of two pages in the three syntaxes, between markers, for
     /// `scripts/ci/check_dcat.py --file` (run with `--nocapture`).
     #[test]
