@@ -26,6 +26,17 @@
 //!   geopoints as GeoJSON points, system fields under `__system`, as ODK Central's OData feed
 //!   shapes them); [`geojson`] writes an RFC 7946 FeatureCollection.
 //!
+//!
+//! The catalogue's metadata (`baraza-catalogue`'s datasets) leaves as documents, built whole in
+//! memory (a page of datasets is small):
+//!
+//! * [`dcat`] writes the catalogue and its datasets as DCAT (DCAT-AP 3) in Turtle, JSON-LD and
+//!   RDF/XML from one in-memory graph, with Hydra paging as `ckanext-dcat` emits it.
+//! * [`datapackage`] writes a dataset's Frictionless Data Package v2 descriptor (Table Schema
+//!   with HXL hashtags for tabular resources) and lists what would make it invalid.
+//! * [`atom`] writes an Atom 1.0 feed of new and changed datasets.
+//! * [`schemaorg`] writes a dataset page's schema.org `Dataset` JSON-LD, safe inside `<script>`.
+//!
 //! A table is one zip entry, and entries cannot interleave: a writer of several tables (the CSV
 //! archive, the workbook) takes the records once per table. The caller reads the same snapshot of
 //! records for each pass (see `baraza-web`'s export module).
@@ -34,10 +45,14 @@
 //! are left out, as ODK Central does; values of a question whose type changed between versions
 //! are written as their own type.
 
+pub mod atom;
 pub mod csv;
+pub mod datapackage;
+pub mod dcat;
 pub mod geojson;
 pub mod json;
 pub mod schema;
+pub mod schemaorg;
 pub mod table;
 mod time;
 pub mod values;
