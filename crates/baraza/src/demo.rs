@@ -240,7 +240,7 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     registers(core, &claire_access, &uploaded.form.xml_form_id).await?;
     // Before sharing the survey's table with the commune, Claire released it anonymised; a
     // second release, by district, is a draft with its keys chosen.
-    releases(core, &claire_access, &uploaded.form.xml_form_id).await?;
+    let released = releases(core, &claire_access, &uploaded.form.xml_form_id).await?;
     // Users' views on water points, asked for consent first; two people refused.
     let respondent = views_of_users(core, &access, &amina_p, phone.id).await?;
     // One of them asked to see what the NGO holds about them: found by their phone number,
@@ -249,6 +249,9 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // Amina tracks the SDGs from both surveys, beside the official figures for Chad.
     indicators(core, &access).await?;
     pilot(core, &access, &amina_p).await?;
+    // What the NGO shares: the released table, an indicator series and the water points'
+    // register, in the open-data catalogue.
+    catalogue(core, &claire_access, &uploaded.form.xml_form_id, released).await?;
     // The administrator verified the whole audit log once everything above was recorded.
     let verified = core
         .verify_audit(1000, None, None)
@@ -637,7 +640,7 @@ async fn registers(core: &Core, access: &ProjectAccess, form: &str) -> Result<()
 /// neighbourhood merged into its province, a local suppression, household sizes in two bands,
 /// the district dropped —
 /// and one draft by district, its keys chosen, for a manager to continue.
-async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()> {
+async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<i64> {
     use baraza_core::releases::{NewRelease, StepInput};
     let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let id = core
@@ -707,6 +710,7 @@ async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()>
     core.release_now(access, form, id)
         .await
         .map_err(|e| anyhow::anyhow!("demo release: {e}"))?;
+    let released = id;
     core.create_release(
         access,
         form,
@@ -721,6 +725,132 @@ async fn releases(core: &Core, access: &ProjectAccess, form: &str) -> Result<()>
         },
     )
     .await?;
+    Ok(released)
+}
+
+/// The water points' register the NGO keeps by hand, HXL-tagged (a real use of the
+/// catalogue's uploads; the points are illustrative).
+const WATER_POINTS_CSV: &str = include_str!("../demo/catalogue/points-eau-registre.csv");
+/// The survey's methodology note, as a one-page PDF.
+const METHODOLOGY_PDF: &[u8] = include_bytes!("../demo/catalogue/methodologie.pdf");
+
+/// The demo's open-data catalogue (docs/catalogue.md): the released survey table and an
+/// indicator series, published under Licence Ouverte 2.0; the water points' register (CSV with
+/// HXL tags) with its methodology note (PDF); and a draft that only members see.
+async fn catalogue(core: &Core, access: &ProjectAccess, form: &str, release: i64) -> Result<()> {
+    use baraza_core::catalogue::{DatasetInput, Origin, Upload};
+    let input = |name: &str, title: &str, notes: &str, tags: &str, groups: &str, state: &str| {
+        DatasetInput {
+            name: name.into(),
+            title: title.into(),
+            notes: notes.into(),
+            license_id: "lov2".into(),
+            state: state.into(),
+            frequency: "monthly".into(),
+            temporal_start: "2026-10-01".into(),
+            temporal_end: "2026-11-30".into(),
+            spatial: "TD-ND, TD-OD".into(),
+            spatial_label: "N’Djamena et Ouaddaï (Tchad)".into(),
+            methodology: "Ménages tirés au hasard dans chaque quartier (marche aléatoire depuis le point d’eau), entretien sur ODK Collect ; table anonymisée avant diffusion (k = 3, risque global sous 3 %).".into(),
+            version: "1.0".into(),
+            maintainer: "Claire Ngarmbaye".into(),
+            maintainer_email: "donnees@eau-tchad.example.org".into(),
+            tags: tags.into(),
+            groups: groups.into(),
+            ..DatasetInput::default()
+        }
+    };
+    let fail = |what: &'static str| {
+        move |e: baraza_core::CoreError| anyhow::anyhow!("demo catalogue {what}: {e}")
+    };
+    core.create_dataset(
+        access,
+        input(
+            "points-eau-menages-2026",
+            "Accès à l’eau des ménages — N’Djamena et Ouaddaï, 2026",
+            "Réponses anonymisées de l’enquête auprès des ménages sur l’accès à un point d’eau fonctionnel : type de point, temps de trajet, fonctionnement, taille du ménage et sexe du chef de ménage, par province. Les quartiers sont regroupés en provinces et les tailles de ménage en tranches pour qu’aucun ménage ne soit reconnaissable.",
+            "eau, accès à l'eau, ménages, enquête",
+            "6",
+            "published",
+        ),
+        Origin::Release { form: form.into(), release_id: release },
+    )
+    .await
+    .map_err(fail("release"))?;
+    core.create_dataset(
+        access,
+        input(
+            "eau-de-base-serie",
+            "Ménages ayant accès à un service d’eau de base — série mensuelle",
+            "Part des ménages dont le point d’eau fonctionne, est une source améliorée et se trouve à 30 minutes aller-retour au plus, par province et par mois, avec l’intervalle de confiance ; indicateur approché de l’ODD 6.1.1. Les cellules de moins de trois ménages sont masquées.",
+            "eau, ODD 6, indicateur",
+            "",
+            "published",
+        ),
+        Origin::Indicator { slug: "eau-de-base".into() },
+    )
+    .await
+    .map_err(fail("indicator"))?;
+    let name = core
+        .create_dataset(
+            access,
+            input(
+                "registre-points-eau",
+                "Registre des points d’eau suivis",
+                "Les points d’eau que suivent les comités de gestion avec l’ONG : type, état de fonctionnement à la dernière visite, province et coordonnées. Tenu à la main par l’équipe et mis à jour après chaque tournée ; les étiquettes HXL permettent de le combiner avec les données humanitaires.",
+                "eau, points d'eau, HXL",
+                "6",
+                "published",
+            ),
+            Origin::Upload(Upload {
+                file_name: "points-eau-registre.csv".into(),
+                bytes: WATER_POINTS_CSV.as_bytes().to_vec(),
+                name: "Registre (CSV, HXL)".into(),
+                description: "Une ligne par point d’eau ; la deuxième ligne porte les étiquettes HXL.".into(),
+            }),
+        )
+        .await
+        .map_err(fail("register"))?;
+    let principal = core
+        .cli_principal(access.user.context("demo catalogue: no user")?)
+        .await?;
+    core.add_dataset_file(
+        &principal,
+        &name,
+        Upload {
+            file_name: "methodologie.pdf".into(),
+            bytes: METHODOLOGY_PDF.to_vec(),
+            name: "Note de méthodologie".into(),
+            description: "Comment les points sont visités et leur état noté.".into(),
+        },
+    )
+    .await
+    .map_err(fail("methodology"))?;
+    core.create_dataset(
+        access,
+        DatasetInput {
+            license_id: "notspecified".into(),
+            frequency: String::new(),
+            ..input(
+                "avis-usagers-brouillon",
+                "Avis des usagers sur les points d’eau (brouillon)",
+                "À publier après la relecture du comité.",
+                "eau, avis",
+                "6, 16",
+                "draft",
+            )
+        },
+        Origin::Upload(Upload {
+            file_name: "avis.csv".into(),
+            bytes: "province,satisfaits,total\nTD-ND,41,63\nTD-OD,22,40\n"
+                .as_bytes()
+                .to_vec(),
+            name: "Synthèse".into(),
+            description: String::new(),
+        }),
+    )
+    .await
+    .map_err(fail("draft"))?;
     Ok(())
 }
 
