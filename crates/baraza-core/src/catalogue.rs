@@ -179,10 +179,11 @@ fn valid_date(s: &str) -> bool {
     s.is_empty() || is_date(s)
 }
 
-/// Checks a dataset's metadata; `fallback_name` is used when the name is left empty.
-fn checked(
-    input: &DatasetInput,
-) -> Result<(Vec<String>, Vec<String>, Vec<String>, DatasetState), CoreError> {
+/// A dataset's lists once checked: tags, groups, spatial codes, and its state.
+type Checked = (Vec<String>, Vec<String>, Vec<String>, DatasetState);
+
+/// Checks a dataset's metadata, field by field; says the first that is wrong.
+fn checked(input: &DatasetInput) -> Result<Checked, CoreError> {
     let bad = |field, reason| Err(CoreError::Invalid { field, reason });
     if input.title.trim().is_empty() || input.title.chars().count() > 300 {
         return bad("title", "dataset_title");
@@ -234,10 +235,7 @@ fn checked(
     Ok((tags, groups, spatial, state))
 }
 
-fn write<'a>(
-    input: &'a DatasetInput,
-    lists: &'a (Vec<String>, Vec<String>, Vec<String>, DatasetState),
-) -> DatasetWrite<'a> {
+fn write<'a>(input: &'a DatasetInput, lists: &'a Checked) -> DatasetWrite<'a> {
     DatasetWrite {
         name: &input.name,
         title: input.title.trim(),
@@ -904,4 +902,52 @@ impl Core {
             })?;
         Ok(ProjectAccess::reader(org, p))
     }
+
+    /// What the project can put in the catalogue: its released tables (form, release id,
+    /// name) and its indicators (slug, title in each language).
+    pub async fn publishable(&self, access: &ProjectAccess) -> Result<Publishable, CoreError> {
+        access.require(Permission::PublishData)?;
+        let mut releases = Vec::new();
+        for f in self.forms(access).await? {
+            for r in self.releases(access, &f.form.xml_form_id).await? {
+                if r.state == "released" {
+                    releases.push((f.form.xml_form_id.clone(), r.id, r.name));
+                }
+            }
+        }
+        let indicators = self
+            .indicator_views(access)
+            .await?
+            .iter()
+            .map(|v| (v.row.slug.clone(), v.def.spec.title.clone()))
+            .collect();
+        Ok(Publishable {
+            releases,
+            indicators,
+        })
+    }
+
+    /// The project's datasets, drafts and private ones included.
+    pub async fn project_datasets(
+        &self,
+        access: &ProjectAccess,
+    ) -> Result<Vec<Dataset>, CoreError> {
+        access.require(Permission::ViewProject)?;
+        let cat = self.catalogue().await?;
+        let id = access.project.id.0;
+        Ok(cat
+            .index
+            .all()
+            .filter(|d| cat.project_of(d) == Some(id))
+            .filter(|d| d.is_public() || access.role.is_some())
+            .cloned()
+            .collect())
+    }
+}
+
+/// See [`Core::publishable`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Publishable {
+    pub releases: Vec<(String, i64, String)>,
+    pub indicators: Vec<(String, std::collections::BTreeMap<String, String>)>,
 }

@@ -63,6 +63,8 @@ pub enum CoreError {
     /// Every problem of an indicator definition or an official series, each naming where.
     #[error("the indicator definition was refused: {}", problems.join("; "))]
     IndicatorInvalid { problems: Vec<String> },
+    #[error("the search could not be run: {problem}")]
+    SearchInvalid { problem: String },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -97,6 +99,7 @@ impl CoreError {
             CoreError::EncryptedTampered { .. } => ErrorCode::EncryptedSubmissionTampered,
             CoreError::ReleaseRefused { .. } => ErrorCode::ReleaseRefused,
             CoreError::IndicatorInvalid { .. } => ErrorCode::IndicatorInvalid,
+            CoreError::SearchInvalid { .. } => ErrorCode::SearchInvalid,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

@@ -76,6 +76,7 @@ error_codes! {
     FormKeyWrong => ("form_key_wrong", User, 422),
     ReleaseRefused => ("release_refused", User, 422),
     IndicatorInvalid => ("indicator_invalid", User, 422),
+    SearchInvalid => ("search_invalid", User, 400),
     OdataInvalid => ("odata_invalid", User, 400),
     OdataUnsupported => ("odata_unsupported", User, 501),
     OpenrosaVersionMissing => ("openrosa_version_missing", User, 400),

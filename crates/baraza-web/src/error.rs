@@ -106,6 +106,9 @@ impl From<CoreError> for WebError {
             CoreError::IndicatorInvalid { problems } => {
                 info.args.push(("problems", problems.join(" · ")));
             }
+            CoreError::SearchInvalid { problem } => {
+                info.args.push(("problem", problem.clone()));
+            }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));
             }

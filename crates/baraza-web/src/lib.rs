@@ -128,12 +128,13 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
     let fill_limit = DefaultBodyLimit::max(fill::MAX_FILL_POST_BYTES);
     let xml_limit = DefaultBodyLimit::max(central::MAX_REST_SUBMISSION_BYTES);
+    let resource_limit = DefaultBodyLimit::max(baraza_core::catalogue::MAX_RESOURCE_BYTES + 64 * 1024);
     use Guard::*;
     use Method as M;
     use Permission as P;
@@ -271,6 +272,22 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments", Account(P::ViewData), get(central::submission_attachments)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments/{name}", Account(P::ViewData), get(central::submission_attachment)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/{*odata}", Account(P::ViewData), get(central::odata::feed)),
+        r(M::GET, "/catalogue", Public, get(catalogue::search)),
+        r(M::GET, "/catalog.ttl", Public, get(catalogue::catalog)),
+        r(M::GET, "/catalog.jsonld", Public, get(catalogue::catalog)),
+        r(M::GET, "/catalog.rdf", Public, get(catalogue::catalog)),
+        r(M::GET, "/feeds/datasets.atom", Public, get(catalogue::atom_feed)),
+        r(M::GET, "/dataset/{name}", Public, get(catalogue::dataset_page)),
+        r(M::GET, "/dataset/{name}/datapackage", Public, get(catalogue::datapackage)),
+        r(M::GET, "/dataset/{name}/resource/{id}/download", Public, get(catalogue::download)),
+        r(M::GET, "/dataset/{name}/edit", Session, get(catalogue::edit_page)),
+        r(M::POST, "/dataset/{name}/edit", Session, post(catalogue::save)),
+        r(M::POST, "/dataset/{name}/resources", Session, post(catalogue::add_file).layer(resource_limit)),
+        r(M::POST, "/dataset/{name}/resources/{id}/delete", Session, post(catalogue::remove_file)),
+        r(M::POST, "/dataset/{name}/delete", Session, post(catalogue::delete)),
+        r(M::GET, "/orgs/{org}/projects/{project}/catalogue", Project(P::PublishData), get(catalogue::project_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue", Project(P::PublishData), post(catalogue::create)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue/upload", Project(P::PublishData), post(catalogue::create_upload).layer(resource_limit)),
         r(M::GET, "/-/health", Public, get(system::health)),
         r(M::GET, "/-/version", Public, get(system::version)),
         r(M::GET, "/-/static/baraza.css", Public, get(system::css)),

@@ -88,6 +88,7 @@ pub fn layout(c: &Chrome<'_>, title: &str, body: Markup) -> Markup {
                     a.brand href="/" { "Baraza" }
                     nav aria-label=(c.t("nav.label")) {
                         a href="/orgs" { (c.t("nav.orgs")) }
+                        a href="/catalogue" { (c.t("nav.catalogue")) }
                         @if let Some(u) = c.user {
                             a href="/account" { (u.name) }
                             form.inline method="post" action="/logout" {

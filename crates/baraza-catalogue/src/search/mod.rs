@@ -78,7 +78,7 @@ impl Default for Query {
 }
 
 /// One facet's values with their counts, most frequent first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Facet {
     pub field: String,
     pub items: Vec<(String, usize)>,

@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 18] = [
+const KINDS: [&str; 19] = [
     "auth",
     "account",
     "data",
@@ -53,6 +53,7 @@ const KINDS: [&str; 18] = [
     "release",
     "indicator",
     "place",
+    "dataset",
 ];
 
 impl AuditParams {

@@ -216,11 +216,19 @@ impl FromRequest<crate::AppState> for CsrfUpload {
                     let bytes = field.bytes().await.map_err(multipart_error)?;
                     file = Some((name, bytes.to_vec()));
                 }
-                // A few short text fields beside the file.
-                Some(name) if fields.len() < 8 && field.file_name().is_none() => {
+                // Short text fields beside the file (a dataset's metadata); a repeated field
+                // (checkboxes) keeps its values joined by commas.
+                Some(name) if fields.len() < 40 && field.file_name().is_none() => {
+                    let name = name.to_owned();
                     let text = field.text().await.map_err(multipart_error)?;
-                    if text.len() <= 1000 {
-                        fields.insert(name.to_owned(), text);
+                    if text.len() <= 5000 {
+                        fields
+                            .entry(name)
+                            .and_modify(|v: &mut String| {
+                                v.push(',');
+                                v.push_str(&text);
+                            })
+                            .or_insert(text);
                     }
                 }
                 _ => {}

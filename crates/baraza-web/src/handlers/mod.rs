@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod catalogue;
 pub mod central;
 pub mod encryption;
 pub mod exports;

@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod auth;
 mod backup;
+mod catalogue;
 mod central;
 mod collect;
 mod common;

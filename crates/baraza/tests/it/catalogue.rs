@@ -1,0 +1,523 @@
+//! The open-data catalogue: search and facets, dataset pages, downloads, DCAT, Atom, Data
+//! Package, and who may see and edit what (docs/catalogue.md).
+
+use crate::common::*;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+
+const PUBLISHED: [&str; 3] = [
+    "eau-de-base-serie",
+    "points-eau-menages-2026",
+    "registre-points-eau",
+];
+const DRAFT: &str = "avis-usagers-brouillon";
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    let mut n: Vec<String> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+/// `/catalogue.json?{qs}`.
+async fn search(app: &TestApp, c: &reqwest::Client, qs: &str) -> serde_json::Value {
+    let res = c
+        .get(app.url(&format!("/catalogue.json?{qs}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{qs}");
+    res.json().await.unwrap()
+}
+
+fn project_catalogue() -> String {
+    format!("{}/catalogue", private_project())
+}
+
+#[tokio::test]
+async fn search_facets_and_visibility() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let anon = browser();
+        let all = get_json(&app, &anon, "/catalogue").await;
+        assert_eq!(
+            names(&all),
+            PUBLISHED,
+            "anonymous readers see published datasets only"
+        );
+        assert_eq!(all["count"], 3);
+        // Accents and case are folded: "menages" finds "Ménages".
+        let v = search(&app, &anon, "q=menages").await;
+        assert!(names(&v).contains(&"points-eau-menages-2026".to_string()));
+        let v = search(&app, &anon, "q=M%C3%89NAGES%20sdmx").await;
+        assert_eq!(names(&v), ["eau-de-base-serie"]);
+        // Facets narrow the search and count what is left.
+        let v = search(&app, &anon, "res_format=PDF").await;
+        assert_eq!(names(&v), ["registre-points-eau"]);
+        let v = search(&app, &anon, "groups=sdg-6&tags=HXL").await;
+        assert_eq!(names(&v), ["registre-points-eau"]);
+        let formats = v["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == "res_format")
+            .unwrap()["items"]
+            .clone();
+        assert!(formats.to_string().contains("PDF"), "{formats}");
+        // The HTML page shows the same, with facet links and the licence title.
+        let html = anon
+            .get(app.url("/catalogue?q=registre"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Registre des points"), "{html}");
+        assert!(html.contains("href=\"/dataset/registre-points-eau\""));
+
+        // Members of the project see its draft; others do not, not even by its address.
+        let amina = signed_in(&app, AMINA).await;
+        let mine = get_json(&app, &amina, "/catalogue").await;
+        assert!(names(&mine).contains(&DRAFT.to_string()));
+        let outsider = signed_in(&app, OUTSIDER).await;
+        assert!(!names(&get_json(&app, &outsider, "/catalogue").await).contains(&DRAFT.to_string()));
+        for c in [&anon, &outsider] {
+            let res = c
+                .get(app.url(&format!("/dataset/{DRAFT}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        }
+        let res = amina
+            .get(app.url(&format!("/dataset/{DRAFT}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+
+        // A query the catalogue cannot run says why.
+        let (status, code, _) = error_code(
+            anon.get(app.url("/catalogue.json?q=colour:red"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "search_invalid")
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn dataset_pages_downloads_and_machine_readable_twins() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let anon = browser();
+        let d = get_json(&app, &anon, "/dataset/registre-points-eau").await;
+        let dataset = &d["dataset"];
+        assert_eq!(dataset["license_id"], "lov2");
+        assert_eq!(d["licence"]["open"], true);
+        assert!(
+            d["quality"]["score"].as_u64().unwrap() >= 80,
+            "{}",
+            d["quality"]
+        );
+        let resources = dataset["resources"].as_array().unwrap();
+        assert_eq!(resources.len(), 2);
+        let csv = &resources[0];
+        assert_eq!(csv["format"], "CSV");
+        // The HXL row of the uploaded CSV tags its columns.
+        assert_eq!(csv["fields"][0]["hxl"], "#loc+code");
+        let url = format!(
+            "/dataset/registre-points-eau/resource/{}/download",
+            csv["id"].as_str().unwrap()
+        );
+        let res = anon.get(app.url(&url)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        assert!(res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("points-eau-registre.csv"));
+        let body = res.text().await.unwrap();
+        assert!(body.starts_with("code,nom,type,province"));
+        let pdf = &resources[1];
+        let res = anon
+            .get(app.url(&format!(
+                "/dataset/registre-points-eau/resource/{}/download",
+                pdf["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+        // The released survey table is served as released, byte for byte.
+        let d = get_json(&app, &anon, "/dataset/points-eau-menages-2026").await;
+        let r = &d["dataset"]["resources"][0];
+        let got = anon
+            .get(app.url(&format!(
+                "/dataset/points-eau-menages-2026/resource/{}/download",
+                r["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let want = r["hash"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:")
+            .to_string();
+        use sha2::Digest;
+        assert_eq!(hex(&sha2::Sha256::digest(&got)), want);
+        // The indicator series is SDMX-CSV, published without its hidden cells' values.
+        let d = get_json(&app, &anon, "/dataset/eau-de-base-serie").await;
+        let r = &d["dataset"]["resources"][0];
+        assert_eq!(d["dataset"]["groups"][0], "sdg-6");
+        let sdmx = anon
+            .get(app.url(&format!(
+                "/dataset/eau-de-base-serie/resource/{}/download",
+                r["id"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(sdmx.starts_with("DATAFLOW,"), "{sdmx}");
+
+        // The page carries schema.org JSON-LD; DCAT, the Data Package and the feed are there.
+        let page = anon
+            .get(app.url("/dataset/registre-points-eau"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("application/ld+json"));
+        assert!(page.contains("\"@type\":\"Dataset\"") || page.contains("\"@type\": \"Dataset\""));
+        let ttl = anon.get(app.url("/catalog.ttl")).send().await.unwrap();
+        assert!(ttl.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/turtle"));
+        let ttl = ttl.text().await.unwrap();
+        assert_eq!(ttl.matches("a dcat:Dataset").count(), 3, "{ttl}");
+        assert!(!ttl.contains(DRAFT));
+        let jsonld: serde_json::Value = anon
+            .get(app.url("/catalog.jsonld"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(jsonld.to_string().contains("registre-points-eau"));
+        let rdf = anon
+            .get(app.url("/catalog.rdf"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        roxmltree::Document::parse(&rdf).expect("RDF/XML parses");
+        // Nothing changed since tomorrow: an empty page.
+        let since = anon
+            .get(app.url("/catalog.ttl?modified_since=2999-01-01"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(since.matches("a dcat:Dataset").count(), 0);
+        let one = anon
+            .get(app.url("/dataset/registre-points-eau.ttl"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(one.contains("dcat:distribution"));
+        let atom = anon
+            .get(app.url("/feeds/datasets.atom"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let doc = roxmltree::Document::parse(&atom).expect("Atom parses");
+        assert_eq!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("entry"))
+                .count(),
+            3
+        );
+        let dp: serde_json::Value = anon
+            .get(app.url("/dataset/registre-points-eau/datapackage.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(dp["name"], "registre-points-eau");
+        assert_eq!(dp["resources"][0]["schema"]["fields"][0]["name"], "code");
+        // A draft is in none of them.
+        let res = anon
+            .get(app.url(&format!("/dataset/{DRAFT}/datapackage.json")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        app.stop().await;
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+async fn upload(
+    app: &TestApp,
+    c: &reqwest::Client,
+    file_name: &str,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = csrf(app, c, &project_catalogue()).await;
+    let mut form = Form::new().text("_csrf", token);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.part(
+        "file",
+        Part::bytes(bytes.to_vec()).file_name(file_name.to_string()),
+    );
+    c.post(app.url(&format!("{}/upload", project_catalogue())))
+        .header("accept", "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn managers_publish_files_and_hostile_uploads_are_refused() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let fields = [
+            ("title", "Prix de l'eau au bidon"),
+            ("license_id", "cc-by"),
+            ("groups", "6"),
+            ("groups", "sdg-1"),
+            ("tags", "eau, prix"),
+            ("state", "draft"),
+        ];
+        let res = upload(
+            &app,
+            &claire,
+            "../../etc/prix.csv",
+            b"province,prix\nTD-ND,25\n",
+            &fields,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(to, "/dataset/prix-de-l-eau-au-bidon");
+        let d = get_json(&app, &claire, &to).await;
+        assert_eq!(
+            d["dataset"]["groups"],
+            serde_json::json!(["sdg-1", "sdg-6"])
+        );
+        assert_eq!(d["dataset"]["state"], "draft");
+        // The file name offered for download keeps no path.
+        assert_eq!(d["dataset"]["resources"][0]["file_name"], "prix.csv");
+        assert_eq!(d["dataset"]["resources"][0]["fields"][1]["type"], "integer");
+        // Not public while a draft.
+        let anon = browser();
+        assert_eq!(
+            anon.get(app.url(&to)).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+        // Publishing it: the edit form.
+        let edit = format!("{to}/edit");
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &edit,
+            &[
+                ("title", "Prix de l'eau au bidon"),
+                ("name", "prix-eau"),
+                ("license_id", "cc-by"),
+                ("state", "published"),
+                ("notes", &"Prix relevés auprès des vendeurs. ".repeat(4)),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/dataset/prix-eau");
+        let all = get_json(&app, &anon, "/catalogue").await;
+        assert!(names(&all).contains(&"prix-eau".to_string()));
+        let log = app
+            .core
+            .store()
+            .audit_entries(&baraza_store::AuditQuery {
+                action_prefix: Some("dataset.".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for action in ["dataset.create", "dataset.publish"] {
+            assert!(log.iter().any(|e| e.action == action), "{action}");
+        }
+
+        // What is not what it says it is, is refused, and nothing is stored.
+        let before = get_json(&app, &claire, "/catalogue").await["count"].clone();
+        for (name, bytes) in [
+            ("zip.csv", &b"PK\x03\x04\x14\x00\x00\x00"[..]),
+            ("fake.pdf", &b"<html>not a pdf</html>"[..]),
+            ("program.exe", &b"MZ\x90\x00"[..]),
+            ("empty.csv", &b""[..]),
+            ("bad.geojson", &b"{\"type\": \"FeatureCollection\", "[..]),
+        ] {
+            let res = upload(
+                &app,
+                &claire,
+                name,
+                bytes,
+                &[("title", name), ("license_id", "cc-by")],
+            )
+            .await;
+            assert!(res.status().is_client_error(), "{name}: {}", res.status());
+        }
+        // A licence we do not offer, a title too long, a taken name.
+        for bad in [
+            vec![("title", "x"), ("license_id", "wtfpl")],
+            vec![("title", &*"t".repeat(301)), ("license_id", "cc-by")],
+            vec![
+                ("title", "Doublon"),
+                ("name", "prix-eau"),
+                ("license_id", "cc-by"),
+            ],
+        ] {
+            let res = upload(&app, &claire, "ok.csv", b"a,b\n1,2\n", &bad).await;
+            assert!(res.status().is_client_error(), "{bad:?}: {}", res.status());
+        }
+        assert_eq!(get_json(&app, &claire, "/catalogue").await["count"], before);
+
+        // An analyst may read but not publish; an outsider cannot edit.
+        let idriss = signed_in(&app, IDRISS).await;
+        let res = idriss
+            .get(app.url(&project_catalogue()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = idriss
+            .get(app.url("/dataset/prix-eau/edit"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let outsider = signed_in(&app, OUTSIDER).await;
+        let res = outsider
+            .get(app.url("/dataset/prix-eau/edit"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+        // Deleting it takes it out of every listing.
+        let res = post_form(
+            &app,
+            &claire,
+            "/dataset/prix-eau/edit",
+            "/dataset/prix-eau/delete",
+            &[],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            !names(&get_json(&app, &anon, "/catalogue").await).contains(&"prix-eau".to_string())
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn only_released_tables_and_the_projects_indicators_can_be_published() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let page = get_json(&app, &claire, &project_catalogue()).await;
+        let releases = page["publishable"]["releases"].as_array().unwrap();
+        assert_eq!(releases.len(), 1, "only the released one: {releases:?}");
+        // The draft release (the demo's second) cannot be published.
+        let (_, _, access) = owner_access(&app.core).await;
+        let drafts: Vec<_> = app
+            .core
+            .releases(&access, "points_eau")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.state == "draft")
+            .collect();
+        assert!(!drafts.is_empty());
+        let origin = format!("release:points_eau:{}", drafts[0].id);
+        let res = post_form(
+            &app,
+            &claire,
+            &project_catalogue(),
+            &project_catalogue(),
+            &[
+                ("origin", &origin),
+                ("title", "Brouillon"),
+                ("license_id", "cc-by"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let res = post_form(
+            &app,
+            &claire,
+            &project_catalogue(),
+            &project_catalogue(),
+            &[
+                ("origin", "indicator:eau-de-base"),
+                ("title", "Deuxième série"),
+                ("license_id", "cc-zero"),
+                ("state", "published"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let d = get_json(&app, &browser(), "/dataset/deuxieme-serie").await;
+        assert_eq!(d["dataset"]["resources"][0]["format"], "SDMX-CSV");
+        app.stop().await;
+    }
+}
