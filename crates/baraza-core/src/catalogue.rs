@@ -863,6 +863,28 @@ impl Core {
         }
     }
 
+    /// A resource for download: an uploaded file is opened to be streamed from disk in chunks
+    /// (never read whole into memory); a release's table and an indicator's series are
+    /// produced whole (a release is bounded by the form's records, a series by its cells).
+    pub async fn resource_body(
+        &self,
+        d: &Dataset,
+        r: &Resource,
+    ) -> Result<ResourceBody, CoreError> {
+        if let ResourceKind::File { sha256 } = &r.kind {
+            let path = self
+                .blobs
+                .path(sha256)
+                .ok_or(CoreError::NotFound { what: "resource" })?;
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|_| CoreError::NotFound { what: "resource" })?;
+            let len = file.metadata().await.map(|m| m.len()).ok();
+            return Ok(ResourceBody::File { file, len });
+        }
+        Ok(ResourceBody::Bytes(self.resource_bytes(d, r).await?))
+    }
+
     /// The quality score of a dataset, with what the checks need from the store.
     pub async fn dataset_quality(&self, d: &Dataset) -> Result<Quality, CoreError> {
         let mut unavailable = Vec::new();
@@ -880,7 +902,7 @@ impl Core {
         let facts = quality::Facts {
             now: self.now(),
             unavailable,
-            datapackage_problems: Vec::new(),
+            datapackage_problems: baraza_publish::datapackage::problems(d),
         };
         Ok(quality::assess(d, &facts))
     }
@@ -943,6 +965,15 @@ impl Core {
             .cloned()
             .collect())
     }
+}
+
+/// See [`Core::resource_body`].
+pub enum ResourceBody {
+    Bytes(Vec<u8>),
+    File {
+        file: tokio::fs::File,
+        len: Option<u64>,
+    },
 }
 
 /// See [`Core::publishable`].

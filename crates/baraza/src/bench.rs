@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 pub struct BenchOptions {
     /// Which parts to run: `all`, `server`, `xlsform`, `submissions`, `export`, `audit`,
-    /// `encryption`, `sdc` or `indicators`.
+    /// `encryption`, `sdc`, `indicators` or `catalogue`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -44,6 +44,10 @@ pub struct BenchOptions {
     pub indicator_records: usize,
     /// Records behind the measured indicator page (`--only indicators`).
     pub page_records: usize,
+    /// Datasets in the searched catalogue (`--only catalogue`).
+    pub catalogue_datasets: usize,
+    /// Rows of the streamed CSV resource (`--only catalogue`).
+    pub csv_rows: usize,
 }
 
 struct Stats {
@@ -325,6 +329,9 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "indicators" {
         crate::bench_indicators::run(opts, &mut report).await?;
     }
+    if opts.only == "all" || opts.only == "catalogue" {
+        crate::bench_catalogue::run(opts, &mut report).await?;
+    }
     if [
         "xlsform",
         "submissions",
@@ -333,6 +340,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         "encryption",
         "sdc",
         "indicators",
+        "catalogue",
     ]
     .contains(&opts.only.as_str())
     {

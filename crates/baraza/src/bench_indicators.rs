@@ -198,7 +198,7 @@ fn spread(mut v: Vec<Duration>) -> Spread {
 }
 
 /// Thousands separated by commas.
-fn grouped(n: u64) -> String {
+pub(crate) fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

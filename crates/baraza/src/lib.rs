@@ -5,6 +5,7 @@ pub mod app;
 pub mod backup;
 pub mod bench;
 mod bench_audit;
+mod bench_catalogue;
 mod bench_export;
 mod bench_indicators;
 mod bench_sdc;

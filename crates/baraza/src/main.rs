@@ -173,6 +173,14 @@ enum Command {
         /// its cells (`--only indicators`; 10000000 for the recorded figures).
         #[arg(long, default_value_t = 200_000)]
         page_records: usize,
+        /// Datasets in the catalogue searched by `package_search` (`--only catalogue`; 10000
+        /// for the recorded figures).
+        #[arg(long, default_value_t = 2_000)]
+        catalogue_datasets: usize,
+        /// Rows of the CSV resource whose download is streamed (`--only catalogue`; 1000000
+        /// for the recorded figures).
+        #[arg(long, default_value_t = 100_000)]
+        csv_rows: usize,
     },
 }
 
@@ -1096,6 +1104,8 @@ async fn main() -> Result<()> {
             subject_records,
             indicator_records,
             page_records,
+            catalogue_datasets,
+            csv_rows,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -1109,6 +1119,8 @@ async fn main() -> Result<()> {
                 subject_records: *subject_records,
                 indicator_records: *indicator_records,
                 page_records: *page_records,
+                catalogue_datasets: *catalogue_datasets,
+                csv_rows: *csv_rows,
             })
             .await?;
             println!("{report}");

@@ -19,13 +19,15 @@ use baraza_catalogue::licences::{self, LICENCES};
 use baraza_catalogue::quality::Quality;
 use baraza_catalogue::search::{Facet, Query};
 use baraza_catalogue::{Dataset, DatasetState, Resource};
-use baraza_core::catalogue::{Catalogue, DatasetInput, Origin, Upload, Viewer};
+use baraza_core::catalogue::{Catalogue, DatasetInput, Origin, ResourceBody, Upload, Viewer};
 use baraza_publish::{atom, datapackage, dcat, schemaorg};
 use maud::{html, Markup, PreEscaped};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Bytes read from disk at a time when a file is downloaded.
+const DOWNLOAD_CHUNK: usize = 256 * 1024;
 /// Datasets per page of the HTML search.
 const PAGE_SIZE: usize = 20;
 /// Datasets per page of the DCAT catalogue (Hydra paging).
@@ -453,9 +455,31 @@ pub async fn download(ctx: Ctx, Path((name, id)): Path<(String, String)>) -> Web
         .iter()
         .find(|r| r.id == id)
         .ok_or_else(WebError::not_found)?;
-    let bytes = ctx.state.core.resource_bytes(&d, r).await?;
-    let mut res = Response::new(axum::body::Body::from(bytes));
+    let mut length = None;
+    let body = match ctx.state.core.resource_body(&d, r).await? {
+        ResourceBody::Bytes(b) => axum::body::Body::from(b),
+        ResourceBody::File { file, len } => {
+            let stream = futures::stream::unfold(file, |mut f| async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = vec![0u8; DOWNLOAD_CHUNK];
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), f))
+                    }
+                    Err(e) => Some((Err(e), f)),
+                }
+            });
+            length = len;
+            axum::body::Body::from_stream(stream)
+        }
+    };
+    let mut res = Response::new(body);
     let h = res.headers_mut();
+    if let Some(len) = length {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&r.media_type)

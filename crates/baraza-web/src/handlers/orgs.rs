@@ -315,6 +315,9 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
                 p { a.button href={ (p.url) "/indicators" } { (c.t("ind.title")) } }
+                @if a.can(Permission::PublishData) {
+                    p { a.button href={ (p.url) "/catalogue" } { (c.t("cat.project_title")) } }
+                }
                 @if a.can(Permission::ViewAudit) {
                     p {
                         a href={ (p.url) "/audit" } { (c.t("audit.title")) } " · "
