@@ -146,7 +146,12 @@ fn resource(base: &str, d: &Dataset, r: &Resource, name: &str) -> Value {
         m.insert("description".into(), json!(r.description));
     }
     if !r.format.is_empty() {
-        m.insert("format".into(), json!(r.format.to_ascii_lowercase()));
+        // SDMX-CSV is CSV to a Data Package reader (frictionless knows "csv", not "sdmx-csv").
+        let format = match r.format.as_str() {
+            "SDMX-CSV" => "csv".to_string(),
+            f => f.to_ascii_lowercase(),
+        };
+        m.insert("format".into(), json!(format));
     }
     if !r.media_type.is_empty() {
         m.insert("mediatype".into(), json!(r.media_type));

@@ -122,7 +122,6 @@ fn spread(mut v: Vec<Duration>) -> (f64, f64, f64) {
     (at(0.5), at(0.95), ms(*v.last().unwrap_or(&Duration::ZERO)))
 }
 
-
 pub(crate) async fn run(opts: &BenchOptions, report: &mut String) -> Result<()> {
     let dir = temp_dir("catalogue");
     let _ = std::fs::remove_dir_all(&dir);

@@ -459,6 +459,7 @@ pub async fn download(ctx: Ctx, Path((name, id)): Path<(String, String)>) -> Web
     let body = match ctx.state.core.resource_body(&d, r).await? {
         ResourceBody::Bytes(b) => axum::body::Body::from(b),
         ResourceBody::File { file, len } => {
+            use futures::StreamExt;
             let stream = futures::stream::unfold(file, |mut f| async move {
                 use tokio::io::AsyncReadExt;
                 let mut buf = vec![0u8; DOWNLOAD_CHUNK];
@@ -470,7 +471,9 @@ pub async fn download(ctx: Ctx, Path((name, id)): Path<(String, String)>) -> Web
                     }
                     Err(e) => Some((Err(e), f)),
                 }
-            });
+            })
+            // The compression layer may poll once more after the end.
+            .fuse();
             length = len;
             axum::body::Body::from_stream(stream)
         }
