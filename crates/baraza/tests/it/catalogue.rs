@@ -153,6 +153,20 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
             .contains("points-eau-registre.csv"));
         let body = res.text().await.unwrap();
         assert!(body.starts_with("code,nom,type,province"));
+        // Compressed for a client that asks: the streamed file ends cleanly (the compression
+        // layer polls the stream once more after its end).
+        let gz = anon
+            .get(app.url(&url))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        let gz = gz.bytes().await.expect("the whole compressed body");
+        let mut plain = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+            .unwrap();
+        assert_eq!(plain, body);
         let pdf = &resources[1];
         let res = anon
             .get(app.url(&format!(
