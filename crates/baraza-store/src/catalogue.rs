@@ -142,9 +142,8 @@ fn resource_from(r: &Row) -> Result<(i64, Resource), StoreError> {
 }
 
 async fn bump(c: &mut Conn<'_>) -> Result<(), StoreError> {
-    c.execute(q(
-        "UPDATE catalogue_version SET version = version + 1 WHERE id = 1",
-    ))
+    c.execute(q("INSERT INTO catalogue_version (id, version) VALUES (1, 1)
+           ON CONFLICT (id) DO UPDATE SET version = catalogue_version.version + 1"))
     .await?;
     Ok(())
 }
@@ -186,7 +185,7 @@ impl Store {
         self.pools
             .fetch_one(
                 Mode::Read,
-                q("SELECT version FROM catalogue_version WHERE id = 1"),
+                q("SELECT COALESCE(MAX(version), 0) AS version FROM catalogue_version"),
             )
             .await?
             .get("version")

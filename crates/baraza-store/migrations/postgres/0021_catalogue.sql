@@ -55,9 +55,10 @@ CREATE TABLE dataset_resources (
 CREATE INDEX dataset_resources_by_dataset ON dataset_resources (dataset_id, position);
 
 -- Bumped by every write to the catalogue, in the same transaction: a server keeps its search
--- index while the version it was built at is still current (several servers stay in step).
+-- index while the version it was built at is still current (several servers stay in step). Its
+-- one row (id 1) is written by the first change; no row reads as version 0 (a migration writes
+-- no row, so that a new database is empty for a restore).
 CREATE TABLE catalogue_version (
     id       BIGINT PRIMARY KEY,
     version  BIGINT NOT NULL
 );
-INSERT INTO catalogue_version (id, version) VALUES (1, 0);
