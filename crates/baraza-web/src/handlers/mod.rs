@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod catalogue;
 pub mod central;
+pub mod ckan;
 pub mod encryption;
 pub mod exports;
 pub mod fill;

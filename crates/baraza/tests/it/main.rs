@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod catalogue;
 mod central;
+mod ckan;
 mod collect;
 mod common;
 mod consent;
