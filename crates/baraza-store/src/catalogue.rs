@@ -142,8 +142,10 @@ fn resource_from(r: &Row) -> Result<(i64, Resource), StoreError> {
 }
 
 async fn bump(c: &mut Conn<'_>) -> Result<(), StoreError> {
-    c.execute(q("INSERT INTO catalogue_version (id, version) VALUES (1, 1)
-           ON CONFLICT (id) DO UPDATE SET version = catalogue_version.version + 1"))
+    c.execute(q(
+        "INSERT INTO catalogue_version (id, version) VALUES (1, 1)
+           ON CONFLICT (id) DO UPDATE SET version = catalogue_version.version + 1",
+    ))
     .await?;
     Ok(())
 }
