@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -273,6 +273,8 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/v1/projects/{pid}/forms/{form}/submissions/{instance}/attachments/{name}", Account(P::ViewData), get(central::submission_attachment)),
         r(M::GET, "/v1/projects/{pid}/forms/{form}/{*odata}", Account(P::ViewData), get(central::odata::feed)),
         r(M::GET, "/catalogue", Public, get(catalogue::search)),
+        r(M::GET, "/learn", Public, get(learn::index)),
+        r(M::GET, "/learn/{slug}", Public, get(learn::guide_page)),
         r(M::GET, "/catalog.ttl", Public, get(catalogue::catalog)),
         r(M::GET, "/catalog.jsonld", Public, get(catalogue::catalog)),
         r(M::GET, "/catalog.rdf", Public, get(catalogue::catalog)),

@@ -432,6 +432,7 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                 }
             }
             h2 { (ctx.t("cat.machine_title")) }
+            (super::learn::guide_link(&Chrome::from_ctx(ctx), "using-the-apis"))
             p {
                 a href={ "/dataset/" (d.name) "/datapackage.json" } { "Data Package" } " · "
                 a href={ "/dataset/" (d.name) ".ttl" } { "DCAT (Turtle)" } " · "
@@ -676,6 +677,7 @@ fn metadata_fields(ctx: &Ctx, i: &DatasetInput, with_name: bool) -> Markup {
         small.muted { (ctx.t("cat.f.notes_hint")) }
         fieldset {
             legend { (ctx.t("cat.f.licence")) }
+            (super::learn::guide_link(&Chrome::from_ctx(ctx), "open-licences"))
             @for l in LICENCES.iter() {
                 label.choice {
                     input type="radio" name="license_id" value=(l.id) checked[l.id == license];

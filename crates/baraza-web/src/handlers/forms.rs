@@ -111,6 +111,7 @@ fn forms_markup(ctx: &Ctx, data: &FormsData, refused: Option<&[DiagnosticView]>)
         html! {
             p.muted { a href=(p.url) { (p.name) } }
             h1 { (c.t("forms.title")) }
+            (super::learn::guide_link(&c, "collecting-well"))
             @if let Some(diags) = refused {
                 div.card role="alert" {
                     p.error { (c.t("forms.refused")) }

@@ -261,6 +261,7 @@ pub async fn dashboard(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                 p.muted { a href=(p.url) { (p.name) } }
                 h1 { (c.t("ind.title")) }
                 p { (c.t("ind.intro")) }
+                (super::learn::guide_link(&c, "reading-sdg-indicators"))
                 p {
                     a href={ (base(p)) "/analytics" } { (c.t("ind.analytics")) }
                     @if manage { " · " a href={ (base(p)) "/definitions" } { (c.t("ind.manage")) } }

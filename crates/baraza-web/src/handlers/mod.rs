@@ -14,6 +14,7 @@ pub mod fill;
 pub mod forms;
 pub mod import;
 pub mod indicators;
+pub mod learn;
 pub mod listing;
 pub mod openrosa;
 pub mod orgs;

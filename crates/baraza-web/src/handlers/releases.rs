@@ -114,6 +114,7 @@ pub async fn policy_page(g: ProjectGuard<ReleaseData>) -> WebResult<Response> {
                 p.muted { a href=(data.project.url) { (data.project.name) } }
                 h1 { (c.t("release.policy_title")) }
                 p { (c.t("release.policy_intro")) }
+                (super::learn::guide_link(&c, "disclosure-control"))
                 @if p.is_default { p.muted { (c.t("release.policy_default")) } }
                 (policy_card(&c, p))
                 form.stack method="post" action={ (data.project.url) "/release-policy" } {
@@ -193,6 +194,7 @@ pub async fn releases_page(
                 p.muted { a href=(data.project.url) { (data.project.name) } " › " a href={ (data.project.url) "/forms/" (data.form) } { (data.form) } }
                 h1 { (c.t("release.title")) }
                 p { (c.t("release.intro")) }
+                (super::learn::guide_link(&c, "disclosure-control"))
                 p.muted { a href={ (data.project.url) "/release-policy" } { (c.t("release.policy_title")) } }
                 (policy_card(&c, &data.policy))
                 @if data.releases.is_empty() {

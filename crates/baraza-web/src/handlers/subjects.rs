@@ -66,6 +66,7 @@ fn render(g: &ProjectGuard<ViewPersonal>, search: Option<(SubjectSearch, String)
                 p.muted { a href=(p.url) { (p.name) } }
                 h1 { (c.t("subject.title")) }
                 p { (c.t("subject.intro")) }
+                (super::learn::guide_link(&c, "consent-and-responsible-data"))
                 form.stack method="post" action={ (p.url) "/subjects" } autocomplete="off" {
                     (csrf_field(c.csrf))
                     label { (c.t("subject.value")) input name="value" required maxlength="200" autocomplete="off"; }

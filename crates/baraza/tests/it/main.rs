@@ -19,6 +19,7 @@ mod fuzz;
 mod import;
 mod indicators;
 mod ingest;
+mod learn;
 mod masking;
 mod odk_encrypted;
 mod pages;
