@@ -89,6 +89,7 @@ pub fn layout(c: &Chrome<'_>, title: &str, body: Markup) -> Markup {
                     nav aria-label=(c.t("nav.label")) {
                         a href="/orgs" { (c.t("nav.orgs")) }
                         a href="/catalogue" { (c.t("nav.catalogue")) }
+                        a href="/census" { (c.t("nav.census")) }
                         @if let Some(u) = c.user {
                             a href="/account" { (u.name) }
                             form.inline method="post" action="/logout" {
