@@ -158,7 +158,7 @@ async fn census_table_submit_review_and_twins() {
         let (status, code, _) = error_code(res).await;
         assert_eq!(
             (status, code.as_str()),
-            (StatusCode::BAD_REQUEST, "validation_failed")
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
         );
         let res = post_form(
             &app,
@@ -288,7 +288,7 @@ async fn census_bad_entries_are_refused_and_nothing_is_written() {
             let (status, code, message) = error_code(res).await;
             assert_eq!(
                 (status, code.as_str()),
-                (StatusCode::BAD_REQUEST, "validation_failed"),
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
                 "{why}: {message}"
             );
         }
