@@ -19,11 +19,14 @@
 //!   (`q`, `fq` with `field:value`, ranges `[A TO *]`, `sort`, `rows`/`start`, facets). The
 //!   index is built from the store and thrown away when the catalogue changes; ten thousand
 //!   datasets are searched with facets in well under ten milliseconds.
+//! * [`census`]: the open-data census's question set (the Open Data Index's, by default),
+//!   answers and scores.
 //! * [`quality`]: data.gouv.fr's quality criteria, plus a valid Data Package, HXL tag
 //!   coverage and a documented methodology, each with a hint that says how to fix it.
 //!
 //! The crate is pure: no IO, no clock (callers pass "now"), no database.
 
+pub mod census;
 pub mod fold;
 pub mod licences;
 pub mod model;

@@ -22,6 +22,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod census;
 pub mod central;
 pub mod consent;
 pub mod digest;

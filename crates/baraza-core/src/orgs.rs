@@ -38,7 +38,7 @@ fn check_name(name: &str) -> Result<&str, CoreError> {
     Ok(name)
 }
 
-fn check_description(d: &str) -> Result<&str, CoreError> {
+pub(crate) fn check_description(d: &str) -> Result<&str, CoreError> {
     let d = d.trim();
     if d.chars().count() > 5000 {
         return Err(CoreError::Invalid {
@@ -49,7 +49,7 @@ fn check_description(d: &str) -> Result<&str, CoreError> {
     Ok(d)
 }
 
-fn pick_slug(slug: &str, name: &str) -> Result<String, CoreError> {
+pub(crate) fn pick_slug(slug: &str, name: &str) -> Result<String, CoreError> {
     let slug = if slug.trim().is_empty() {
         slugify(name)
     } else {

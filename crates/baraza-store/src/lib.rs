@@ -19,6 +19,7 @@ mod backup;
 pub mod blobs;
 mod bulk;
 mod catalogue;
+mod census;
 mod central;
 mod consent;
 mod db;
@@ -41,6 +42,9 @@ pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::{BulkSubmission, FlatRecord};
 pub use catalogue::{DatasetWrite, ResourceWrite, StoredDataset};
+pub use census::{
+    CensusCategory, CensusEntryRow, CensusPlace, CensusRow, NewCensus, NewCensusEntry,
+};
 pub use central::*;
 pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};

@@ -90,6 +90,7 @@ pub fn layout(c: &Chrome<'_>, title: &str, body: Markup) -> Markup {
                         a href="/orgs" { (c.t("nav.orgs")) }
                         a href="/catalogue" { (c.t("nav.catalogue")) }
                         a href="/learn" { (c.t("nav.learn")) }
+                        a href="/census" { (c.t("nav.census")) }
                         @if let Some(u) = c.user {
                             a href="/account" { (u.name) }
                             form.inline method="post" action="/logout" {

@@ -24,6 +24,8 @@ pub struct DemoAccount {
 pub const ORG_SLUG: &str = "eau-tchad";
 pub const PRIVATE_PROJECT: &str = "acces-eau-ndjamena-2026";
 pub const PUBLIC_PROJECT: &str = "barometre-eau";
+/// The demo's open-data census.
+pub const CENSUS: &str = "donnees-ouvertes-tchad-2026";
 
 /// The demo's accounts. Their passwords are public: the demo listens on 127.0.0.1 by default
 /// and must never hold real data.
@@ -252,6 +254,8 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // What the NGO shares: the released table, an indicator series and the water points'
     // register, in the open-data catalogue.
     catalogue(core, &claire_access, &uploaded.form.xml_form_id, released).await?;
+    // Data activists audit Chad's open data; Amina's organisation reviews their entries.
+    census(core, &amina_p, &people).await?;
     // The administrator verified the whole audit log once everything above was recorded.
     let verified = core
         .verify_audit(1000, None, None)
@@ -1002,4 +1006,166 @@ pub fn banner(url: &str, collect: Option<&str>, public: Option<&str>) -> String 
     }
     s.push_str("Press Ctrl-C to stop.\n");
     s
+}
+
+/// The open-data census: Chad's provinces × six dataset categories, a few entries published,
+/// one awaiting review, one rejected.
+async fn census(
+    core: &Core,
+    amina: &baraza_core::Principal,
+    people: &[baraza_store::User],
+) -> Result<()> {
+    use baraza_core::census::{CensusInput, EntryInput};
+    use baraza_store::{CensusCategory, CensusPlace};
+    let fail = |what: &'static str| {
+        move |e: baraza_core::CoreError| anyhow::anyhow!("demo census {what}: {e}")
+    };
+    let place = |code: &str, name: &str| CensusPlace {
+        code: code.into(),
+        name: name.into(),
+    };
+    let category = |code: &str, en: &str, fr: &str| CensusCategory {
+        code: code.into(),
+        title_en: en.into(),
+        title_fr: fr.into(),
+        description: String::new(),
+    };
+    core.create_census(
+        amina,
+        ORG_SLUG,
+        &CensusInput {
+            title: "Indice des données ouvertes — Tchad 2026".into(),
+            slug: CENSUS.into(),
+            description: "Des datactivistes de N’Djamena et d’Abéché vérifient, catégorie par catégorie, si les données publiques du Tchad sont disponibles, gratuites, lisibles par une machine et sous licence ouverte.".into(),
+            scope: "Tchad et quatre provinces".into(),
+            places: vec![
+                place("TD", "Tchad (national)"),
+                place("TD-ND", "N’Djamena"),
+                place("TD-OD", "Ouaddaï"),
+                place("TD-LO", "Logone Occidental"),
+                place("TD-ME", "Mayo-Kebbi Est"),
+            ],
+            categories: vec![
+                category("budget", "National budget", "Budget national"),
+                category("elections", "Election results", "Résultats électoraux"),
+                category("statistics", "National statistics", "Statistiques nationales"),
+                category("companies", "Company register", "Registre des entreprises"),
+                category("water", "Water quality", "Qualité de l’eau"),
+                category("health-spending", "Health spending", "Dépenses de santé"),
+            ],
+            questions: None,
+        },
+    )
+    .await
+    .map_err(fail("create"))?;
+    // (who, place, category, answers in the question order, sources, comments, decision)
+    let entries: [(usize, &str, &str, &str, &str, &str, Option<bool>); 7] = [
+        (
+            2,
+            "TD",
+            "budget",
+            "yyyynnnnn",
+            "https://www.finances.gouv.td/",
+            "La loi de finances est en ligne en PDF seulement.",
+            Some(true),
+        ),
+        (
+            2,
+            "TD",
+            "statistics",
+            "yyyyyyynn",
+            "https://www.inseed.td/",
+            "Annuaire statistique en Excel, sans licence affichée.",
+            Some(true),
+        ),
+        (
+            3,
+            "TD",
+            "elections",
+            "yyyyynnnn",
+            "https://www.ceni.td/",
+            "Résultats par circonscription en PDF scanné.",
+            Some(true),
+        ),
+        (
+            3,
+            "TD-ND",
+            "water",
+            "yyynnnnnu",
+            "",
+            "Les analyses de la STE ne sont pas publiées ; rapports papier à la mairie.",
+            Some(true),
+        ),
+        (
+            2,
+            "TD-OD",
+            "health-spending",
+            "yynnnnnnn",
+            "",
+            "Les dépenses de la délégation sanitaire existent mais ne sont pas publiques.",
+            Some(true),
+        ),
+        (
+            3,
+            "TD",
+            "companies",
+            "yyyyyuynu",
+            "https://www.anie.td/",
+            "Le guichet unique publie une recherche en ligne ; export en bloc à confirmer.",
+            None,
+        ),
+        (
+            2,
+            "TD",
+            "water",
+            "yyyyyyyyy",
+            "http://example.org/",
+            "Tout est ouvert (sans source vérifiable).",
+            Some(false),
+        ),
+    ];
+    let questions = baraza_catalogue::census::godi_questions();
+    let mut pending = Vec::new();
+    for (who, p, k, answers, sources, comments, decision) in entries {
+        let who = core.cli_principal(people[who].id).await?;
+        let answers = questions
+            .iter()
+            .zip(answers.chars())
+            .map(|(q, a)| {
+                let a = match a {
+                    'y' => "yes",
+                    'n' => "no",
+                    _ => "unsure",
+                };
+                (q.key.clone(), a.to_owned())
+            })
+            .collect();
+        let id = core
+            .submit_census_entry(
+                &who,
+                CENSUS,
+                &EntryInput {
+                    place: p.into(),
+                    category: k.into(),
+                    answers,
+                    sources: sources.into(),
+                    comments: comments.into(),
+                },
+            )
+            .await
+            .map_err(fail("submit"))?;
+        pending.push((id, decision));
+    }
+    for (id, decision) in pending {
+        let Some(publish) = decision else { continue };
+        let note = if publish {
+            "Vérifié sur le site indiqué."
+        } else {
+            "Aucune source ne montre ces données : merci d’indiquer où vous les avez trouvées."
+        };
+        core.review_census_entry(amina, CENSUS, id, publish, note)
+            .await
+            .map_err(fail("review"))?;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod catalogue;
+pub mod census;
 pub mod central;
 pub mod ckan;
 pub mod encryption;

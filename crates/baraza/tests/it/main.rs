@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod backup;
 mod catalogue;
+mod census;
 mod central;
 mod ckan;
 mod collect;

@@ -47,6 +47,9 @@ async fn every_page_has_a_json_twin() {
                 .replace("{indicator}", "eau-de-base")
                 .replace("{name}", "registre-points-eau")
                 .replace("{slug}", "open-licences")
+                .replace("{census}", baraza::demo::CENSUS)
+                .replace("{place}", "TD")
+                .replace("{category}", "budget")
                 // The demo's first incident and agreement.
                 .replace("{id}", "1");
             // The sign-in page sends signed-in people on; look at it as a visitor.
