@@ -1059,6 +1059,7 @@ async fn census(
     .await
     .map_err(fail("create"))?;
     // (who, place, category, answers in the question order, sources, comments, decision)
+    #[allow(clippy::type_complexity)]
     let entries: [(usize, &str, &str, &str, &str, &str, Option<bool>); 7] = [
         (
             2,

@@ -247,6 +247,7 @@ async fn census_bad_entries_are_refused_and_nothing_is_written() {
         let anon = browser();
         let before = get_json(&app, &anon, &table_path()).await;
         let idriss = signed_in(&app, IDRISS).await;
+        #[allow(clippy::type_complexity)]
         let bad: Vec<(&str, &str, Vec<(String, &str)>, &str)> = vec![
             (
                 "TD",
