@@ -148,7 +148,7 @@ enum Command {
         concurrency: usize,
         /// Run only part: all, server, xlsform, submissions, export, audit, encryption, sdc or
         /// indicators.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators"])]
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators", "catalogue"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
