@@ -12,45 +12,20 @@ Starts `baraza demo` on a free port with a fresh data directory, then:
   Action API.
 
 Usage: open_data.py PATH/TO/baraza
-Needs: pip install rdflib pyshacl frictionless libhxl ckanapi
+Needs: pip install rdflib pyshacl frictionless libhxl ckanapi (and selenium, which the shared
+tests/e2e/browser.py imports)
 """
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
+
+from browser import check, start_demo, stop_demo, summary
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-checks = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    if cond:
-        checks["passed"] += 1
-        print(f"ok   {what}")
-    else:
-        checks["failed"] += 1
-        print(f"FAIL {what}")
-
-
-def start(data):
-    server = subprocess.Popen(
-        [BIN, "demo", "--listen", "127.0.0.1:0", "--data-dir", data],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    base = None
-    for line in server.stdout:
-        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        if m and base is None:
-            base = m.group(1)
-        if "Press Ctrl-C" in line:
-            break
-    return server, base
 
 
 def get_json(url):
@@ -99,18 +74,14 @@ def checks_on(base):
 
 
 def main():
-    data = tempfile.mkdtemp(prefix="baraza-opendata-")
-    server, base = start(data)
+    server, data, base, _ = start_demo(BIN)
     try:
         checks_on(base)
     except Exception as e:  # a crash is a failure, reported as such
         check(False, f"unexpected {type(e).__name__}: {e}")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        shutil.rmtree(data, ignore_errors=True)
-    print(f"e2e: {checks['passed']} passed, {checks['failed']} failed")
-    return 1 if checks["failed"] else 0
+        stop_demo(server, data)
+    return summary()
 
 
 if __name__ == "__main__":
