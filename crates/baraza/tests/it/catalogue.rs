@@ -69,14 +69,7 @@ async fn search_facets_and_visibility() {
             .clone();
         assert!(formats.to_string().contains("PDF"), "{formats}");
         // The HTML page shows the same, with facet links and the licence title.
-        let html = anon
-            .get(app.url("/catalogue?q=registre"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text_of(&app, &anon, "/catalogue?q=registre").await;
         assert!(html.contains("Registre des points"), "{html}");
         assert!(html.contains("href=\"/dataset/registre-points-eau\""));
 
@@ -204,28 +197,19 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
         let d = get_json(&app, &anon, "/dataset/eau-de-base-serie").await;
         let r = &d["dataset"]["resources"][0];
         assert_eq!(d["dataset"]["groups"][0], "sdg-6");
-        let sdmx = anon
-            .get(app.url(&format!(
+        let sdmx = text_of(
+            &app,
+            &anon,
+            &format!(
                 "/dataset/eau-de-base-serie/resource/{}/download",
                 r["id"].as_str().unwrap()
-            )))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            ),
+        )
+        .await;
         assert!(sdmx.starts_with("DATAFLOW,"), "{sdmx}");
 
         // The page carries schema.org JSON-LD; DCAT, the Data Package and the feed are there.
-        let page = anon
-            .get(app.url("/dataset/registre-points-eau"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text_of(&app, &anon, "/dataset/registre-points-eau").await;
         assert!(page.contains("application/ld+json"));
         assert!(page.contains("\"@type\":\"Dataset\"") || page.contains("\"@type\": \"Dataset\""));
         let ttl = anon.get(app.url("/catalog.ttl")).send().await.unwrap();
@@ -245,42 +229,14 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
             .await
             .unwrap();
         assert!(jsonld.to_string().contains("registre-points-eau"));
-        let rdf = anon
-            .get(app.url("/catalog.rdf"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let rdf = text_of(&app, &anon, "/catalog.rdf").await;
         roxmltree::Document::parse(&rdf).expect("RDF/XML parses");
         // Nothing changed since tomorrow: an empty page.
-        let since = anon
-            .get(app.url("/catalog.ttl?modified_since=2999-01-01"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let since = text_of(&app, &anon, "/catalog.ttl?modified_since=2999-01-01").await;
         assert_eq!(since.matches("a dcat:Dataset").count(), 0);
-        let one = anon
-            .get(app.url("/dataset/registre-points-eau.ttl"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let one = text_of(&app, &anon, "/dataset/registre-points-eau.ttl").await;
         assert!(one.contains("dcat:distribution"));
-        let atom = anon
-            .get(app.url("/feeds/datasets.atom"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let atom = text_of(&app, &anon, "/feeds/datasets.atom").await;
         let doc = roxmltree::Document::parse(&atom).expect("Atom parses");
         assert_eq!(
             doc.descendants()
@@ -307,6 +263,13 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         app.stop().await;
     }
+}
+
+/// A GET that must answer 200, read as text.
+async fn text_of(app: &TestApp, c: &reqwest::Client, path: &str) -> String {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
 }
 
 fn hex(b: &[u8]) -> String {
