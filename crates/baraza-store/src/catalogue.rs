@@ -150,6 +150,17 @@ async fn bump(c: &mut Conn<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A dataset's files changed: it is modified now, and so is the catalogue.
+async fn touch(c: &mut Conn<'_>, row_id: i64, at: i64) -> Result<(), StoreError> {
+    c.execute(
+        q("UPDATE datasets SET modified_at = $2 WHERE id = $1")
+            .bind(row_id)
+            .bind(at),
+    )
+    .await?;
+    bump(c).await
+}
+
 async fn insert_resource(
     c: &mut Conn<'_>,
     dataset_id: i64,
@@ -381,13 +392,7 @@ impl Store {
             .await?
             .get("p")?;
         insert_resource(&mut c, row_id, position, r, at).await?;
-        c.execute(
-            q("UPDATE datasets SET modified_at = $2 WHERE id = $1")
-                .bind(row_id)
-                .bind(at),
-        )
-        .await?;
-        bump(&mut c).await?;
+        touch(&mut c, row_id, at).await?;
         tx.commit().await
     }
 
@@ -408,13 +413,7 @@ impl Store {
             )
             .await?;
         if n > 0 {
-            c.execute(
-                q("UPDATE datasets SET modified_at = $2 WHERE id = $1")
-                    .bind(row_id)
-                    .bind(at),
-            )
-            .await?;
-            bump(&mut c).await?;
+            touch(&mut c, row_id, at).await?;
         }
         tx.commit().await?;
         Ok(n > 0)
