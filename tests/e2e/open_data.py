@@ -68,6 +68,19 @@ def checks_on(base):
     for row in rows:
         by_province[row.get("#adm1+code")] = by_province.get(row.get("#adm1+code"), 0) + 1
     check(by_province == {"TD-ND": 4, "TD-OD": 3}, f"and selects by hashtag: {by_province}")
+    # The released survey table takes its hashtags from the XLSForm's hxl column.
+    rel = get_json(f"{base}/dataset/points-eau-menages-2026.json")["dataset"]
+    csv = next(r for r in rel["resources"] if r["format"] == "CSV")
+    url = f"{base}/dataset/points-eau-menages-2026/resource/{csv['id']}/download"
+    src = hxl.data(url)
+    tags = [c.display_tag for c in src.columns if c.display_tag]
+    check("#adm1+name" in tags and "#status+functional" in tags,
+          f"libhxl reads the released table's hashtags from the XLSForm {tags}")
+    with urllib.request.urlopen(url) as resp:
+        lines = resp.read().decode("utf-8").strip().splitlines()
+    rows = list(src)
+    check(len(rows) == len(lines) - 2 and rows,
+          f"libhxl reads the {len(rows)} released rows below the hashtag row")
     ckan = os.path.join(ROOT, "scripts/ci/check_ckan.py")
     if os.path.exists(ckan):
         run([sys.executable, ckan, base], "ckanapi against the CKAN Action API")

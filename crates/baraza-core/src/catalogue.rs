@@ -317,8 +317,11 @@ fn safe_file_name(name: &str, fallback: &str) -> String {
 }
 
 /// The columns of a CSV, with types guessed from its first rows (integer, number, date,
-/// boolean, string). `None` when it is not a readable CSV with a header.
+/// boolean, string), and their HXL hashtags when the row after the header is a hashtag row
+/// (that row is not a value: it takes no part in the types). `None` when it is not a readable
+/// CSV with a header.
 pub fn csv_fields(bytes: &[u8]) -> Option<Vec<Field>> {
+    let tags = hxl_row(bytes);
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers: Vec<String> = r
         .headers()
@@ -330,7 +333,8 @@ pub fn csv_fields(bytes: &[u8]) -> Option<Vec<Field>> {
         return None;
     }
     let mut kinds: Vec<Option<&'static str>> = vec![None; headers.len()];
-    for rec in r.records().take(TYPE_SAMPLE_ROWS) {
+    let skip = usize::from(tags.is_some());
+    for rec in r.records().skip(skip).take(TYPE_SAMPLE_ROWS) {
         let rec = rec.ok()?;
         for (i, v) in rec.iter().enumerate().take(headers.len()) {
             let v = v.trim();
@@ -368,7 +372,11 @@ pub fn csv_fields(bytes: &[u8]) -> Option<Vec<Field>> {
                     name
                 },
                 r#type: kind.unwrap_or("string").to_string(),
-                hxl: None,
+                hxl: tags
+                    .as_ref()
+                    .and_then(|t| t.get(i))
+                    .filter(|t| !t.is_empty())
+                    .cloned(),
                 description: String::new(),
             })
             .collect(),
@@ -382,6 +390,37 @@ pub fn hxl_row(bytes: &[u8]) -> Option<Vec<String>> {
     let cells: Vec<String> = first.iter().map(|c| c.trim().to_string()).collect();
     let tagged = cells.iter().filter(|c| c.starts_with('#')).count();
     (tagged > 0 && cells.iter().all(|c| c.is_empty() || c.starts_with('#'))).then_some(cells)
+}
+
+/// A CSV with the HXL hashtag row of `fields` right after its header, when any field has a
+/// hashtag (HXL's rule: the hashtag row comes before the data); the CSV as it is otherwise.
+pub fn with_hxl_row<'a>(csv: &'a str, fields: &[Field]) -> std::borrow::Cow<'a, str> {
+    if fields.iter().all(|f| f.hxl.is_none()) || hxl_row(csv.as_bytes()).is_some() {
+        return std::borrow::Cow::Borrowed(csv);
+    }
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    if r.headers().is_err() {
+        return std::borrow::Cow::Borrowed(csv);
+    }
+    let mut end = (r.position().byte() as usize).min(csv.len());
+    // The reader stops after the `\r` of a CRLF line end: the `\n` belongs to the header.
+    if csv[..end].ends_with('\r') && csv[end..].starts_with('\n') {
+        end += 1;
+    }
+    let tags: Vec<&str> = fields
+        .iter()
+        .map(|f| f.hxl.as_deref().unwrap_or(""))
+        .collect();
+    let mut out = String::with_capacity(csv.len() + 16 * tags.len());
+    out.push_str(&csv[..end]);
+    if !out.ends_with('\n') {
+        out.push_str("\r\n");
+    }
+    out.push_str(&baraza_publish::csv::line(&tags));
+    out.push_str(&csv[end..]);
+    std::borrow::Cow::Owned(out)
 }
 
 fn conflict_or(e: StoreError, name: &str) -> CoreError {
@@ -545,7 +584,21 @@ impl Core {
                     .release_data(access.project.id.0, row.id)
                     .await?
                     .ok_or(CoreError::NotFound { what: "release" })?;
-                let fields = csv_fields(csv.as_bytes()).unwrap_or_default();
+                let tags = self.release_hxl(access, form).await?;
+                let mut fields = csv_fields(csv.as_bytes()).unwrap_or_default();
+                for f in &mut fields {
+                    f.hxl = tags.get(&f.name).cloned();
+                }
+                // Served with its hashtag row when the form tags columns: size and hash are
+                // those of the file as downloaded.
+                let tagged = with_hxl_row(&csv, &fields);
+                let hash = if tagged.len() == csv.len() {
+                    row.data_sha256.clone()
+                } else {
+                    Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                        tagged.as_bytes(),
+                    )))
+                };
                 (
                     Source::Release {
                         form: form.clone(),
@@ -557,8 +610,8 @@ impl Core {
                         file_name: format!("{form}-release-{}.csv", row.id),
                         format: "CSV",
                         media: "text/csv",
-                        size: Some(csv.len() as i64),
-                        hash: row.data_sha256.clone().map(|h| format!("sha256:{h}")),
+                        size: Some(tagged.len() as i64),
+                        hash: hash.map(|h| format!("sha256:{h}")),
                         fields,
                         description: String::new(),
                     },
@@ -687,7 +740,7 @@ impl Core {
             });
         }
         let (format, media) = sniff(&u.file_name, &u.bytes)?;
-        let mut fields = if format == "CSV" {
+        let fields = if format == "CSV" {
             csv_fields(&u.bytes).ok_or(CoreError::Invalid {
                 field: "file",
                 reason: "csv_unreadable",
@@ -695,13 +748,6 @@ impl Core {
         } else {
             Vec::new()
         };
-        if let Some(tags) = hxl_row(&u.bytes).filter(|_| format == "CSV") {
-            for (f, t) in fields.iter_mut().zip(tags) {
-                if !t.is_empty() {
-                    f.hxl = Some(t);
-                }
-            }
-        }
         let blob = self
             .blobs
             .put(&u.bytes)
@@ -843,12 +889,14 @@ impl Core {
             .project_of(d)
             .ok_or(CoreError::NotFound { what: "dataset" })?;
         match &r.kind {
-            ResourceKind::Release { release_id } => Ok(self
-                .store
-                .release_data(project, *release_id)
-                .await?
-                .ok_or(CoreError::NotFound { what: "resource" })?
-                .into_bytes()),
+            ResourceKind::Release { release_id } => {
+                let csv = self
+                    .store
+                    .release_data(project, *release_id)
+                    .await?
+                    .ok_or(CoreError::NotFound { what: "resource" })?;
+                Ok(with_hxl_row(&csv, &r.fields).into_owned().into_bytes())
+            }
             ResourceKind::IndicatorSeries { indicator } => {
                 // The series is read as the catalogue's reader, not as a member: a published
                 // dataset makes its figures (already suppressed below the project's k) public.
@@ -981,4 +1029,68 @@ pub enum ResourceBody {
 pub struct Publishable {
     pub releases: Vec<(String, i64, String)>,
     pub indicators: Vec<(String, std::collections::BTreeMap<String, String>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hxl_row_gives_tags_and_takes_no_part_in_the_types() {
+        let csv = b"province,points,date\n#adm1+name,#indicator+num,#date\nKanem,12,2026-01-05\nLac,7,2026-02-01\n";
+        let f = csv_fields(csv).unwrap();
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.name.as_str(), f.r#type.as_str(), f.hxl.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("province", "string", Some("#adm1+name")),
+                ("points", "integer", Some("#indicator+num")),
+                ("date", "date", Some("#date")),
+            ]
+        );
+        // Without the row: no tags, the same types.
+        let f = csv_fields(b"province,points\nKanem,12\n").unwrap();
+        assert_eq!(
+            (f[1].r#type.as_str(), f[1].hxl.as_deref()),
+            ("integer", None)
+        );
+    }
+
+    #[test]
+    fn the_hashtag_row_goes_right_after_the_header() {
+        let field = |name: &str, hxl: Option<&str>| Field {
+            name: name.into(),
+            r#type: "string".into(),
+            hxl: hxl.map(str::to_owned),
+            description: String::new(),
+        };
+        let fields = [field("province", Some("#adm1+name")), field("n", None)];
+        let csv = "province,n\r\nKanem,3\r\n";
+        assert_eq!(
+            with_hxl_row(csv, &fields),
+            "province,n\r\n#adm1+name,\r\nKanem,3\r\n"
+        );
+        // A quoted header with a line break inside is one record.
+        let csv = "\"pro\nvince\",n\nKanem,3\n";
+        assert_eq!(
+            with_hxl_row(csv, &fields),
+            "\"pro\nvince\",n\n#adm1+name,\r\nKanem,3\n"
+        );
+        // A header alone, without its line end.
+        assert_eq!(
+            with_hxl_row("province,n", &fields),
+            "province,n\r\n#adm1+name,\r\n"
+        );
+        // Untagged fields, or a file that has its row already: unchanged.
+        assert_eq!(with_hxl_row(csv, &[field("province", None)]), csv);
+        let tagged = "province,n\n#adm1+name,\nKanem,3\n";
+        assert_eq!(with_hxl_row(tagged, &fields), tagged);
+        // What it writes is read back as the tags it was given.
+        let out = with_hxl_row("province,n\r\nKanem,3\r\n", &fields);
+        let back = csv_fields(out.as_bytes()).unwrap();
+        assert_eq!(back[0].hxl.as_deref(), Some("#adm1+name"));
+    }
 }

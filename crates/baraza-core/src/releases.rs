@@ -93,6 +93,9 @@ pub struct Variable {
     pub quasi_identifier: bool,
     /// Personal or sensitive, and not allowed by the project's policy: it must be dropped.
     pub withheld: bool,
+    /// The HXL hashtag the XLSForm's `hxl` column gives the question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hxl: Option<String>,
 }
 
 /// A release as lists show it.
@@ -582,6 +585,8 @@ fn columns(model: &baraza_xlsform::Form, schema: &Schema, policy: &ReleasePolicy
         let (sensitivity, qi) = question
             .map(|(q, own)| (q.sensitivity, *own && q.quasi_identifier))
             .unwrap_or((Sensitivity::Internal, false));
+        // The `_other` column of a select is not what the hashtag describes.
+        let hxl = question.and_then(|(q, own)| q.hxl.clone().filter(|_| *own));
         let withheld = sensitivity.is_protected() && !policy.allowed.contains(&f.header);
         kept.push((
             i,
@@ -592,6 +597,7 @@ fn columns(model: &baraza_xlsform::Form, schema: &Schema, policy: &ReleasePolicy
                 sensitivity,
                 quasi_identifier: qi,
                 withheld,
+                hxl,
             },
         ));
     }
@@ -754,6 +760,24 @@ impl Core {
             cols.kept.into_iter().map(|(_, v)| v).collect(),
             cols.excluded,
         ))
+    }
+
+    /// The HXL hashtags of a form's released columns (column name → hashtag), from the `hxl`
+    /// column of its current XLSForm, for the catalogue's datasets made from its releases.
+    pub(crate) async fn release_hxl(
+        &self,
+        access: &ProjectAccess,
+        xml_form_id: &str,
+    ) -> Result<HashMap<String, String>, CoreError> {
+        let (_, version) = self.form_in(access.project.id, xml_form_id).await?;
+        let model = crate::forms::read_model(&version.model_json)?;
+        let schema = Schema::new(&model, xml_form_id);
+        let policy = self.policy_of(access).await?;
+        Ok(columns(&model, &schema, &policy)
+            .kept
+            .into_iter()
+            .filter_map(|(_, v)| v.hxl.map(|t| (v.name, t)))
+            .collect())
     }
 
     /// The releases of a form, newest first.

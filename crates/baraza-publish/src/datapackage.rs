@@ -13,7 +13,8 @@
 //!   `description`, lower-case `format`, `mediatype`, `bytes` and `hash` (`sha256:<hex>`);
 //! * a tabular resource (one with columns) is `"type": "table"` with a Table Schema v2 `schema`
 //!   whose fields carry their HXL hashtag in a custom `hxl` property, and a CSV one has its
-//!   `dialect`.
+//!   `dialect` (with `commentRows: [2]` when it is HXL-tagged: the hashtag row follows the
+//!   header).
 //!
 //! Column types outside Table Schema's list are written as `any`, so the descriptor itself stays
 //! valid; [`problems`] says so, with the other things that make the package unusable (no
@@ -188,7 +189,14 @@ fn resource(base: &str, d: &Dataset, r: &Resource, name: &str) -> Value {
             }),
         );
         if is_csv(r) {
-            m.insert("dialect".into(), json!({"header": true, "delimiter": ","}));
+            // An HXL-tagged CSV carries its hashtag row right after the header (the catalogue
+            // serves it so): row 2 is a comment, not data.
+            let dialect = if r.fields.iter().any(|f| f.hxl.is_some()) {
+                json!({"header": true, "delimiter": ",", "commentRows": [2]})
+            } else {
+                json!({"header": true, "delimiter": ","})
+            };
+            m.insert("dialect".into(), dialect);
         }
     }
     Value::Object(m)
@@ -337,7 +345,11 @@ mod tests {
         assert_eq!(r[0]["bytes"], 12_345);
         assert_eq!(r[0]["hash"], format!("sha256:{}", "ab".repeat(32)));
         assert_eq!(r[0]["type"], "table");
-        assert_eq!(r[0]["dialect"], json!({"header": true, "delimiter": ","}));
+        // Its first field is HXL-tagged: the hashtag row is declared a comment row.
+        assert_eq!(
+            r[0]["dialect"],
+            json!({"header": true, "delimiter": ",", "commentRows": [2]})
+        );
         assert_eq!(
             r[0]["schema"]["fields"][0],
             json!({"name": "province", "type": "string", "description": "Province", "hxl": "#adm1+name"})

@@ -45,11 +45,37 @@ const SURVEY_COLUMNS: &[&str] = &[
     "consent",
     "consent_yes",
     "retention_days",
+    // HXL hashtags (KoboToolbox's `hxl` column; `instance::hxl` is read as the same).
+    "hxl",
 ];
+
+/// An HXL hashtag with its attributes, normalised (`#Adm1 +Name` -> `#adm1+name`), or `None`
+/// when it is not one: `#` and a tag, then `+attributes`, each a letter then letters, digits or
+/// `_` (HXL 1.1, "Hashtags and attributes").
+pub fn hxl_hashtag(v: &str) -> Option<String> {
+    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    let rest = compact.strip_prefix('#')?;
+    let mut out = String::from("#");
+    for (i, part) in rest.split('+').enumerate() {
+        let mut chars = part.chars();
+        let first = chars.next()?;
+        if !first.is_ascii_alphabetic() || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        if i > 0 {
+            out.push('+');
+        }
+        out.push_str(&part.to_ascii_lowercase());
+    }
+    Some(out)
+}
 
 /// Splits a header into its column and language: `label::Français (fr)` -> (`label`, `Français (fr)`).
 pub fn split_header(h: &str) -> (String, Option<String>) {
     let h = h.trim();
+    if h.eq_ignore_ascii_case("instance::hxl") {
+        return ("hxl".into(), None);
+    }
     let mut parts: Vec<&str> = h.split("::").collect();
     let mut base = parts.remove(0).trim().to_owned();
     // media::image::English -> image
@@ -623,6 +649,18 @@ pub fn compile_workbook(
             }
             days
         });
+        let hxl = row.get("hxl").and_then(|v| {
+            let tag = hxl_hashtag(v);
+            if tag.is_none() {
+                diags.push(
+                    Diagnostic::error("hxl_invalid", "survey")
+                        .at(n)
+                        .col(&row.header_of("hxl"))
+                        .arg("value", v.trim()),
+                );
+            }
+            tag
+        });
         let consent = match row.get("consent") {
             None => false,
             Some(v) => yes_no(v).unwrap_or_else(|| {
@@ -682,6 +720,7 @@ pub fn compile_workbook(
             sensitivity_declared: sensitivity.is_some(),
             quasi_identifier,
             retention_days,
+            hxl,
         };
         let _ = row.header_of("type");
         push_node(&mut stack, Node::Question(q), diags);
@@ -836,6 +875,7 @@ fn expand_table_lists(nodes: &mut [Node]) {
             sensitivity_declared: false,
             quasi_identifier: false,
             retention_days: None,
+            hxl: None,
         };
         let label_texts = Texts {
             label: std::mem::take(&mut g.texts.label),
@@ -1786,5 +1826,61 @@ mod consent_tests {
                     .any(|d| d.severity == Severity::Warning));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod hxl_tests {
+    use super::hxl_hashtag;
+    use crate::model::Node;
+
+    #[test]
+    fn hashtags_are_normalised_or_refused() {
+        assert_eq!(hxl_hashtag("#adm1+name").as_deref(), Some("#adm1+name"));
+        assert_eq!(hxl_hashtag(" #Adm1 +Code ").as_deref(), Some("#adm1+code"));
+        assert_eq!(
+            hxl_hashtag("#affected+f+children").as_deref(),
+            Some("#affected+f+children")
+        );
+        for bad in [
+            "adm1",
+            "#",
+            "#1adm",
+            "#adm1+",
+            "#adm-1",
+            "#adm1++name",
+            "#é",
+        ] {
+            assert_eq!(hxl_hashtag(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_hxl_column_tags_questions_and_bad_tags_are_located() {
+        let src = "| survey | | | | |\n| | type | name | label | hxl |\n| | text | province | Province | #adm1 +name |\n| | integer | personnes | Personnes | #affected |\n| | text | note | Note | |\n| | text | x | X | adm1 |\n";
+        let c = crate::compile(src.as_bytes(), crate::Format::Markdown, "f");
+        let bad: Vec<_> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "hxl_invalid")
+            .map(|d| (d.row, d.column.clone()))
+            .collect();
+        assert_eq!(bad, vec![(Some(5), Some("hxl".to_owned()))]);
+        assert!(c.diagnostics.iter().all(|d| d.code != "column_unknown"));
+
+        let ok = "| survey | | | | |\n| | type | name | label | instance::hxl |\n| | text | province | Province | #adm1+name |\n| | text | note | Note | |\n";
+        let c = crate::compile(ok.as_bytes(), crate::Format::Markdown, "f");
+        let form = c.form.expect("compiles");
+        let tags: Vec<_> = form
+            .children
+            .iter()
+            .filter_map(|n| match n {
+                Node::Question(q) => Some((q.name.as_str(), q.hxl.as_deref())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tags, vec![("province", Some("#adm1+name")), ("note", None)]);
+        // HXL stays out of the XForm, as pyxform leaves it out.
+        assert!(!c.xform.unwrap().contains("#adm1"));
     }
 }

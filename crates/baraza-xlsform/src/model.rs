@@ -204,6 +204,10 @@ pub struct Question {
     /// rest of the record stays, under the form's retention if any). `retention_days` column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// The HXL hashtag with attributes (`hxl` column), normalised: `#adm1+name`. Written as the
+    /// hashtag row of HXL-tagged CSVs and given to the fields of published tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hxl: Option<String>,
 }
 
 /// A group or a repeat.
@@ -222,6 +226,9 @@ pub struct Group {
     pub children: Vec<Node>,
 }
 
+// Most nodes are questions, built once per form upload: boxing them would cost an allocation
+// each to save the size of a group's few fields.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Node {
