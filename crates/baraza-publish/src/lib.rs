@@ -46,6 +46,7 @@
 //! are written as their own type.
 
 pub mod atom;
+pub mod convert;
 pub mod csv;
 pub mod datapackage;
 pub mod dcat;

@@ -282,6 +282,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/dataset/{name}", Public, get(catalogue::dataset_page)),
         r(M::GET, "/dataset/{name}/datapackage", Public, get(catalogue::datapackage)),
         r(M::GET, "/dataset/{name}/resource/{id}/download", Public, get(catalogue::download)),
+        r(M::GET, "/dataset/{name}/resource/{id}/{file}", Public, get(catalogue::download_converted)),
         r(M::GET, "/dataset/{name}/edit", Session, get(catalogue::edit_page)),
         r(M::POST, "/dataset/{name}/edit", Session, post(catalogue::save)),
         r(M::POST, "/dataset/{name}/resources", Session, post(catalogue::add_file).layer(resource_limit)),

@@ -8,6 +8,7 @@
 use super::{respond, see_other};
 use crate::ctx::{CsrfForm, Ctx, ProjectGuard, PublishData, SessionUser};
 use crate::error::{WebError, WebResult};
+use crate::handlers::exports::BodyWriter;
 use crate::handlers::forms::{base_url, CsrfUpload};
 use crate::handlers::views::ProjectView;
 use crate::i18n::Lang;
@@ -20,6 +21,7 @@ use baraza_catalogue::quality::Quality;
 use baraza_catalogue::search::{Facet, Query};
 use baraza_catalogue::{Dataset, DatasetState, Resource};
 use baraza_core::catalogue::{Catalogue, DatasetInput, Origin, ResourceBody, Upload, Viewer};
+use baraza_publish::convert::{convert, point_columns, Target};
 use baraza_publish::{atom, datapackage, dcat, schemaorg};
 use maud::{html, Markup, PreEscaped};
 use serde::Serialize;
@@ -367,7 +369,20 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                             td { (r.name) @if !r.description.is_empty() { br; small.muted { (r.description) } } }
                             td { span.badge { (r.format) } }
                             td { (size_text(lang, r.size)) }
-                            td { a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) } }
+                            td {
+                                a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) }
+                                @if convertible(r) {
+                                    br;
+                                    small.muted {
+                                        (ctx.t("cat.also_as")) " "
+                                        a href={ (download_path(d, r)) ".ndjson" } { "NDJSON" } " · "
+                                        a href={ (download_path(d, r)) ".xlsx" } { "XLSX" }
+                                        @if point_columns(&r.fields).is_some() {
+                                            " · " a href={ (download_path(d, r)) ".geojson" } { "GeoJSON" }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -442,6 +457,74 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
             }
         },
     )
+}
+
+/// Whether a resource can be converted as it streams: a table read from CSV.
+fn convertible(r: &Resource) -> bool {
+    r.is_tabular() && r.media_type == "text/csv"
+}
+
+/// `GET /dataset/{name}/resource/{id}/download.{ndjson,xlsx,geojson}`: a tabular resource
+/// converted as it streams (baraza-publish's `convert`): never held whole in memory, whatever
+/// its size. GeoJSON exists only for a table with latitude and longitude columns.
+pub async fn download_converted(
+    ctx: Ctx,
+    Path((name, id, file)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let target = file
+        .strip_prefix("download.")
+        .and_then(Target::parse)
+        .ok_or_else(WebError::not_found)?;
+    let (_, _, d) = seen(&ctx, &name).await?;
+    let r = d
+        .resources
+        .iter()
+        .find(|r| r.id == id)
+        .filter(|r| convertible(r))
+        .filter(|r| target != Target::GeoJson || point_columns(&r.fields).is_some())
+        .ok_or_else(WebError::not_found)?;
+    let reader: Box<dyn std::io::Read + Send> = match ctx.state.core.resource_body(&d, r).await? {
+        ResourceBody::Bytes(b) => Box::new(std::io::Cursor::new(b)),
+        ResourceBody::File { file, .. } => Box::new(std::io::BufReader::with_capacity(
+            DOWNLOAD_CHUNK,
+            file.into_std().await,
+        )),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let fields = r.fields.clone();
+    let created = ctx.state.core.now();
+    let what = format!("{}/{}", d.name, r.id);
+    tokio::task::spawn_blocking(move || {
+        let out = BodyWriter::new(tx.clone());
+        if let Err(e) = convert(reader, &fields, target, created, out) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                tracing::warn!(resource = %what, error = %e, "conversion cut short");
+                let _ = tx.blocking_send(Err(e));
+            }
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut res = Response::new(axum::body::Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(target.content_type()),
+    );
+    let stem = r
+        .file_name
+        .rsplit_once('.')
+        .map_or(r.file_name.as_str(), |(s, _)| s);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{stem}.{}\"",
+        target.extension()
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(res)
 }
 
 fn download_path(d: &Dataset, r: &Resource) -> String {

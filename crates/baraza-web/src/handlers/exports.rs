@@ -245,12 +245,19 @@ async fn read_batches(
 
 /// The HTTP body, as a writer: bytes are handed over in chunks, waiting while the client is
 /// behind; a client that went away is a `BrokenPipe` error.
-struct BodyWriter {
+pub(crate) struct BodyWriter {
     tx: mpsc::Sender<Result<Bytes, io::Error>>,
     buf: Vec<u8>,
 }
 
 impl BodyWriter {
+    pub(crate) fn new(tx: mpsc::Sender<Result<Bytes, io::Error>>) -> Self {
+        BodyWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -349,10 +356,7 @@ fn write_export(
     rx: mpsc::Receiver<Result<Msg, String>>,
     body: mpsc::Sender<Result<Bytes, io::Error>>,
 ) {
-    let out = BodyWriter {
-        tx: body.clone(),
-        buf: Vec::with_capacity(CHUNK),
-    };
+    let out = BodyWriter::new(body.clone());
     let mut rows = Rows { rx };
     let schema = &*source.schema;
     let result = (|| -> io::Result<()> {

@@ -498,3 +498,161 @@ async fn only_released_tables_and_the_projects_indicators_can_be_published() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn tabular_resources_convert_as_they_stream_and_releases_carry_the_forms_hashtags() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let anon = browser();
+        let d = get_json(&app, &anon, "/dataset/registre-points-eau").await;
+        let resources = d["dataset"]["resources"].as_array().unwrap();
+        let (csv, pdf) = (&resources[0], &resources[1]);
+        // The hashtag row takes no part in the column types.
+        let types: Vec<&str> = csv["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            ["string", "string", "string", "string", "string", "date", "number", "number"]
+        );
+        let base = format!(
+            "/dataset/registre-points-eau/resource/{}/download",
+            csv["id"].as_str().unwrap()
+        );
+        let page = text_of(&app, &anon, "/dataset/registre-points-eau").await;
+        for ext in ["ndjson", "xlsx", "geojson"] {
+            assert!(page.contains(&format!("{base}.{ext}")), "{ext} linked");
+        }
+
+        let res = anon
+            .get(app.url(&format!("{base}.ndjson")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+        assert!(res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("points-eau-registre.ndjson"));
+        let text = res.text().await.unwrap();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 7, "the hashtag row is not a record");
+        assert_eq!(rows[0]["code"], "PE-ND-001");
+        assert_eq!(rows[0]["latitude"], 12.0781);
+
+        let geo: serde_json::Value = anon
+            .get(app.url(&format!("{base}.geojson")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let features = geo["features"].as_array().unwrap();
+        assert_eq!(features.len(), 7);
+        assert_eq!(
+            features[0]["geometry"]["coordinates"],
+            serde_json::json!([15.089, 12.0781])
+        );
+        assert_eq!(features[0]["properties"]["nom"], "Forage de Gassi");
+
+        let xlsx = anon
+            .get(app.url(&format!("{base}.xlsx")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+        let range = wb.worksheet_range("data").unwrap();
+        assert_eq!(range.get_size(), (8, 8));
+        assert_eq!(range.get((1, 6)), Some(&calamine::Data::Float(12.0781)));
+
+        // Not a table, not a conversion we make, no such resource: not found.
+        for path in [
+            format!(
+                "/dataset/registre-points-eau/resource/{}/download.ndjson",
+                pdf["id"].as_str().unwrap()
+            ),
+            format!("{base}.parquet"),
+            format!("{base}.ndjson").replace(csv["id"].as_str().unwrap(), "nope"),
+            format!("/dataset/{DRAFT}/resource/x/download.ndjson"),
+        ] {
+            let res = anon.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+
+        // The released survey table: the form's `hxl` column tags its columns, and the file
+        // is served with the hashtag row after its header (its hash is the file's).
+        let d = get_json(&app, &anon, "/dataset/points-eau-menages-2026").await;
+        let r = &d["dataset"]["resources"][0];
+        let tags: Vec<(String, String)> = r["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["hxl"].is_string())
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_string(),
+                    f["hxl"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            tags.contains(&("localisation-province".into(), "#adm1+name".into())),
+            "{tags:?}"
+        );
+        let got = text_of(
+            &app,
+            &anon,
+            &format!(
+                "/dataset/points-eau-menages-2026/resource/{}/download",
+                r["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        let mut lines = got.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let hashtags: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header
+            .iter()
+            .position(|h| *h == "localisation-province")
+            .unwrap();
+        assert_eq!(hashtags[at], "#adm1+name");
+        assert_eq!(header.len(), hashtags.len());
+        let dp: serde_json::Value = anon
+            .get(app.url("/dataset/points-eau-menages-2026/datapackage.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            dp["resources"][0]["dialect"]["commentRows"],
+            serde_json::json!([2])
+        );
+        // Its NDJSON has as many records as the CSV has rows below the hashtag row.
+        let ndjson = text_of(
+            &app,
+            &anon,
+            &format!(
+                "/dataset/points-eau-menages-2026/resource/{}/download.ndjson",
+                r["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(ndjson.lines().count(), got.lines().count() - 2);
+        app.stop().await;
+    }
+}
