@@ -42,8 +42,21 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    fn project_of(&self, d: &Dataset) -> Option<i64> {
+    pub(crate) fn project_of(&self, d: &Dataset) -> Option<i64> {
         self.projects.get(&d.name).copied()
+    }
+
+    /// The store's row id of a dataset.
+    pub(crate) fn row_of(&self, d: &Dataset) -> Option<i64> {
+        self.rows.get(&d.name).copied()
+    }
+
+    /// The dataset stored at this row id.
+    pub(crate) fn by_row(&self, row: i64) -> Option<&Dataset> {
+        self.rows
+            .iter()
+            .find(|(_, r)| **r == row)
+            .and_then(|(name, _)| self.index.get(name))
     }
 }
 
@@ -71,6 +84,11 @@ impl Viewer {
     pub fn edits(&self, cat: &Catalogue, d: &Dataset) -> bool {
         cat.project_of(d)
             .is_some_and(|p| self.publishes.contains(&p))
+    }
+
+    /// Whether this reader is a site administrator.
+    pub fn is_admin(&self) -> bool {
+        self.admin
     }
 
     pub fn is_anonymous(&self) -> bool {

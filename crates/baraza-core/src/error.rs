@@ -10,6 +10,10 @@ pub enum CoreError {
     TooManyAttempts { retry_after_secs: i64 },
     #[error("too many submissions from this address; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: i64 },
+    #[error(
+        "too many messages or reuses in a short time; try again in {retry_after_secs} seconds"
+    )]
+    PostingTooFast { retry_after_secs: i64 },
     #[error("sign in to continue")]
     Unauthenticated,
     #[error("your role does not allow this")]
@@ -77,6 +81,7 @@ impl CoreError {
             CoreError::InvalidCredentials => ErrorCode::InvalidCredentials,
             CoreError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             CoreError::RateLimited { .. } => ErrorCode::RateLimited,
+            CoreError::PostingTooFast { .. } => ErrorCode::PostingTooFast,
             CoreError::Unauthenticated => ErrorCode::Unauthenticated,
             CoreError::Forbidden => ErrorCode::Forbidden,
             CoreError::NotFound { .. } => ErrorCode::NotFound,

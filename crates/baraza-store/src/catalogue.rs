@@ -68,7 +68,9 @@ const DATASET_SELECT: &str = "SELECT d.id, d.uuid, d.name, d.project_id, d.title
        d.spatial, d.spatial_label, d.methodology, d.version, d.maintainer, d.maintainer_email,
        d.tags, d.sdg_groups, d.source, d.created_at, d.modified_at,
        p.slug AS project_slug, o.slug AS org_slug, o.name AS org_name,
-       o.description AS org_description, o.created_at AS org_created
+       o.description AS org_description, o.created_at AS org_created,
+       (SELECT COUNT(*) FROM reuse_datasets rd JOIN reuses r ON r.id = rd.reuse_id
+          WHERE rd.dataset_id = d.id AND r.hidden = FALSE) AS reuses
      FROM datasets d JOIN projects p ON p.id = d.project_id
      JOIN organisations o ON o.id = p.org_id";
 
@@ -115,7 +117,7 @@ fn dataset_from(r: &Row) -> Result<StoredDataset, StoreError> {
             source: parse(r, "source")?,
             created: r.get("created_at")?,
             modified: r.get("modified_at")?,
-            reuses: 0,
+            reuses: r.get("reuses")?,
         },
     })
 }
@@ -141,7 +143,7 @@ fn resource_from(r: &Row) -> Result<(i64, Resource), StoreError> {
     ))
 }
 
-async fn bump(c: &mut Conn<'_>) -> Result<(), StoreError> {
+pub(crate) async fn bump(c: &mut Conn<'_>) -> Result<(), StoreError> {
     c.execute(q(
         "INSERT INTO catalogue_version (id, version) VALUES (1, 1)
            ON CONFLICT (id) DO UPDATE SET version = catalogue_version.version + 1",

@@ -34,6 +34,7 @@ mod models;
 mod registers;
 mod releases;
 mod retention;
+mod reuses;
 mod scope;
 mod subjects;
 
@@ -68,6 +69,7 @@ pub use releases::{ReleasePolicyRow, ReleaseRow, ReleasedFields};
 pub use retention::{
     AnswersErased, Destroyed, ErasedRecord, ExpiredAnswers, FormPurpose, RetentionRule,
 };
+pub use reuses::{DiscussionRow, DiscussionSubject, MessageRow, ReuseRow, ReuseWrite};
 pub use scope::RowScope;
 pub use subjects::SubjectRequestRow;
 

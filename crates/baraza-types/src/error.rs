@@ -84,6 +84,7 @@ error_codes! {
     UnsupportedMediaType => ("unsupported_media_type", User, 415),
     TooManyAttempts => ("too_many_attempts", Auth, 429),
     RateLimited => ("rate_limited", User, 429),
+    PostingTooFast => ("posting_too_fast", User, 429),
     Internal => ("internal", Internal, 500),
     Unavailable => ("unavailable", Internal, 503),
 }

@@ -83,7 +83,8 @@ impl From<CoreError> for WebError {
         let mut info = ErrorInfo::new(code);
         match &e {
             CoreError::TooManyAttempts { retry_after_secs }
-            | CoreError::RateLimited { retry_after_secs } => {
+            | CoreError::RateLimited { retry_after_secs }
+            | CoreError::PostingTooFast { retry_after_secs } => {
                 let minutes = (retry_after_secs + 59) / 60;
                 info.args.push(("minutes", minutes.to_string()));
                 info.retry_after = Some(*retry_after_secs);

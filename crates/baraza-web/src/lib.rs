@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, subjects, fill, forms, import, indicators, learn, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, fill, forms, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -291,6 +291,20 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/catalogue", Project(P::PublishData), get(catalogue::project_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/catalogue", Project(P::PublishData), post(catalogue::create)),
         r(M::POST, "/orgs/{org}/projects/{project}/catalogue/upload", Project(P::PublishData), post(catalogue::create_upload).layer(resource_limit)),
+        r(M::POST, "/dataset/{name}/discussions", Session, post(reuses::open_on_dataset)),
+        r(M::GET, "/reuses", Public, get(reuses::list)),
+        r(M::GET, "/reuses/new", Session, get(reuses::new_page)),
+        r(M::POST, "/reuses", Session, post(reuses::create)),
+        r(M::GET, "/reuses/{id}", Public, get(reuses::page)),
+        r(M::POST, "/reuses/{id}/edit", Session, post(reuses::save)),
+        r(M::POST, "/reuses/{id}/delete", Session, post(reuses::delete)),
+        r(M::POST, "/reuses/{id}/moderate", Session, post(reuses::moderate)),
+        r(M::POST, "/reuses/{id}/discussions", Session, post(reuses::open_on_reuse)),
+        r(M::GET, "/discussions/{id}", Public, get(reuses::discussion)),
+        r(M::POST, "/discussions/{id}/reply", Session, post(reuses::reply)),
+        r(M::POST, "/discussions/{id}/close", Session, post(reuses::close)),
+        r(M::POST, "/discussions/{id}/messages/{message}/report", Session, post(reuses::report)),
+        r(M::POST, "/discussions/{id}/messages/{message}/hide", Session, post(reuses::hide)),
         r(M::GET, "/census", Public, get(census::list)),
         r(M::GET, "/census/{census}", Public, get(census::table)),
         r(M::GET, "/census/{census}/submit", Session, get(census::submit_page)),

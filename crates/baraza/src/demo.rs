@@ -254,6 +254,9 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // What the NGO shares: the released table, an indicator series and the water points'
     // register, in the open-data catalogue.
     catalogue(core, &claire_access, &uploaded.form.xml_form_id, released).await?;
+    // What others made with it: Moussa's article, Idriss's map, the committees' application;
+    // and the discussions on the water points' register.
+    reuses(core, &people).await?;
     // Data activists audit Chad's open data; Amina's organisation reviews their entries.
     census(core, &amina_p, &people).await?;
     // The administrator verified the whole audit log once everything above was recorded.
@@ -855,6 +858,125 @@ async fn catalogue(core: &Core, access: &ProjectAccess, form: &str, release: i64
     )
     .await
     .map_err(fail("draft"))?;
+    Ok(())
+}
+
+/// Reuses of the demo's datasets, and two discussions on the water points' register (one
+/// closed by Claire with a closing message).
+async fn reuses(core: &Core, people: &[baraza_store::User]) -> Result<()> {
+    use baraza_core::discussions::SubjectRef;
+    use baraza_core::reuses::ReuseInput;
+    let fail = |what: &'static str| {
+        move |e: baraza_core::CoreError| anyhow::anyhow!("demo reuses {what}: {e}")
+    };
+    let who = |email: &str| {
+        people
+            .iter()
+            .find(|p| p.email == email)
+            .map(|p| p.id)
+            .with_context(|| format!("demo reuses: no account {email}"))
+    };
+    let moussa = core.cli_principal(who("moussa@eau-tchad.example")?).await?;
+    let idriss = core.cli_principal(who("idriss@eau-tchad.example")?).await?;
+    let fatime = core.cli_principal(who("fatime@eau-tchad.example")?).await?;
+    let claire = core.cli_principal(who("claire@eau-tchad.example")?).await?;
+    let reuse =
+        |title: &str, kind: &str, url: &str, description: &str, topic: &str, datasets: &[&str]| {
+            ReuseInput {
+                title: title.into(),
+                kind: kind.into(),
+                url: url.into(),
+                description: description.into(),
+                topic: topic.into(),
+                datasets: datasets.iter().map(|d| d.to_string()).collect(),
+            }
+        };
+    core.create_reuse(
+        &moussa,
+        &reuse(
+            "À Abéché, un point d’eau sur trois attend sa réparation",
+            "news_article",
+            "https://journal-abeche.example/2026/11/points-eau-en-panne",
+            "Enquête sur les pompes en panne du Ouaddaï : les chiffres du registre des points d’eau et la série mensuelle d’accès à l’eau de base, comparés à la dernière enquête nationale.\n\nLe graphique de l’article reprend la série de l’ONG.",
+            "Eau",
+            &["registre-points-eau", "eau-de-base-serie"],
+        ),
+    )
+    .await
+    .map_err(fail("article"))?;
+    core.create_reuse(
+        &idriss,
+        &reuse(
+            "Carte des points d’eau fonctionnels",
+            "visualization",
+            "https://carto.eau-tchad.example/points-eau",
+            "Carte interactive des points d’eau suivis, colorés selon leur état à la dernière visite.",
+            "Cartographie",
+            &["registre-points-eau"],
+        ),
+    )
+    .await
+    .map_err(fail("map"))?;
+    core.create_reuse(
+        &fatime,
+        &reuse(
+            "« Où trouver de l’eau ? », l’application des comités",
+            "application",
+            "https://ou-trouver-de-leau.example/",
+            "Application Android légère (fonctionne hors ligne) qui indique aux usagers le point d’eau en état le plus proche.",
+            "",
+            &["registre-points-eau", "points-eau-menages-2026"],
+        ),
+    )
+    .await
+    .map_err(fail("application"))?;
+    let register = SubjectRef::Dataset("registre-points-eau".into());
+    let closed = core
+        .open_discussion(
+            &moussa,
+            &register,
+            "Point d’eau de Gaoui : toujours en panne ?",
+            "Bonjour,\nle registre indique le forage de Gaoui en panne depuis septembre, mais des habitants me disent qu’il a été réparé. Pouvez-vous vérifier ?",
+        )
+        .await
+        .map_err(fail("discussion"))?;
+    core.reply_discussion(
+        &claire,
+        closed,
+        "Merci, l’équipe passe à Gaoui jeudi et nous mettrons le registre à jour après la visite.",
+    )
+    .await
+    .map_err(fail("reply"))?;
+    core.reply_discussion(
+        &moussa,
+        closed,
+        "Merci, j’attends la mise à jour avant de publier.",
+    )
+    .await
+    .map_err(fail("reply"))?;
+    core.close_discussion(
+        &claire,
+        closed,
+        "Le forage fonctionne depuis le 12 novembre : le registre est corrigé (version du 15 novembre).",
+    )
+    .await
+    .map_err(fail("close"))?;
+    let open = core
+        .open_discussion(
+            &fatime,
+            &register,
+            "Coordonnées manquantes pour deux points d’eau à Abéché",
+            "Les points AB-014 et AB-022 n’ont pas de coordonnées GPS ; je peux les relever lors de ma prochaine tournée.",
+        )
+        .await
+        .map_err(fail("discussion"))?;
+    core.reply_discussion(
+        &claire,
+        open,
+        "Oui, merci ! Relevez-les avec le formulaire habituel, nous les ajouterons au registre.",
+    )
+    .await
+    .map_err(fail("reply"))?;
     Ok(())
 }
 

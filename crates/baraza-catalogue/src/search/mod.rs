@@ -15,7 +15,8 @@
 //!   `metadata_modified`, `metadata_created`, `num_resources`, `num_tags`. Another field is an
 //!   error, as Solr's "undefined field" is in CKAN.
 //! * `sort`: comma-separated `field asc|desc` over `score`, `name`, `title_string`, `id`,
-//!   `metadata_modified`, `metadata_created`, `num_resources`, `num_tags`; ties are broken by
+//!   `metadata_modified`, `metadata_created`, `num_resources`, `num_tags`, `num_reuses` (the
+//!   reuses registered and not hidden, as uData sorts by); ties are broken by
 //!   name, so that paging is stable.
 
 use crate::fold::{fold, words};
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 pub enum SearchError {
     #[error("cannot search on undefined field \"{0}\"")]
     UnknownField(String),
-    #[error("cannot sort on \"{0}\": sort by score, name, title_string, id, metadata_modified, metadata_created, num_resources or num_tags, each asc or desc")]
+    #[error("cannot sort on \"{0}\": sort by score, name, title_string, id, metadata_modified, metadata_created, num_resources, num_tags or num_reuses, each asc or desc")]
     BadSort(String),
     #[error("cannot read \"{0}\" in the query: {1}")]
     Syntax(String, &'static str),
@@ -202,6 +203,7 @@ impl Index {
             SortKey::Created => da.created.cmp(&db.created),
             SortKey::Resources => da.resources.len().cmp(&db.resources.len()),
             SortKey::Tags => da.tags.len().cmp(&db.tags.len()),
+            SortKey::Reuses => da.reuses.cmp(&db.reuses),
         }
     }
 
@@ -307,6 +309,7 @@ enum SortKey {
     Created,
     Resources,
     Tags,
+    Reuses,
 }
 
 fn parse_sort(s: &str) -> Result<Vec<(SortKey, bool)>, SearchError> {
@@ -329,6 +332,7 @@ fn parse_sort(s: &str) -> Result<Vec<(SortKey, bool)>, SearchError> {
             "metadata_created" => SortKey::Created,
             "num_resources" => SortKey::Resources,
             "num_tags" => SortKey::Tags,
+            "num_reuses" | "reuses" => SortKey::Reuses,
             _ => return Err(SearchError::BadSort(part.trim().to_string())),
         };
         let desc = match dir.map(str::to_ascii_lowercase).as_deref() {

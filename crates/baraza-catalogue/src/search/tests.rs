@@ -253,3 +253,24 @@ proptest::proptest! {
         let _ = idx.search(&Query { q, fq, sort, facet_fields: vec!["tags".into()], ..Query::default() }, &|_| true);
     }
 }
+
+#[test]
+fn sort_by_reuses() {
+    let mut datasets: Vec<Dataset> = ["a", "b", "c"]
+        .iter()
+        .map(|n| ds(n, n, "acted", &[], &[], &["CSV"], 0))
+        .collect();
+    datasets[0].reuses = 1;
+    datasets[2].reuses = 5;
+    let idx = Index::new(datasets);
+    let q = |sort: &str| Query {
+        sort: sort.into(),
+        ..Query::default()
+    };
+    let f = idx.search(&q("num_reuses desc"), &|_| true).unwrap();
+    assert_eq!(names(&f), ["c", "a", "b"]);
+    let f = idx
+        .search(&q("num_reuses asc, name desc"), &|_| true)
+        .unwrap();
+    assert_eq!(names(&f), ["b", "a", "c"]);
+}

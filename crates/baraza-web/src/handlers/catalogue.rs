@@ -22,6 +22,8 @@ use baraza_catalogue::search::{Facet, Query};
 use baraza_catalogue::{Dataset, DatasetState, Resource};
 use baraza_core::catalogue::{Catalogue, DatasetInput, Origin, ResourceBody, Upload, Viewer};
 use baraza_publish::convert::{convert, point_columns, Target};
+use baraza_core::discussions::{DiscussionView, SubjectRef};
+use baraza_core::reuses::{ReuseFilter, ReuseView};
 use baraza_publish::{atom, datapackage, dcat, schemaorg};
 use maud::{html, Markup, PreEscaped};
 use serde::Serialize;
@@ -120,6 +122,7 @@ pub async fn search(ctx: Ctx, RawQuery(raw): RawQuery) -> WebResult<Response> {
     let sort = match first(&p, "sort") {
         Some("newest") => "metadata_modified desc",
         Some("name") => "title_string asc",
+        Some("reuses") => "num_reuses desc, metadata_modified desc",
         _ => "score desc, metadata_modified desc",
     };
     let page = first(&p, "page")
@@ -193,6 +196,7 @@ fn search_page(ctx: &Ctx, p: &[(String, String)], data: &SearchData) -> Markup {
                     option value="relevance" { (ctx.t("cat.sort_relevance")) }
                     option value="newest" selected[first(p, "sort") == Some("newest")] { (ctx.t("cat.sort_newest")) }
                     option value="name" selected[first(p, "sort") == Some("name")] { (ctx.t("cat.sort_name")) }
+                    option value="reuses" selected[first(p, "sort") == Some("reuses")] { (ctx.t("cat.sort_reuses")) }
                 }
                 button type="submit" { (ctx.t("cat.search_button")) }
             }
@@ -227,6 +231,9 @@ fn search_page(ctx: &Ctx, p: &[(String, String)], data: &SearchData) -> Markup {
                                 @if d.state == DatasetState::Draft { " · " strong { (ctx.t("cat.draft")) } }
                                 @if d.private { " · " strong { (ctx.t("cat.private")) } }
                                 " · " (when(d.modified))
+                                @if d.reuses > 0 {
+                                    " · " a href={ "/reuses?dataset=" (d.name) } { (ctx.tf("cat.reuses_count", &[("n", &d.reuses.to_string())])) }
+                                }
                             }
                             p { (excerpt(&d.notes, 240)) }
                             p {
@@ -281,6 +288,9 @@ struct DatasetData<'a> {
     quality: Quality,
     licence: Option<&'static licences::Licence>,
     can_edit: bool,
+    /// Its reuses that are not hidden, newest first.
+    reuses: Vec<ReuseView>,
+    discussions: Vec<DiscussionView>,
 }
 
 async fn seen(ctx: &Ctx, name: &str) -> WebResult<(Viewer, Arc<Catalogue>, Dataset)> {
@@ -320,12 +330,27 @@ pub async fn dataset_page(
         }
     }
     let (viewer, cat, d) = seen(&ctx, &name).await?;
-    let quality = ctx.state.core.dataset_quality(&d).await?;
+    let core = &ctx.state.core;
+    let quality = core.dataset_quality(&d).await?;
+    let reuses = core
+        .reuses(
+            &ctx.principal,
+            &ReuseFilter {
+                dataset: Some(d.name.clone()),
+                ..ReuseFilter::default()
+            },
+        )
+        .await?;
+    let discussions = core
+        .discussions(&ctx.principal, &SubjectRef::Dataset(d.name.clone()))
+        .await?;
     let data = DatasetData {
         dataset: &d,
         quality,
         licence: licences::licence(&d.license_id),
         can_edit: viewer.edits(&cat, &d),
+        reuses,
+        discussions,
     };
     let base = base_url(&ctx, &headers);
     Ok(respond(&ctx, &data, || dataset_html(&ctx, &base, &data)))
@@ -422,6 +447,10 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                     dt { (ctx.t("cat.groups")) }
                     dd { @for g in &d.groups { a.chip href={ "/catalogue?groups=" (g) } { (group_title(ctx, g)) } " " } }
                 }
+                dt { (ctx.t("cat.reuses")) }
+                dd { a href="#reuses" { (d.reuses) } }
+                dt { (ctx.t("cat.discussions")) }
+                dd { a href="#discussions" { (ctx.tf("cat.discussions_count", &[("n", &data.discussions.len().to_string())])) } }
                 dt { (ctx.t("cat.modified")) } dd { (when(d.modified)) }
                 dt { (ctx.t("cat.created")) } dd { (when(d.created)) }
             }
@@ -446,6 +475,13 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                     }
                 }
             }
+            section.reuses {
+                h2 #reuses { (ctx.tf("reuse.on_dataset", &[("n", &d.reuses.to_string())])) }
+                @if data.reuses.is_empty() { p.muted { (ctx.t("reuse.dataset_none")) } }
+                ul { @for r in &data.reuses { (super::reuses::reuse_item(ctx, r)) } }
+                p { a.button href={ "/reuses/new?dataset=" (d.name) } { (ctx.t("reuse.register")) } }
+            }
+            (super::reuses::discussion_section(ctx, &Chrome::from_ctx(ctx), &data.discussions, &format!("/dataset/{}/discussions", d.name), &format!("/dataset/{}", d.name)))
             h2 { (ctx.t("cat.machine_title")) }
             (super::learn::guide_link(&Chrome::from_ctx(ctx), "using-the-apis"))
             p {
@@ -952,6 +988,8 @@ pub async fn delete(
 struct ProjectCatalogue {
     datasets: Vec<Dataset>,
     publishable: baraza_core::catalogue::Publishable,
+    /// The reuses of the project's datasets (not hidden).
+    reuses: Vec<ReuseView>,
 }
 
 /// `GET /orgs/{org}/projects/{project}/catalogue`: the project's datasets and what it can add.
@@ -961,6 +999,7 @@ pub async fn project_page(g: ProjectGuard<PublishData>) -> WebResult<Response> {
     let data = ProjectCatalogue {
         datasets: core.project_datasets(&g.access).await?,
         publishable: core.publishable(&g.access).await?,
+        reuses: core.project_reuses(&g.access, &ctx.principal).await?,
     };
     let pv = ProjectView::from_access(&g.access);
     Ok(respond(ctx, &data, || project_html(ctx, &pv, &data)))
@@ -984,10 +1023,12 @@ fn project_html(ctx: &Ctx, pv: &ProjectView, data: &ProjectCatalogue) -> Markup 
                         a href={ "/dataset/" (d.name) } { (d.title) } " · "
                         (ctx.t(if d.state == DatasetState::Draft { "cat.draft" } else { "cat.published" }))
                         @if d.private { " · " (ctx.t("cat.private")) }
+                        @if d.reuses > 0 { " · " (ctx.tf("cat.reuses_count", &[("n", &d.reuses.to_string())])) }
                         " · " a href={ "/dataset/" (d.name) "/edit" } { (ctx.t("cat.edit")) }
                     }
                 }
             }
+            (super::reuses::reused_block(ctx, &data.reuses, &format!("/reuses?organization={}", pv.org)))
             h2 { (ctx.t("cat.new_title")) }
             p { (ctx.t("cat.new_intro")) }
             form.stack method="post" action=(base) {

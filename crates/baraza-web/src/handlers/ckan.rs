@@ -536,6 +536,8 @@ pub fn package_dict(base: &str, d: &Dataset, groups: &[Group]) -> Value {
         "num_tags": d.tags.len(),
         "resources": d.resources.iter().map(|r| resource_dict(base, d, r)).collect::<Vec<_>>(),
         "num_resources": d.resources.len(),
+        // uData's count of reuses (not hidden), an extra key CKAN clients ignore.
+        "num_reuses": d.reuses,
         "extras": extras
             .iter()
             .filter(|(_, v)| !v.is_empty())

@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod records;
 pub mod registers;
 pub mod releases;
+pub mod reuses;
 pub mod subjects;
 pub mod system;
 mod views;

@@ -163,6 +163,8 @@ struct OrgPageData {
     organisation: OrgView,
     projects: Vec<ProjectView>,
     can_create_project: bool,
+    /// How many reuses (not hidden) the organisation's datasets that the reader sees have.
+    reuses: usize,
 }
 
 /// `GET /orgs/{org}`.
@@ -176,6 +178,18 @@ pub async fn org_page(ctx: Ctx, Path(org): Path<String>) -> WebResult<Response> 
             .map(ProjectView::from_listing)
             .collect(),
         can_create_project: view.can_create_project,
+        reuses: ctx
+            .state
+            .core
+            .reuses(
+                &ctx.principal,
+                &baraza_core::reuses::ReuseFilter {
+                    organization: Some(view.org.slug.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .len(),
     };
     Ok(respond(&ctx, &data, || {
         let c = Chrome::from_ctx(&ctx);
@@ -187,6 +201,9 @@ pub async fn org_page(ctx: Ctx, Path(org): Path<String>) -> WebResult<Response> 
                 p.muted { a href="/orgs" { (c.t("orgs.title")) } }
                 h1 { (o.name) }
                 @if !o.description.is_empty() { p { (o.description) } }
+                @if data.reuses > 0 {
+                    p { a href={ "/reuses?organization=" (o.slug) } { (c.tf("reuse.org_total", &[("n", &data.reuses.to_string())])) } }
+                }
                 h2 { (c.t("org.projects")) }
                 (project_list(&c, &data.projects, "org.no_projects"))
                 @if data.can_create_project {
@@ -261,6 +278,8 @@ struct ProjectPageData {
     members: Option<usize>,
     /// The highest sensitivity of the project's fields (`public` … `sensitive`).
     sensitivity: Option<baraza_xlsform::model::Sensitivity>,
+    /// The reuses of the project's datasets (not hidden): what its data became.
+    reuses: Vec<baraza_core::reuses::ReuseView>,
 }
 
 /// `GET /orgs/{org}/projects/{project}`.
@@ -281,6 +300,7 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
         } else {
             None
         },
+        reuses: ctx.state.core.project_reuses(a, &g.ctx.principal).await?,
     };
     Ok(respond(ctx, &data, || {
         let c = Chrome::from_ctx(ctx);
@@ -329,6 +349,9 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                         @if a.can(Permission::ManageForms) { " · " a href={ (p.url) "/encryption" } { (c.t("encryption.title")) } }
                         @if a.can(Permission::ReleaseData) { " · " a href={ (p.url) "/release-policy" } { (c.t("release.policy_title")) } }
                     }
+                }
+                @if !data.reuses.is_empty() || a.can(Permission::PublishData) {
+                    (super::reuses::reused_block(ctx, &data.reuses, &format!("/reuses?organization={}", p.org)))
                 }
                 p.muted { (c.t("project.coming")) }
                 @if a.can(Permission::ManageProject) {

@@ -29,6 +29,7 @@ mod records;
 mod registers;
 mod releases;
 mod retention;
+mod reuses;
 mod scopes;
 mod sdc;
 mod subjects;
