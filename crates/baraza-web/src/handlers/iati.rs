@@ -71,9 +71,14 @@ fn chooser(
 }
 
 fn text_input(label: &str, id: &str, value: &str, kind: &str, required: bool) -> Markup {
+    field(label, id, id, value, kind, required)
+}
+
+/// An input whose id differs from its name (two forms of a page share field names).
+fn field(label: &str, id: &str, name: &str, value: &str, kind: &str, required: bool) -> Markup {
     html! {
         label for=(id) { (label) }
-        input id=(id) name=(id) type=(kind) value=(value) required[required];
+        input id=(id) name=(name) type=(kind) value=(value) required[required];
     }
 }
 
@@ -300,8 +305,8 @@ fn edit_html(ctx: &Ctx, pv: &ProjectView, data: &IatiView) -> Markup {
                     (text_input(ctx.t("iati.f.period_start"), "period_start", "", "date", true))
                     (text_input(ctx.t("iati.f.period_end"), "period_end", "", "date", true))
                     small.muted { (ctx.t("iati.f.period_hint")) }
-                    (text_input(ctx.t("iati.f.value"), "value", "", "text", true))
-                    (money_fields(ctx, cur))
+                    (field(ctx.t("iati.f.value"), "budget-value", "value", "", "text", true))
+                    (money_fields(ctx, cur, "budget"))
                     button type="submit" { (ctx.t("iati.add")) }
                 }
                 h2 { (ctx.t("iati.transactions")) }
@@ -319,8 +324,8 @@ fn edit_html(ctx: &Ctx, pv: &ProjectView, data: &IatiView) -> Markup {
                     label for="transaction_type" { (ctx.t("iati.f.transaction_type")) }
                     (chooser(lc, "transaction_type", "transaction_type", codes::TRANSACTION_TYPES, "3", false))
                     (text_input(ctx.t("iati.f.date"), "date", "", "date", true))
-                    (text_input(ctx.t("iati.f.value"), "value", "", "text", true))
-                    (money_fields(ctx, cur))
+                    (field(ctx.t("iati.f.value"), "transaction-value", "value", "", "text", true))
+                    (money_fields(ctx, cur, "transaction"))
                     (text_input(ctx.t("iati.f.description"), "description", "", "text", false))
                     (text_input(ctx.t("iati.f.provider"), "provider_name", "", "text", false))
                     (text_input(ctx.t("iati.f.provider_ref"), "provider_ref", "", "text", false))
@@ -333,14 +338,15 @@ fn edit_html(ctx: &Ctx, pv: &ProjectView, data: &IatiView) -> Markup {
     )
 }
 
-fn money_fields(ctx: &Ctx, cur: &str) -> Markup {
+fn money_fields(ctx: &Ctx, cur: &str, form: &str) -> Markup {
+    let currency = format!("{form}-currency");
     html! {
         small.muted { (ctx.t("iati.f.value_hint")) }
-        label for="currency" { (ctx.t("iati.f.currency")) }
-        select #currency name="currency" {
+        label for=(currency) { (ctx.t("iati.f.currency")) }
+        select id=(currency) name="currency" {
             @for k in codes::currencies() { option value=(k) selected[k == cur] { (k) } }
         }
-        (text_input(ctx.t("iati.f.value_date"), "value_date", "", "date", false))
+        (field(ctx.t("iati.f.value_date"), &format!("{form}-value_date"), "value_date", "", "date", false))
         small.muted { (ctx.t("iati.f.value_date_hint")) }
     }
 }

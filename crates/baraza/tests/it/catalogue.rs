@@ -243,7 +243,7 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
             doc.descendants()
                 .filter(|n| n.has_tag_name("entry"))
                 .count(),
-            3
+            4
         );
         let dp: serde_json::Value = anon
             .get(app.url("/dataset/registre-points-eau/datapackage.json"))

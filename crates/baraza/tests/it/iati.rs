@@ -174,7 +174,9 @@ async fn iati_activity_recorded_checked_and_published() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
         // Checks: each names its field.
-        let bad: &[(&[(&str, &str)], &str, &str)] = &[
+        // Changes to the good activity, the error code, a word the message must hold.
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let bad: &[Case] = &[
             (
                 &[("planned_end", "2025-12-31")],
                 "validation_failed",
