@@ -34,7 +34,8 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("check_ckan: ckanapi is missing (pip install ckanapi)")
 
-PUBLIC = {"points-eau-menages-2026", "eau-de-base-serie", "registre-points-eau"}
+PUBLIC = {"points-eau-menages-2026", "eau-de-base-serie", "registre-points-eau",
+          "activite-iati-barometre-eau"}
 DRAFT = "avis-usagers-brouillon"
 ORG = "eau-tchad"
 

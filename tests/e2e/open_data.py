@@ -8,11 +8,13 @@ Starts `baraza demo` on a free port with a fresh data directory, then:
 - Frictionless: `frictionless validate` on every public dataset's datapackage.json (the
   descriptor, and every resource downloaded and checked against its Table Schema);
 - HXL: libhxl reads the demo's HXL-tagged register from its download URL;
+- IATI: scripts/ci/check_iati.py validates the organisation's IATI activity file and the
+  catalogue's IATI-XML resource against the IATI 2.03 schema (from pyIATI's sdist) with lxml;
 - CKAN: scripts/ci/check_ckan.py, when present, drives the ckanapi client against the
   Action API.
 
 Usage: open_data.py PATH/TO/baraza
-Needs: pip install rdflib pyshacl frictionless libhxl ckanapi (and selenium, which the shared
+Needs: pip install rdflib pyshacl frictionless libhxl ckanapi lxml (and selenium, which the shared
 tests/e2e/browser.py imports)
 """
 import json
@@ -81,6 +83,8 @@ def checks_on(base):
     rows = list(src)
     check(len(rows) == len(lines) - 2 and rows,
           f"libhxl reads the {len(rows)} released rows below the hashtag row")
+    run([sys.executable, os.path.join(ROOT, "scripts/ci/check_iati.py"), base],
+        "IATI: the organisation's file and the catalogue's resource pass the IATI 2.03 schema")
     ckan = os.path.join(ROOT, "scripts/ci/check_ckan.py")
     if os.path.exists(ckan):
         run([sys.executable, ckan, base], "ckanapi against the CKAN Action API")

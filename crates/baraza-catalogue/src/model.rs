@@ -37,6 +37,8 @@ pub enum Source {
     Indicator { indicator: String },
     /// Files uploaded by hand.
     Upload,
+    /// The project's IATI activity (its budgets and transactions), written live.
+    IatiActivity,
 }
 
 /// The publisher.
@@ -61,6 +63,8 @@ pub enum ResourceKind {
     IndicatorSeries { indicator: String },
     /// An uploaded file (a blob, by its SHA-256).
     File { sha256: String },
+    /// The dataset's project's IATI 2.03 activity XML, written when downloaded.
+    IatiActivity,
 }
 
 /// A column of a tabular resource.
@@ -120,8 +124,8 @@ impl Resource {
 }
 
 /// Formats counted as open by the quality score (uData's list, trimmed to what we serve).
-pub const OPEN_FORMATS: [&str; 10] = [
-    "CSV", "JSON", "GEOJSON", "XML", "NDJSON", "XLSX", "ODS", "SDMX-CSV", "TXT", "ZIP",
+pub const OPEN_FORMATS: [&str; 11] = [
+    "CSV", "JSON", "GEOJSON", "XML", "NDJSON", "XLSX", "ODS", "SDMX-CSV", "TXT", "ZIP", "IATI-XML",
 ];
 
 /// A dataset, with its resources.

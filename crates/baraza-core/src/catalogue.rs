@@ -1,8 +1,8 @@
 //! The open-data catalogue: what leaves Baraza, and how it is found.
 //!
 //! A dataset is made from a form's *released* table (never from raw records: only a release
-//! that passed the project's disclosure policy can be put in), from an indicator's series, or
-//! from uploaded files. Project managers and owners (`publish_data`) create, edit, publish and
+//! that passed the project's disclosure policy can be put in), from an indicator's series,
+//! from the project's IATI activity (written live as IATI 2.03 XML), or from uploaded files. Project managers and owners (`publish_data`) create, edit, publish and
 //! withdraw datasets; a draft or private dataset is seen by the project's members only.
 //!
 //! Reads go through one search index ([`Catalogue`]) kept in memory and rebuilt when the
@@ -141,6 +141,8 @@ pub enum Origin {
     Indicator { slug: String },
     /// A first uploaded file.
     Upload(Upload),
+    /// The project's IATI activity, written live as IATI 2.03 XML.
+    IatiActivity,
 }
 
 /// A resource about to be stored.
@@ -691,6 +693,31 @@ impl Core {
                     },
                 )
             }
+            Origin::IatiActivity => {
+                let Some(a) = self.store.iati_activity(access.project.id).await? else {
+                    return Err(CoreError::NotFound {
+                        what: "iati_activity",
+                    });
+                };
+                (
+                    Source::IatiActivity,
+                    NewResource {
+                        kind: ResourceKind::IatiActivity,
+                        name: format!("IATI activity {}", a.code),
+                        file_name: format!(
+                            "{}-{}.iati.xml",
+                            access.org.slug,
+                            safe_file_name(&a.code, "activity")
+                        ),
+                        format: "IATI-XML",
+                        media: "application/xml",
+                        size: None,
+                        hash: None,
+                        fields: Vec::new(),
+                        description: String::new(),
+                    },
+                )
+            }
         };
         let lists = checked(&input)?;
         let w = write(&input, &lists);
@@ -926,6 +953,11 @@ impl Core {
                 .read(sha256)
                 .await
                 .map_err(|_| CoreError::NotFound { what: "resource" }),
+            ResourceKind::IatiActivity => {
+                // As an indicator's series: a published dataset makes the activity public.
+                let access = self.system_access(project).await?;
+                Ok(self.iati_project_file(&access).await?.into_bytes())
+            }
         }
     }
 
@@ -960,6 +992,10 @@ impl Core {
                     self.blobs.path(sha256).is_some_and(|p| p.exists())
                 }
                 ResourceKind::Release { .. } | ResourceKind::IndicatorSeries { .. } => true,
+                ResourceKind::IatiActivity => match self.catalogue().await?.project_of(d) {
+                    Some(p) => self.has_iati_activity(p).await?,
+                    None => false,
+                },
             };
             if !ok {
                 unavailable.push(r.name.clone());
@@ -974,7 +1010,8 @@ impl Core {
     }
 
     /// A reader's standing in a project that holds a published dataset: enough to read what
-    /// the dataset publishes (an indicator's suppressed figures), nothing more.
+    /// the dataset publishes (an indicator's suppressed figures, its IATI activity), nothing
+    /// more.
     async fn system_access(&self, project: i64) -> Result<ProjectAccess, CoreError> {
         let p = self
             .store
@@ -1009,9 +1046,15 @@ impl Core {
             .iter()
             .map(|v| (v.row.slug.clone(), v.def.spec.title.clone()))
             .collect();
+        let iati_activity = self
+            .store
+            .iati_activity(access.project.id)
+            .await?
+            .map(|a| a.code);
         Ok(Publishable {
             releases,
             indicators,
+            iati_activity,
         })
     }
 
@@ -1047,6 +1090,8 @@ pub enum ResourceBody {
 pub struct Publishable {
     pub releases: Vec<(String, i64, String)>,
     pub indicators: Vec<(String, std::collections::BTreeMap<String, String>)>,
+    /// The project's IATI activity code, when it has recorded one.
+    pub iati_activity: Option<String>,
 }
 
 #[cfg(test)]

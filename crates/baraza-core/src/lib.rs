@@ -33,6 +33,7 @@ mod error;
 pub mod files;
 pub mod fill;
 pub mod forms;
+pub mod iati;
 pub mod import;
 pub mod indicators;
 pub mod keyring;

@@ -118,7 +118,7 @@ fn allowed(c: char) -> bool {
     crate::dcat::xml_char(c)
 }
 
-fn text(out: &mut String, s: &str) {
+pub(crate) fn text(out: &mut String, s: &str) {
     for c in s.chars().filter(|&c| allowed(c)) {
         match c {
             '&' => out.push_str("&amp;"),
@@ -130,7 +130,7 @@ fn text(out: &mut String, s: &str) {
     }
 }
 
-fn attr(out: &mut String, s: &str) {
+pub(crate) fn attr(out: &mut String, s: &str) {
     for c in s.chars().filter(|&c| allowed(c)) {
         match c {
             '&' => out.push_str("&amp;"),

@@ -150,6 +150,8 @@ fn resource(base: &str, d: &Dataset, r: &Resource, name: &str) -> Value {
         // SDMX-CSV is CSV to a Data Package reader (frictionless knows "csv", not "sdmx-csv").
         let format = match r.format.as_str() {
             "SDMX-CSV" => "csv".to_string(),
+            // An IATI activity file is XML to a Data Package reader.
+            "IATI-XML" => "xml".to_string(),
             f => f.to_ascii_lowercase(),
         };
         m.insert("format".into(), json!(format));

@@ -310,7 +310,7 @@ fn file_type(format: &str) -> Option<&'static str> {
         "GEOJSON" => "GEOJSON",
         "PDF" => "PDF",
         "XLSX" => "XLSX",
-        "XML" => "XML",
+        "XML" | "IATI-XML" => "XML",
         "ZIP" => "ZIP",
         "ODS" => "ODS",
         "TXT" => "TXT",
@@ -383,6 +383,13 @@ fn distribution_node(base: &str, d: &Dataset, r: &Resource) -> Node {
     if let Some(ft) = file_type(&r.format) {
         let iri = format!("http://publications.europa.eu/resource/authority/file-type/{ft}");
         n = n.node("dct:format", Node::iri(iri).a("dct:MediaTypeOrExtent"));
+    }
+    if matches!(r.kind, baraza_catalogue::ResourceKind::IatiActivity) {
+        // The file follows the IATI Standard's activity schema, version 2.03.
+        n = n.node(
+            "dct:conformsTo",
+            Node::iri("https://iatistandard.org/en/iati-standard/203/").a("dct:Standard"),
+        );
     }
     if let (Some(iri), Some(l)) = (licence_uri(base, &d.license_id), licence(&d.license_id)) {
         n = n.node(

@@ -51,6 +51,7 @@ pub mod csv;
 pub mod datapackage;
 pub mod dcat;
 pub mod geojson;
+pub mod iati;
 pub mod json;
 pub mod schema;
 pub mod schemaorg;

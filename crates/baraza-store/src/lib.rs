@@ -26,6 +26,7 @@ mod db;
 mod encrypted;
 mod fill;
 mod forms;
+mod iati;
 mod indicators;
 mod ingest;
 mod keys;
@@ -51,6 +52,7 @@ pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};
 pub use fill::*;
 pub use forms::*;
+pub use iati::{IatiActivityRow, IatiOrgRow};
 pub use indicators::{
     CellKeyRow, CellSums, IndicatorDelta, IndicatorRecord, IndicatorRow, NewIndicator,
     OfficialSeriesRow, PlaceRow,

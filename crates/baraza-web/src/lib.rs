@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, fill, forms, import, indicators, learn, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, fill, forms, iati, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -305,6 +305,17 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/discussions/{id}/close", Session, post(reuses::close)),
         r(M::POST, "/discussions/{id}/messages/{message}/report", Session, post(reuses::report)),
         r(M::POST, "/discussions/{id}/messages/{message}/hide", Session, post(reuses::hide)),
+        r(M::GET, "/orgs/{org}/iati", OrgOwner, get(iati::org_page)),
+        r(M::POST, "/orgs/{org}/iati", OrgOwner, post(iati::set_org)),
+        r(M::GET, "/orgs/{org}/iati-activities.xml", Public, get(iati::org_xml)),
+        r(M::GET, "/orgs/{org}/projects/{project}/iati", Project(P::ViewProject), get(iati::activity_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/iati", Project(P::PublishData), post(iati::save)),
+        r(M::GET, "/orgs/{org}/projects/{project}/iati.xml", Project(P::ViewProject), get(iati::project_xml)),
+        r(M::GET, "/orgs/{org}/projects/{project}/iati/edit", Project(P::PublishData), get(iati::edit_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/iati/budgets", Project(P::PublishData), post(iati::add_budget)),
+        r(M::POST, "/orgs/{org}/projects/{project}/iati/budgets/{id}/delete", Project(P::PublishData), post(iati::delete_budget)),
+        r(M::POST, "/orgs/{org}/projects/{project}/iati/transactions", Project(P::PublishData), post(iati::add_transaction)),
+        r(M::POST, "/orgs/{org}/projects/{project}/iati/transactions/{id}/delete", Project(P::PublishData), post(iati::delete_transaction)),
         r(M::GET, "/census", Public, get(census::list)),
         r(M::GET, "/census/{census}", Public, get(census::table)),
         r(M::GET, "/census/{census}/submit", Session, get(census::submit_page)),

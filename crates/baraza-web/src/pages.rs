@@ -52,6 +52,33 @@ pub fn decimal(lang: Lang, v: f64, decimals: usize) -> String {
     }
 }
 
+/// A decimal amount kept as text (`1250000.50`, `-300`) with its thousands grouped and the
+/// locale's decimal mark (`1 250 000,50` in French, `1,250,000.50` in English); never through
+/// a float. Text that is not such an amount is shown as it is.
+pub fn amount(lang: Lang, s: &str) -> String {
+    let (sign, digits) = s.strip_prefix('-').map_or(("", s), |d| ("-", d));
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return s.to_owned();
+    }
+    let (group, mark) = match lang {
+        Lang::Fr => ('\u{202f}', ','),
+        Lang::En => (',', '.'),
+    };
+    let mut out = String::from(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push(mark);
+        out.push_str(frac);
+    }
+    out
+}
+
 /// The hidden CSRF field every POST form carries.
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(token); }

@@ -257,6 +257,9 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     // What others made with it: Moussa's article, Idriss's map, the committees' application;
     // and the discussions on the water points' register.
     reuses(core, &people).await?;
+    // The citizens' barometer is funded by a foundation: Amina gives the organisation's IATI
+    // identifier, Claire records the project as an IATI activity and shares it in the catalogue.
+    iati(core, &amina_p, &claire).await?;
     // Data activists audit Chad's open data; Amina's organisation reviews their entries.
     census(core, &amina_p, &people).await?;
     // The administrator verified the whole audit log once everything above was recorded.
@@ -977,6 +980,197 @@ async fn reuses(core: &Core, people: &[baraza_store::User]) -> Result<()> {
     )
     .await
     .map_err(fail("reply"))?;
+/// The demo organisation's IATI organisation identifier (an illustrative number under the
+/// Chadian registration agency's prefix).
+pub const IATI_ORG: &str = "TD-MEPD-2019-0147";
+/// The demo's IATI activity code (the public project's), and the dataset made from it.
+pub const IATI_CODE: &str = "BAROMETRE-EAU";
+pub const IATI_DATASET: &str = "activite-iati-barometre-eau";
+
+/// The citizens' water barometer as an IATI activity: a foundation's grant in XAF, two yearly
+/// budgets and six transactions, in French and English; published in the catalogue.
+async fn iati(
+    core: &Core,
+    owner: &baraza_core::Principal,
+    manager: &baraza_core::Principal,
+) -> Result<()> {
+    use baraza_core::catalogue::{DatasetInput, Origin};
+    use baraza_publish::iati::{ActivityFields, Budget, Participant, SectorShare, Transaction};
+    let fail = |what: &'static str| {
+        move |e: baraza_core::CoreError| anyhow::anyhow!("demo IATI {what}: {e}")
+    };
+    let org = core
+        .store()
+        .org_by_slug(ORG_SLUG)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo organisation missing"))?;
+    core.set_iati_org(owner, &org, IATI_ORG, "22")
+        .await
+        .map_err(fail("organisation"))?;
+    let access = core
+        .project_access(manager, ORG_SLUG, PUBLIC_PROJECT)
+        .await?;
+    let participant = |role: &str, name: &str, reference: &str, org_type: &str| Participant {
+        role: role.into(),
+        name: name.into(),
+        reference: reference.into(),
+        org_type: org_type.into(),
+    };
+    core.save_iati_activity(
+        &access,
+        IATI_CODE,
+        ActivityFields {
+            lang: "fr".into(),
+            title_fr: "Baromètre citoyen de l’eau — N’Djamena".into(),
+            title_en: "Citizens’ water barometer — N’Djamena".into(),
+            description_fr: "Les habitants signalent les pannes de forages et de bornes-fontaines ; l’ONG vérifie chaque signalement avec le comité de gestion du point d’eau, publie chaque mois l’état des points d’eau et le transmet aux autorités communales pour que les réparations soient faites et suivies.".into(),
+            description_en: "Residents report broken boreholes and standpipes; the NGO checks each report with the water point's management committee, publishes the state of the water points every month and sends it to the municipal authorities so that repairs are made and followed up.".into(),
+            status: "2".into(),
+            planned_start: "2026-01-01".into(),
+            actual_start: "2026-02-01".into(),
+            planned_end: "2027-12-31".into(),
+            actual_end: String::new(),
+            country: "TD".into(),
+            region: String::new(),
+            country_percentage: String::new(),
+            sectors: vec![
+                SectorShare { code: "14031".into(), percentage: "70".into() },
+                SectorShare { code: "15150".into(), percentage: "30".into() },
+            ],
+            currency: "XAF".into(),
+            humanitarian: false,
+            participants: vec![
+                participant("1", "Fondation Sahel Solidaire", "", "60"),
+                participant("2", "Eau et Assainissement pour Tous — Tchad", IATI_ORG, "22"),
+                participant("4", "Eau et Assainissement pour Tous — Tchad", IATI_ORG, "22"),
+                participant("4", "Comités de gestion des points d’eau de N’Djamena", "", "24"),
+            ],
+        },
+    )
+    .await
+    .map_err(fail("activity"))?;
+    for (ty, status, start, end, value) in [
+        ("1", "2", "2026-01-01", "2026-12-31", "24500000"),
+        ("1", "1", "2027-01-01", "2027-12-31", "19800000"),
+    ] {
+        core.add_iati_budget(
+            &access,
+            Budget {
+                budget_type: ty.into(),
+                status: status.into(),
+                period_start: start.into(),
+                period_end: end.into(),
+                value: value.into(),
+                ..Budget::default()
+            },
+        )
+        .await
+        .map_err(fail("budget"))?;
+    }
+    let funder = "Fondation Sahel Solidaire";
+    let ngo = "Eau et Assainissement pour Tous — Tchad";
+    for (ty, date, value, description, provider, provider_ref, receiver) in [
+        (
+            "11",
+            "2026-01-20",
+            "44300000",
+            "Convention de subvention 2026-2027 signée",
+            funder,
+            "",
+            ngo,
+        ),
+        (
+            "1",
+            "2026-02-05",
+            "15000000",
+            "Première tranche de la subvention",
+            funder,
+            "",
+            ngo,
+        ),
+        (
+            "2",
+            "2026-02-20",
+            "6200000",
+            "Contrat de réparation des forages (lot 1)",
+            ngo,
+            IATI_ORG,
+            "Forages du Chari SARL",
+        ),
+        (
+            "3",
+            "2026-04-10",
+            "3100000",
+            "Acompte au réparateur (lot 1)",
+            ngo,
+            IATI_ORG,
+            "Forages du Chari SARL",
+        ),
+        (
+            "4",
+            "2026-06-30",
+            "2450500",
+            "Enquêteurs, téléphones et forfaits du premier semestre",
+            ngo,
+            IATI_ORG,
+            "",
+        ),
+        (
+            "1",
+            "2026-08-12",
+            "9500000",
+            "Deuxième tranche de la subvention",
+            funder,
+            "",
+            ngo,
+        ),
+    ] {
+        core.add_iati_transaction(
+            &access,
+            Transaction {
+                transaction_type: ty.into(),
+                date: date.into(),
+                value: value.into(),
+                description: description.into(),
+                provider_name: provider.into(),
+                provider_ref: provider_ref.into(),
+                receiver_name: receiver.into(),
+                receiver_ref: if receiver == ngo {
+                    IATI_ORG.into()
+                } else {
+                    String::new()
+                },
+                ..Transaction::default()
+            },
+        )
+        .await
+        .map_err(fail("transaction"))?;
+    }
+    core.create_dataset(
+        &access,
+        DatasetInput {
+            name: IATI_DATASET.into(),
+            title: "Baromètre citoyen de l’eau — activité IATI (budgets et transactions)".into(),
+            notes: "L’activité du Baromètre citoyen de l’eau au format IATI 2.03 : description en français et en anglais, financeur, secteurs du CAD, budgets annuels et transactions en francs CFA (XAF). Le fichier est produit à chaque téléchargement à partir de ce que l’ONG enregistre dans Baraza.".into(),
+            license_id: "lov2".into(),
+            state: "published".into(),
+            frequency: "monthly".into(),
+            temporal_start: "2026-01-01".into(),
+            temporal_end: "2027-12-31".into(),
+            spatial: "TD-ND".into(),
+            spatial_label: "N’Djamena (Tchad)".into(),
+            methodology: "Budgets et transactions saisis par la responsable des données à partir de la convention de subvention et de la comptabilité de l’ONG ; montants en XAF, date de valeur à la date de l’opération.".into(),
+            version: "1.0".into(),
+            maintainer: "Claire Ngarmbaye".into(),
+            maintainer_email: "donnees@eau-tchad.example.org".into(),
+            tags: "eau, IATI, transparence de l'aide, budget".into(),
+            groups: "6, 16".into(),
+            ..DatasetInput::default()
+        },
+        Origin::IatiActivity,
+    )
+    .await
+    .map_err(fail("dataset"))?;
     Ok(())
 }
 

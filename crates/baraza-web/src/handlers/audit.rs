@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 21] = [
+const KINDS: [&str; 22] = [
     "auth",
     "account",
     "data",
@@ -56,6 +56,7 @@ const KINDS: [&str; 21] = [
     "dataset",
     "reuse",
     "discussion",
+    "iati",
 ];
 
 impl AuditParams {

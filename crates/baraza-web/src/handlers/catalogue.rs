@@ -1044,6 +1044,9 @@ fn project_html(ctx: &Ctx, pv: &ProjectView, data: &ProjectCatalogue) -> Markup 
                             (title.get(lc).or_else(|| title.get("en")).cloned().unwrap_or_else(|| slug.clone()))
                         }
                     }
+                    @if let Some(code) = &data.publishable.iati_activity {
+                        option value="iati" { (ctx.t("cat.from_iati")) " — " (code) }
+                    }
                 }
                 @if data.publishable.releases.is_empty() { small.muted { (ctx.t("cat.no_release")) } }
                 (metadata_fields(ctx, &blank, true))
@@ -1079,6 +1082,7 @@ pub async fn create(
         ["indicator", slug] => Origin::Indicator {
             slug: slug.to_string(),
         },
+        ["iati"] => Origin::IatiActivity,
         _ => {
             return Err(baraza_core::CoreError::Invalid {
                 field: "origin",

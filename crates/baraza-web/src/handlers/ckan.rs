@@ -474,6 +474,7 @@ fn source_of(d: &Dataset) -> String {
         Source::Release { .. } => "release".into(),
         Source::Indicator { indicator } => format!("indicator:{indicator}"),
         Source::Upload => "upload".into(),
+        Source::IatiActivity => "iati_activity".into(),
     }
 }
 

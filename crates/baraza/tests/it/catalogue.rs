@@ -5,7 +5,8 @@ use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
-const PUBLISHED: [&str; 3] = [
+const PUBLISHED: [&str; 4] = [
+    "activite-iati-barometre-eau",
     "eau-de-base-serie",
     "points-eau-menages-2026",
     "registre-points-eau",
@@ -49,7 +50,7 @@ async fn search_facets_and_visibility() {
             PUBLISHED,
             "anonymous readers see published datasets only"
         );
-        assert_eq!(all["count"], 3);
+        assert_eq!(all["count"], 4);
         // Accents and case are folded: "menages" finds "Ménages".
         let v = search(&app, &anon, "q=menages").await;
         assert!(names(&v).contains(&"points-eau-menages-2026".to_string()));
@@ -218,7 +219,7 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
             .unwrap()
             .starts_with("text/turtle"));
         let ttl = ttl.text().await.unwrap();
-        assert_eq!(ttl.matches("a dcat:Dataset").count(), 3, "{ttl}");
+        assert_eq!(ttl.matches("a dcat:Dataset").count(), 4, "{ttl}");
         assert!(!ttl.contains(DRAFT));
         let jsonld: serde_json::Value = anon
             .get(app.url("/catalog.jsonld"))
@@ -242,7 +243,7 @@ async fn dataset_pages_downloads_and_machine_readable_twins() {
             doc.descendants()
                 .filter(|n| n.has_tag_name("entry"))
                 .count(),
-            3
+            4
         );
         let dp: serde_json::Value = anon
             .get(app.url("/dataset/registre-points-eau/datapackage.json"))

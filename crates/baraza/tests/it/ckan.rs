@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-const PUBLIC: [&str; 3] = [
+const PUBLIC: [&str; 4] = [
+    "activite-iati-barometre-eau",
     "eau-de-base-serie",
     "points-eau-menages-2026",
     "registre-points-eau",
@@ -178,7 +179,7 @@ async fn ckan_read_actions_answer_as_ckan() {
             .iter()
             .find(|o| o["name"] == demo::ORG_SLUG)
             .unwrap();
-        assert_eq!(eau["package_count"], 3);
+        assert_eq!(eau["package_count"], 4);
         assert_eq!(eau["is_organization"], true);
         let o = ok(
             &app,
@@ -322,7 +323,7 @@ async fn ckan_package_search_filters_pages_and_facets() {
 
         // Everything public; CKAN's default sort is said back.
         let all = s("").await;
-        assert_eq!(all["count"], 3);
+        assert_eq!(all["count"], 4);
         assert_eq!(search_names(&all), set(&PUBLIC));
         assert_eq!(all["sort"], "score desc, metadata_modified desc");
         assert_eq!(all["facets"], json!({}));
@@ -336,20 +337,20 @@ async fn ckan_package_search_filters_pages_and_facets() {
 
         // fq on organisation, group, tag, format, date.
         let r = s("fq=organization:eau-tchad").await;
-        assert_eq!(r["count"], 3);
+        assert_eq!(r["count"], 4);
         let r = s("fq=organization:nobody").await;
         assert_eq!(r["count"], 0);
         let r = s("fq=groups:sdg-6").await;
         let six = search_names(&r);
         assert!(six.contains("registre-points-eau") && six.contains("points-eau-menages-2026"));
         let r = s("fq=tags:eau").await;
-        assert_eq!(r["count"], 3);
+        assert_eq!(r["count"], 4);
         let r = s("fq=tags:HXL").await;
         assert_eq!(search_names(&r), set(&["registre-points-eau"]));
         let r = s("fq=res_format:PDF").await;
         assert_eq!(search_names(&r), set(&["registre-points-eau"]));
         let r = s("fq=metadata_modified:%5B2026-01-01T00:00:00Z%20TO%20*%5D").await;
-        assert_eq!(r["count"], 3);
+        assert_eq!(r["count"], 4);
         let r = s("fq=metadata_modified:%5B2030-01-01T00:00:00Z%20TO%20*%5D").await;
         assert_eq!(r["count"], 0);
         // fq_list adds filters.
@@ -358,7 +359,7 @@ async fn ckan_package_search_filters_pages_and_facets() {
 
         // Paging by id covers everything once.
         let mut seen = Vec::new();
-        for start in 0..4 {
+        for start in 0..5 {
             let r = ok(
                 &app,
                 &anon,
@@ -366,10 +367,10 @@ async fn ckan_package_search_filters_pages_and_facets() {
                 &format!("sort=id%20asc&rows=1&start={start}"),
             )
             .await;
-            assert_eq!(r["count"], 3);
+            assert_eq!(r["count"], 4);
             seen.extend(names(&r["results"]));
         }
-        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen.len(), 4, "{seen:?}");
         assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), set(&PUBLIC));
         let ids: Vec<String> = {
             let r = s("sort=id%20asc&rows=10").await;
@@ -384,18 +385,18 @@ async fn ckan_package_search_filters_pages_and_facets() {
         sorted.sort();
         assert_eq!(ids, sorted);
         // rows above the maximum are clamped, as CKAN does.
-        assert_eq!(s("rows=5000").await["count"], 3);
+        assert_eq!(s("rows=5000").await["count"], 4);
 
         // Facets, both shapes; facet=false turns them off.
         let r = s("facet.field=%5B%22organization%22%2C%22res_format%22%2C%22groups%22%5D").await;
-        assert_eq!(r["facets"]["organization"][demo::ORG_SLUG], 3);
+        assert_eq!(r["facets"]["organization"][demo::ORG_SLUG], 4);
         assert_eq!(r["facets"]["res_format"]["PDF"], 1);
         assert!(r["facets"]["groups"]["sdg-6"].as_u64().unwrap() >= 2);
         let items = r["search_facets"]["organization"]["items"]
             .as_array()
             .unwrap();
         assert_eq!(items[0]["name"], demo::ORG_SLUG);
-        assert_eq!(items[0]["count"], 3);
+        assert_eq!(items[0]["count"], 4);
         assert_ne!(
             items[0]["display_name"],
             demo::ORG_SLUG,
@@ -404,8 +405,8 @@ async fn ckan_package_search_filters_pages_and_facets() {
         assert_eq!(r["search_facets"]["res_format"]["title"], "res_format");
         let r = s("facet.field=tags&facet.field=license_id&facet.limit=1").await;
         assert_eq!(r["facets"]["tags"].as_object().unwrap().len(), 1);
-        assert_eq!(r["facets"]["tags"]["eau"], 3);
-        assert_eq!(r["facets"]["license_id"]["lov2"], 3);
+        assert_eq!(r["facets"]["tags"]["eau"], 4);
+        assert_eq!(r["facets"]["license_id"]["lov2"], 4);
         let r = s("facet=false&facet.field=tags").await;
         assert_eq!(r["facets"], json!({}));
 
@@ -465,7 +466,7 @@ async fn ckan_drafts_are_seen_by_members_only_when_asked() {
         assert!(!search_names(&r).contains(DRAFT));
         let r = ok(&app, &amina, "package_search", "include_drafts=true").await;
         assert!(search_names(&r).contains(DRAFT), "{}", r["count"]);
-        assert_eq!(r["count"], 4);
+        assert_eq!(r["count"], 5);
         let d = ok(&app, &amina, "package_show", &format!("id={DRAFT}")).await;
         assert_eq!(d["state"], "draft");
         // package_list stays public, as in CKAN.

@@ -17,6 +17,7 @@ mod digest;
 mod encryption;
 mod exports;
 mod fuzz;
+mod iati;
 mod import;
 mod indicators;
 mod ingest;
