@@ -367,7 +367,12 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                             td { (r.name) @if !r.description.is_empty() { br; small.muted { (r.description) } } }
                             td { span.badge { (r.format) } }
                             td { (size_text(lang, r.size)) }
-                            td { a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) } }
+                            td {
+                                a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) }
+                                @if r.is_tabular() {
+                                    " · " a href=(crate::handlers::table::table_path(d, r)) { (ctx.t("table.explore")) }
+                                }
+                            }
                         }
                     }
                 }

@@ -24,6 +24,7 @@ pub mod registers;
 pub mod releases;
 pub mod subjects;
 pub mod system;
+pub mod table;
 mod views;
 
 use crate::ctx::{Ctx, Format};

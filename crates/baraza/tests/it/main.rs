@@ -32,6 +32,7 @@ mod retention;
 mod scopes;
 mod sdc;
 mod subjects;
+mod table;
 mod tokens;
 mod webform;
 mod xlsform;
