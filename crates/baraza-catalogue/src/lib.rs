@@ -23,6 +23,9 @@
 //!   answers and scores.
 //! * [`quality`]: data.gouv.fr's quality criteria, plus a valid Data Package, HXL tag
 //!   coverage and a documented methodology, each with a hint that says how to fix it.
+//! * [`table`]: a tabular resource held in memory in columns (dictionary-encoded values, a
+//!   numeric view of numbers and dates) and the table page's query over it: equality,
+//!   `contains` and range filters, full-text search, sort, keyset paging and facet counts.
 //!
 //! The crate is pure: no IO, no clock (callers pass "now"), no database.
 
@@ -32,5 +35,6 @@ pub mod licences;
 pub mod model;
 pub mod quality;
 pub mod search;
+pub mod table;
 
 pub use model::{Dataset, DatasetState, Organisation, Resource, ResourceKind, Source};

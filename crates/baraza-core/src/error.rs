@@ -69,6 +69,12 @@ pub enum CoreError {
     IndicatorInvalid { problems: Vec<String> },
     #[error("the search could not be run: {problem}")]
     SearchInvalid { problem: String },
+    #[error("the table could not be read: {param}: {problem}")]
+    TableQuery { param: String, problem: String },
+    #[error("the table is too large for this page: {what}")]
+    TableTooLarge { what: String },
+    #[error("the file could not be read as a table: {problem}")]
+    TableUnreadable { problem: String },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -105,6 +111,9 @@ impl CoreError {
             CoreError::ReleaseRefused { .. } => ErrorCode::ReleaseRefused,
             CoreError::IndicatorInvalid { .. } => ErrorCode::IndicatorInvalid,
             CoreError::SearchInvalid { .. } => ErrorCode::SearchInvalid,
+            CoreError::TableQuery { .. } => ErrorCode::TableQueryInvalid,
+            CoreError::TableTooLarge { .. } => ErrorCode::TableTooLarge,
+            CoreError::TableUnreadable { .. } => ErrorCode::TableUnreadable,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

@@ -48,6 +48,7 @@ pub mod reuses;
 pub mod scope;
 mod secret;
 pub mod subjects;
+pub mod tables;
 pub use secret::constant_time_eq;
 
 pub use access::{Principal, ProjectAccess, Via};
@@ -111,6 +112,10 @@ pub struct CoreSettings {
     /// The country calling code that completes phone numbers written without one (235 for
     /// Chad), so that `66 12 34 56` and `+235 66 12 34 56` find the same person.
     pub default_calling_code: Option<u16>,
+    /// Memory kept for tables read by the table page (see [`tables`]), in bytes.
+    pub table_cache_bytes: usize,
+    /// The largest file the table page reads, in bytes.
+    pub table_max_file_bytes: usize,
 }
 
 impl Default for CoreSettings {
@@ -122,6 +127,8 @@ impl Default for CoreSettings {
             failure_window_secs: 15 * 60,
             public_submissions_per_hour: 60,
             default_calling_code: None,
+            table_cache_bytes: 256 << 20,
+            table_max_file_bytes: 200 << 20,
         }
     }
 }
@@ -149,6 +156,8 @@ pub struct Core {
     pub(crate) catalogue_cache: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the index is rebuilt, so that one request rebuilds and the others wait.
     pub(crate) catalogue_rebuild: Arc<tokio::sync::Mutex<()>>,
+    /// Tabular resources read for the table page, within a memory budget.
+    pub(crate) tables: Arc<tables::TableCache>,
 }
 
 impl Core {
@@ -162,6 +171,10 @@ impl Core {
     ) -> Core {
         // Invariant: hashing a fresh random secret with default Argon2 parameters cannot fail.
         let dummy_hash = auth::hash_password(&secret::random_secret()).unwrap_or_default();
+        let tables = Arc::new(tables::TableCache::new(
+            settings.table_cache_bytes,
+            settings.table_max_file_bytes,
+        ));
         Core {
             store,
             blobs,
@@ -175,6 +188,7 @@ impl Core {
             catch_ups: Arc::default(),
             catalogue_cache: Arc::default(),
             catalogue_rebuild: Arc::default(),
+            tables,
         }
     }
 

@@ -110,6 +110,14 @@ impl From<CoreError> for WebError {
             CoreError::SearchInvalid { problem } => {
                 info.args.push(("problem", problem.clone()));
             }
+            CoreError::TableQuery { param, problem } => {
+                info.args.push(("param", param.clone()));
+                info.args.push(("problem", problem.clone()));
+            }
+            CoreError::TableTooLarge { what } => info.args.push(("what", what.clone())),
+            CoreError::TableUnreadable { problem } => {
+                info.args.push(("problem", problem.clone()));
+            }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));
             }

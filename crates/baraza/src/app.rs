@@ -234,6 +234,8 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         failure_window_secs: settings.login_failure_window_minutes * 60,
         public_submissions_per_hour: settings.public_form_submissions_per_hour,
         default_calling_code: settings.default_calling_code,
+        table_cache_bytes: settings.table_cache_mb << 20,
+        table_max_file_bytes: settings.table_max_file_mb << 20,
     }
 }
 

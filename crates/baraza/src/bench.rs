@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 pub struct BenchOptions {
     /// Which parts to run: `all`, `server`, `xlsform`, `submissions`, `export`, `audit`,
-    /// `encryption`, `sdc`, `indicators` or `catalogue`.
+    /// `encryption`, `sdc`, `indicators`, `catalogue` or `table`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -48,6 +48,10 @@ pub struct BenchOptions {
     pub catalogue_datasets: usize,
     /// Rows of the streamed CSV resource (`--only catalogue`).
     pub csv_rows: usize,
+    /// Rows of the table page's resource (`--only table`).
+    pub table_rows: usize,
+    /// The `datasette` executable to compare with (`--only table`; else looked for on PATH).
+    pub datasette: Option<PathBuf>,
 }
 
 struct Stats {
@@ -332,6 +336,10 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "all" || opts.only == "catalogue" {
         crate::bench_catalogue::run(opts, &mut report).await?;
     }
+    // Not part of `all`: it starts Datasette beside Baraza and builds its own million rows.
+    if opts.only == "table" {
+        crate::bench_table::run(opts, &mut report).await?;
+    }
     if [
         "xlsform",
         "submissions",
@@ -341,6 +349,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         "sdc",
         "indicators",
         "catalogue",
+        "table",
     ]
     .contains(&opts.only.as_str())
     {

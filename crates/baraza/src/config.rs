@@ -39,6 +39,8 @@ pub const KEYS: &[Key] = &[
     Key { name: "master_key_file", default: "<data_dir>/master.key", secret: false, doc: "The file of the master key, used when master_key is empty; created at first start (readable by Baraza only) while the database holds no data key. Instances sharing a PostgreSQL database must share it. Keep a copy apart from backups: without it, encrypted answers cannot be read." },
     Key { name: "previous_master_key_file", default: "", secret: false, doc: "During a master-key rotation, the file of the previous master key: data keys it wrapped still open until `baraza keys rotate` rewraps them. See docs/protection.md." },
     Key { name: "default_calling_code", default: "", secret: false, doc: "Country calling code (e.g. 235 for Chad) that completes phone numbers written without one, so that a person's records are found by their number however it was typed. Empty: numbers are compared as written." },
+    Key { name: "table_cache_mb", default: "256", secret: false, doc: "Memory kept for the tables that dataset table pages read (filters, facets, sorting over a CSV resource), in MB. The least recently used tables leave when it is full; a table that alone needs more is refused with a message." },
+    Key { name: "table_max_file_mb", default: "200", secret: false, doc: "The largest file, in MB, that a dataset's table page reads (a million rows of ten columns is about 75 MB). Larger files can still be downloaded." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -92,6 +94,8 @@ pub struct Settings {
     pub master_key_file: PathBuf,
     pub previous_master_key_file: Option<PathBuf>,
     pub default_calling_code: Option<u16>,
+    pub table_cache_mb: usize,
+    pub table_max_file_mb: usize,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -264,6 +268,8 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
             default_calling_code,
+            table_cache_mb: int("table_cache_mb", 1, 1 << 20)? as usize,
+            table_max_file_mb: int("table_max_file_mb", 1, 1 << 20)? as usize,
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

@@ -10,6 +10,7 @@ mod bench_export;
 mod bench_indicators;
 mod bench_sdc;
 mod bench_subjects;
+mod bench_table;
 pub mod config;
 pub mod demo;
 pub mod sdc;

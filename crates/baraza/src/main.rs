@@ -146,9 +146,10 @@ enum Command {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
-        /// Run only part: all, server, xlsform, submissions, export, audit, encryption, sdc or
-        /// indicators.
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators", "catalogue"])]
+        /// Run only part: all, server, xlsform, submissions, export, audit, encryption, sdc,
+        /// indicators, catalogue or table (`all` runs every part but `table`, which starts
+        /// Datasette beside Baraza).
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators", "catalogue", "table"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
@@ -181,6 +182,14 @@ enum Command {
         /// for the recorded figures).
         #[arg(long, default_value_t = 100_000)]
         csv_rows: usize,
+        /// Rows of the water-point register behind the measured table page (`--only table`;
+        /// 1000000 for the recorded figures).
+        #[arg(long, default_value_t = 1_000_000)]
+        table_rows: usize,
+        /// The `datasette` executable that the table page is compared with (`--only table`);
+        /// by default the first `datasette` on PATH, and Baraza alone when there is none.
+        #[arg(long)]
+        datasette: Option<std::path::PathBuf>,
     },
 }
 
@@ -1106,6 +1115,8 @@ async fn main() -> Result<()> {
             page_records,
             catalogue_datasets,
             csv_rows,
+            table_rows,
+            datasette,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -1121,6 +1132,8 @@ async fn main() -> Result<()> {
                 page_records: *page_records,
                 catalogue_datasets: *catalogue_datasets,
                 csv_rows: *csv_rows,
+                table_rows: *table_rows,
+                datasette: datasette.clone(),
             })
             .await?;
             println!("{report}");

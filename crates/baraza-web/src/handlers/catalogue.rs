@@ -396,6 +396,9 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                             td { (size_text(lang, r.size)) }
                             td {
                                 a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) }
+                                @if r.is_tabular() {
+                                    " · " a href=(crate::handlers::table::table_path(d, r)) { (ctx.t("table.explore")) }
+                                }
                                 @if convertible(r) {
                                     br;
                                     small.muted {

@@ -26,6 +26,7 @@ pub mod releases;
 pub mod reuses;
 pub mod subjects;
 pub mod system;
+pub mod table;
 mod views;
 
 use crate::ctx::{Ctx, Format};

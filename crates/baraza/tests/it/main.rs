@@ -34,6 +34,7 @@ mod reuses;
 mod scopes;
 mod sdc;
 mod subjects;
+mod table;
 mod tokens;
 mod webform;
 mod xlsform;

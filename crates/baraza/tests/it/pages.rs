@@ -10,6 +10,17 @@ async fn every_page_has_a_json_twin() {
         let app = TestApp::spawn(backend).await;
         let c = signed_in(&app, AMINA).await;
         let admin = signed_in(&app, ADMIN).await;
+        // The register's CSV, for the table page.
+        let register = get_json(&app, &c, "/dataset/registre-points-eau").await;
+        let resource = register["dataset"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["format"] == "CSV")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let mut n = 0;
         for route in baraza_web::routes() {
             if route.method != Method::GET
@@ -53,6 +64,7 @@ async fn every_page_has_a_json_twin() {
                 .replace("{census}", baraza::demo::CENSUS)
                 .replace("{place}", "TD")
                 .replace("{category}", "budget")
+                .replace("{resource}", &resource)
                 // The demo's first incident and agreement.
                 .replace("{id}", "1");
             // The sign-in page sends signed-in people on; look at it as a visitor.
