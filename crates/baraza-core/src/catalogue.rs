@@ -507,6 +507,11 @@ impl Core {
             return Err(CoreError::NotFound { what: "dataset" });
         }
         access.require(Permission::PublishData)?;
+        // A harvested dataset's master is its source: a local edit would be overwritten by the
+        // next run, so there is none (delete its harvest source instead).
+        if d.source.is_harvested() {
+            return Err(CoreError::DatasetHarvested);
+        }
         let row = cat
             .rows
             .get(&d.name)
@@ -860,6 +865,8 @@ impl Core {
                 .read(sha256)
                 .await
                 .map_err(|_| CoreError::NotFound { what: "resource" }),
+            // A link is never fetched nor proxied: its reader is sent to the remote address.
+            ResourceKind::Link { .. } => Err(CoreError::NotFound { what: "resource" }),
         }
     }
 
@@ -894,6 +901,8 @@ impl Core {
                     self.blobs.path(sha256).is_some_and(|p| p.exists())
                 }
                 ResourceKind::Release { .. } | ResourceKind::IndicatorSeries { .. } => true,
+                // The remote server's business; not checked from here.
+                ResourceKind::Link { .. } => true,
             };
             if !ok {
                 unavailable.push(r.name.clone());

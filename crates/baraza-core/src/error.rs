@@ -65,6 +65,10 @@ pub enum CoreError {
     IndicatorInvalid { problems: Vec<String> },
     #[error("the search could not be run: {problem}")]
     SearchInvalid { problem: String },
+    #[error("this source is being harvested now; wait for the run to end")]
+    HarvestRunning,
+    #[error("a harvested dataset is edited on its source, not here")]
+    DatasetHarvested,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -100,6 +104,8 @@ impl CoreError {
             CoreError::ReleaseRefused { .. } => ErrorCode::ReleaseRefused,
             CoreError::IndicatorInvalid { .. } => ErrorCode::IndicatorInvalid,
             CoreError::SearchInvalid { .. } => ErrorCode::SearchInvalid,
+            CoreError::HarvestRunning => ErrorCode::HarvestRunning,
+            CoreError::DatasetHarvested => ErrorCode::DatasetHarvested,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

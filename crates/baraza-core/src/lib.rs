@@ -32,6 +32,7 @@ mod error;
 pub mod files;
 pub mod fill;
 pub mod forms;
+pub mod harvest;
 pub mod import;
 pub mod indicators;
 pub mod keyring;
@@ -108,6 +109,9 @@ pub struct CoreSettings {
     /// The country calling code that completes phone numbers written without one (235 for
     /// Chad), so that `66 12 34 56` and `+235 66 12 34 56` find the same person.
     pub default_calling_code: Option<u16>,
+    /// Whether harvests may reach private, loopback and link-local addresses (a harvest
+    /// source on the same network; the tests).
+    pub harvest_allow_private_addresses: bool,
 }
 
 impl Default for CoreSettings {
@@ -119,6 +123,7 @@ impl Default for CoreSettings {
             failure_window_secs: 15 * 60,
             public_submissions_per_hour: 60,
             default_calling_code: None,
+            harvest_allow_private_addresses: false,
         }
     }
 }

@@ -26,6 +26,7 @@ mod db;
 mod encrypted;
 mod fill;
 mod forms;
+mod harvest;
 mod indicators;
 mod ingest;
 mod keys;
@@ -50,6 +51,9 @@ pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};
 pub use fill::*;
 pub use forms::*;
+pub use harvest::{
+    HarvestCounts, HarvestRunRow, HarvestSourceRow, HarvestSourceWrite, HarvestWrite, HarvestedRow,
+};
 pub use indicators::{
     CellKeyRow, CellSums, IndicatorDelta, IndicatorRecord, IndicatorRow, NewIndicator,
     OfficialSeriesRow, PlaceRow,

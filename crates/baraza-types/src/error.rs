@@ -77,6 +77,8 @@ error_codes! {
     ReleaseRefused => ("release_refused", User, 422),
     IndicatorInvalid => ("indicator_invalid", User, 422),
     SearchInvalid => ("search_invalid", User, 400),
+    HarvestRunning => ("harvest_running", User, 409),
+    DatasetHarvested => ("dataset_harvested", User, 409),
     OdataInvalid => ("odata_invalid", User, 400),
     OdataUnsupported => ("odata_unsupported", User, 501),
     OpenrosaVersionMissing => ("openrosa_version_missing", User, 400),

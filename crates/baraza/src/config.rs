@@ -39,6 +39,8 @@ pub const KEYS: &[Key] = &[
     Key { name: "master_key_file", default: "<data_dir>/master.key", secret: false, doc: "The file of the master key, used when master_key is empty; created at first start (readable by Baraza only) while the database holds no data key. Instances sharing a PostgreSQL database must share it. Keep a copy apart from backups: without it, encrypted answers cannot be read." },
     Key { name: "previous_master_key_file", default: "", secret: false, doc: "During a master-key rotation, the file of the previous master key: data keys it wrapped still open until `baraza keys rotate` rewraps them. See docs/protection.md." },
     Key { name: "default_calling_code", default: "", secret: false, doc: "Country calling code (e.g. 235 for Chad) that completes phone numbers written without one, so that a person's records are found by their number however it was typed. Empty: numbers are compared as written." },
+    Key { name: "harvest_allow_private_addresses", default: "false", secret: false, doc: "Let harvest sources (docs/harvest.md) reach private, loopback and link-local addresses (10.x, 192.168.x, 127.x, 169.254.x, fc00::/7…). Off by default, so that a manager cannot make the server read its own network; turn it on for a source on the same private network." },
+    Key { name: "harvest_interval_minutes", default: "60", secret: false, doc: "How often the server looks for harvest sources that are due (daily or weekly) and runs them; 0 turns the scheduler off (`baraza harvest` still runs them). Safe with several instances: a source is run by one at a time." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -92,6 +94,8 @@ pub struct Settings {
     pub master_key_file: PathBuf,
     pub previous_master_key_file: Option<PathBuf>,
     pub default_calling_code: Option<u16>,
+    pub harvest_allow_private_addresses: bool,
+    pub harvest_interval_minutes: u64,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -264,6 +268,8 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
             default_calling_code,
+            harvest_allow_private_addresses: boolean("harvest_allow_private_addresses")?,
+            harvest_interval_minutes: int("harvest_interval_minutes", 0, 7 * 24 * 60)? as u64,
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 19] = [
+const KINDS: [&str; 20] = [
     "auth",
     "account",
     "data",
@@ -54,6 +54,7 @@ const KINDS: [&str; 19] = [
     "indicator",
     "place",
     "dataset",
+    "harvest",
 ];
 
 impl AuditParams {
