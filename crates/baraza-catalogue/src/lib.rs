@@ -31,6 +31,7 @@
 
 pub mod census;
 pub mod fold;
+pub mod harvest;
 pub mod licences;
 pub mod model;
 pub mod quality;

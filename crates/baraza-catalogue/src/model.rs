@@ -39,6 +39,25 @@ pub enum Source {
     Upload,
     /// The project's IATI activity (its budgets and transactions), written live.
     IatiActivity,
+    /// Metadata harvested from another catalogue (CKAN or DCAT); read-only here, kept in step
+    /// with the remote by the harvest runs.
+    Harvest {
+        /// The harvest source's id (its row in `harvest_sources`).
+        source_id: i64,
+        /// The source's title, shown as "harvested from …".
+        source_title: String,
+        /// The remote identifier (CKAN `id`, or the DCAT dataset's IRI).
+        remote_id: String,
+        /// The dataset's original page on the remote catalogue (may be empty).
+        original_url: String,
+    },
+}
+
+impl Source {
+    /// Whether the dataset is a harvested copy (read-only: the remote is its master).
+    pub fn is_harvested(&self) -> bool {
+        matches!(self, Source::Harvest { .. })
+    }
 }
 
 /// The publisher.
@@ -65,6 +84,19 @@ pub enum ResourceKind {
     File { sha256: String },
     /// The dataset's project's IATI 2.03 activity XML, written when downloaded.
     IatiActivity,
+    /// A file that stays on another server (a harvested resource): its download redirects
+    /// there, nothing is proxied or copied.
+    Link { url: String },
+}
+
+impl ResourceKind {
+    /// The remote address of a [`ResourceKind::Link`].
+    pub fn link(&self) -> Option<&str> {
+        match self {
+            ResourceKind::Link { url } => Some(url),
+            _ => None,
+        }
+    }
 }
 
 /// A column of a tabular resource.

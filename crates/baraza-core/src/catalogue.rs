@@ -566,6 +566,11 @@ impl Core {
             return Err(CoreError::NotFound { what: "dataset" });
         }
         access.require(Permission::PublishData)?;
+        // A harvested dataset's master is its source: a local edit would be overwritten by the
+        // next run, so there is none (delete its harvest source instead).
+        if d.source.is_harvested() {
+            return Err(CoreError::DatasetHarvested);
+        }
         let row = cat
             .rows
             .get(&d.name)
@@ -958,6 +963,8 @@ impl Core {
                 let access = self.system_access(project).await?;
                 Ok(self.iati_project_file(&access).await?.into_bytes())
             }
+            // A link is never fetched nor proxied: its reader is sent to the remote address.
+            ResourceKind::Link { .. } => Err(CoreError::NotFound { what: "resource" }),
         }
     }
 
@@ -996,6 +1003,8 @@ impl Core {
                     Some(p) => self.has_iati_activity(p).await?,
                     None => false,
                 },
+                // The remote server's business; not checked from here.
+                ResourceKind::Link { .. } => true,
             };
             if !ok {
                 unavailable.push(r.name.clone());

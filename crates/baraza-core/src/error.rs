@@ -75,6 +75,10 @@ pub enum CoreError {
     TableTooLarge { what: String },
     #[error("the file could not be read as a table: {problem}")]
     TableUnreadable { problem: String },
+    #[error("this source is being harvested now; wait for the run to end")]
+    HarvestRunning,
+    #[error("a harvested dataset is edited on its source, not here")]
+    DatasetHarvested,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -114,6 +118,8 @@ impl CoreError {
             CoreError::TableQuery { .. } => ErrorCode::TableQueryInvalid,
             CoreError::TableTooLarge { .. } => ErrorCode::TableTooLarge,
             CoreError::TableUnreadable { .. } => ErrorCode::TableUnreadable,
+            CoreError::HarvestRunning => ErrorCode::HarvestRunning,
+            CoreError::DatasetHarvested => ErrorCode::DatasetHarvested,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

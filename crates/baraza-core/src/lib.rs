@@ -33,6 +33,7 @@ mod error;
 pub mod files;
 pub mod fill;
 pub mod forms;
+pub mod harvest;
 pub mod iati;
 pub mod import;
 pub mod indicators;
@@ -116,6 +117,9 @@ pub struct CoreSettings {
     pub table_cache_bytes: usize,
     /// The largest file the table page reads, in bytes.
     pub table_max_file_bytes: usize,
+    /// Whether harvests may reach private, loopback and link-local addresses (a harvest
+    /// source on the same network; the tests).
+    pub harvest_allow_private_addresses: bool,
 }
 
 impl Default for CoreSettings {
@@ -129,6 +133,7 @@ impl Default for CoreSettings {
             default_calling_code: None,
             table_cache_bytes: 256 << 20,
             table_max_file_bytes: 200 << 20,
+            harvest_allow_private_addresses: false,
         }
     }
 }

@@ -229,6 +229,10 @@ impl Core {
                     Some(bytes),
                 )
             }
+            // An XML file, or a file that stays on another server: not a table read here.
+            ResourceKind::IatiActivity | ResourceKind::Link { .. } => {
+                return Err(CoreError::NotFound { what: "table" })
+            }
         };
         let fields: Vec<(String, String)> = r
             .fields

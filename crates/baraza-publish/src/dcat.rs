@@ -257,8 +257,12 @@ pub fn distribution_uri(base: &str, d: &Dataset, r: &Resource) -> String {
     format!("{}/resource/{}", dataset_uri(base, d), encode(&r.id))
 }
 
-/// Where a distribution is downloaded.
+/// Where a distribution is downloaded: our download address, or a harvested link's remote
+/// address (never proxied).
 pub fn download_url(base: &str, d: &Dataset, r: &Resource) -> String {
+    if let Some(url) = r.kind.link() {
+        return safe_iri(url);
+    }
     format!("{}/download", distribution_uri(base, d, r))
 }
 

@@ -54,7 +54,7 @@ pub struct StoredDataset {
     pub dataset: Dataset,
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
@@ -163,7 +163,56 @@ async fn touch(c: &mut Conn<'_>, row_id: i64, at: i64) -> Result<(), StoreError>
     bump(c).await
 }
 
-async fn insert_resource(
+/// Inserts a dataset's row (no resources, no version bump); returns its row id.
+pub(crate) async fn insert_dataset_row(
+    c: &mut Conn<'_>,
+    project_id: i64,
+    uuid: &str,
+    w: &DatasetWrite<'_>,
+    source: &Source,
+    by: Option<i64>,
+    at: i64,
+) -> Result<i64, StoreError> {
+    let id: i64 = c
+        .fetch_one(
+            q(
+                "INSERT INTO datasets (uuid, name, project_id, title, notes, license_id, state,
+                 private, frequency, temporal_start, temporal_end, spatial, spatial_label,
+                 methodology, version, maintainer, maintainer_email, tags, sdg_groups, source,
+                 created_by, created_at, modified_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                 $16, $17, $18, $19, $20, $21, $22, $22)
+               RETURNING id",
+            )
+            .bind(uuid)
+            .bind(w.name)
+            .bind(project_id)
+            .bind(w.title)
+            .bind(w.notes)
+            .bind(w.license_id)
+            .bind(w.state.as_str())
+            .bind(w.private)
+            .bind(w.frequency)
+            .bind(w.temporal_start)
+            .bind(w.temporal_end)
+            .bind(json(&w.spatial))
+            .bind(w.spatial_label)
+            .bind(w.methodology)
+            .bind(w.version)
+            .bind(w.maintainer)
+            .bind(w.maintainer_email)
+            .bind(json(&w.tags))
+            .bind(json(&w.groups))
+            .bind(json(source))
+            .bind(by)
+            .bind(at),
+        )
+        .await?
+        .get("id")?;
+    Ok(id)
+}
+
+pub(crate) async fn insert_resource(
     c: &mut Conn<'_>,
     dataset_id: i64,
     position: i64,
@@ -287,42 +336,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
-        let id: i64 = c
-            .fetch_one(
-                q(
-                    "INSERT INTO datasets (uuid, name, project_id, title, notes, license_id, state,
-                     private, frequency, temporal_start, temporal_end, spatial, spatial_label,
-                     methodology, version, maintainer, maintainer_email, tags, sdg_groups, source,
-                     created_by, created_at, modified_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                     $16, $17, $18, $19, $20, $21, $22, $22)
-                   RETURNING id",
-                )
-                .bind(uuid)
-                .bind(w.name)
-                .bind(project_id)
-                .bind(w.title)
-                .bind(w.notes)
-                .bind(w.license_id)
-                .bind(w.state.as_str())
-                .bind(w.private)
-                .bind(w.frequency)
-                .bind(w.temporal_start)
-                .bind(w.temporal_end)
-                .bind(json(&w.spatial))
-                .bind(w.spatial_label)
-                .bind(w.methodology)
-                .bind(w.version)
-                .bind(w.maintainer)
-                .bind(w.maintainer_email)
-                .bind(json(&w.tags))
-                .bind(json(&w.groups))
-                .bind(json(source))
-                .bind(by)
-                .bind(at),
-            )
-            .await?
-            .get("id")?;
+        let id = insert_dataset_row(&mut c, project_id, uuid, w, source, by, at).await?;
         for (i, r) in resources.iter().enumerate() {
             insert_resource(&mut c, id, i as i64, r, at).await?;
         }

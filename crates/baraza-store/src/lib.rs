@@ -26,6 +26,7 @@ mod db;
 mod encrypted;
 mod fill;
 mod forms;
+mod harvest;
 mod iati;
 mod indicators;
 mod ingest;
@@ -52,6 +53,9 @@ pub use consent::{ConsentCounts, ConsentRecord, NewConsent};
 pub use encrypted::{EncryptedSubmissionRow, NewEncryptedSubmission, ProjectFormKey};
 pub use fill::*;
 pub use forms::*;
+pub use harvest::{
+    HarvestCounts, HarvestRunRow, HarvestSourceRow, HarvestSourceWrite, HarvestWrite, HarvestedRow,
+};
 pub use iati::{IatiActivityRow, IatiOrgRow};
 pub use indicators::{
     CellKeyRow, CellSums, IndicatorDelta, IndicatorRecord, IndicatorRow, NewIndicator,

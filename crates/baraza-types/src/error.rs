@@ -77,6 +77,8 @@ error_codes! {
     ReleaseRefused => ("release_refused", User, 422),
     IndicatorInvalid => ("indicator_invalid", User, 422),
     SearchInvalid => ("search_invalid", User, 400),
+    HarvestRunning => ("harvest_running", User, 409),
+    DatasetHarvested => ("dataset_harvested", User, 409),
     OdataInvalid => ("odata_invalid", User, 400),
     TableQueryInvalid => ("table_query_invalid", User, 400),
     TableTooLarge => ("table_too_large", User, 422),

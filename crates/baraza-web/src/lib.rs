@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, table, fill, forms, iati, import, indicators, learn, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, table, fill, forms, harvest, iati, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -317,6 +317,12 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/iati/budgets/{id}/delete", Project(P::PublishData), post(iati::delete_budget)),
         r(M::POST, "/orgs/{org}/projects/{project}/iati/transactions", Project(P::PublishData), post(iati::add_transaction)),
         r(M::POST, "/orgs/{org}/projects/{project}/iati/transactions/{id}/delete", Project(P::PublishData), post(iati::delete_transaction)),
+        r(M::GET, "/orgs/{org}/projects/{project}/catalogue/harvest", Project(P::PublishData), get(harvest::list)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue/harvest", Project(P::PublishData), post(harvest::create)),
+        r(M::GET, "/orgs/{org}/projects/{project}/catalogue/harvest/{source}", Project(P::PublishData), get(harvest::page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue/harvest/{source}", Project(P::PublishData), post(harvest::update)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue/harvest/{source}/run", Project(P::PublishData), post(harvest::run)),
+        r(M::POST, "/orgs/{org}/projects/{project}/catalogue/harvest/{source}/delete", Project(P::PublishData), post(harvest::delete)),
         r(M::GET, "/census", Public, get(census::list)),
         r(M::GET, "/census/{census}", Public, get(census::table)),
         r(M::GET, "/census/{census}/submit", Session, get(census::submit_page)),

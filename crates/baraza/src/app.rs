@@ -22,6 +22,8 @@ pub struct Application {
     router: Router,
     core: Core,
     addr: SocketAddr,
+    /// How often due harvest sources are looked for (`None`: never).
+    harvest_every: Option<Duration>,
 }
 
 /// Opens (creating if needed) the data directory and the database, and applies migrations.
@@ -236,6 +238,7 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         default_calling_code: settings.default_calling_code,
         table_cache_bytes: settings.table_cache_mb << 20,
         table_max_file_bytes: settings.table_max_file_mb << 20,
+        harvest_allow_private_addresses: settings.harvest_allow_private_addresses,
     }
 }
 
@@ -280,6 +283,8 @@ impl Application {
             router,
             core,
             addr,
+            harvest_every: (settings.harvest_interval_minutes > 0)
+                .then(|| Duration::from_secs(settings.harvest_interval_minutes * 60)),
         })
     }
 
@@ -333,6 +338,28 @@ impl Application {
                 }
             }
         });
+        // Harvests that are due: each source is locked in the database while it runs, so that
+        // several instances looking at once run it once.
+        let harvester = self.harvest_every.map(|every| {
+            let core = self.core.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    tick.tick().await;
+                    match core.run_due_harvests(None, false).await {
+                        Ok(runs) => {
+                            for (s, r) in runs {
+                                match r {
+                                    Ok(run) => tracing::info!(source = s.id, status = %run.status, created = run.counts.created, updated = run.counts.updated, withdrawn = run.counts.withdrawn, errors = run.counts.errors, "harvest run"),
+                                    Err(e) => tracing::warn!(source = s.id, error = %e, "harvest run failed"),
+                                }
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "looking for due harvests failed"),
+                    }
+                }
+            })
+        });
         let result = axum::serve(
             self.listener,
             self.router
@@ -341,6 +368,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        if let Some(h) = harvester {
+            h.abort();
+        }
         self.core.store().close().await;
         tracing::info!("stopped");
         result.context("server error")

@@ -41,6 +41,8 @@ pub const KEYS: &[Key] = &[
     Key { name: "default_calling_code", default: "", secret: false, doc: "Country calling code (e.g. 235 for Chad) that completes phone numbers written without one, so that a person's records are found by their number however it was typed. Empty: numbers are compared as written." },
     Key { name: "table_cache_mb", default: "256", secret: false, doc: "Memory kept for the tables that dataset table pages read (filters, facets, sorting over a CSV resource), in MB. The least recently used tables leave when it is full; a table that alone needs more is refused with a message." },
     Key { name: "table_max_file_mb", default: "200", secret: false, doc: "The largest file, in MB, that a dataset's table page reads (a million rows of ten columns is about 75 MB). Larger files can still be downloaded." },
+    Key { name: "harvest_allow_private_addresses", default: "false", secret: false, doc: "Let harvest sources (docs/harvest.md) reach private, loopback and link-local addresses (10.x, 192.168.x, 127.x, 169.254.x, fc00::/7…). Off by default, so that a manager cannot make the server read its own network; turn it on for a source on the same private network." },
+    Key { name: "harvest_interval_minutes", default: "60", secret: false, doc: "How often the server looks for harvest sources that are due (daily or weekly) and runs them; 0 turns the scheduler off (`baraza harvest` still runs them). Safe with several instances: a source is run by one at a time." },
     Key { name: "log_level", default: "info", secret: false, doc: "Log filter, in tracing's syntax (e.g. info, debug, baraza_web=debug)." },
     Key { name: "log_format", default: "text", secret: false, doc: "text (for people) or json (for log collectors)." },
 ];
@@ -96,6 +98,8 @@ pub struct Settings {
     pub default_calling_code: Option<u16>,
     pub table_cache_mb: usize,
     pub table_max_file_mb: usize,
+    pub harvest_allow_private_addresses: bool,
+    pub harvest_interval_minutes: u64,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Each key's final value as text and its source (secrets in clear: mask before printing).
@@ -270,6 +274,8 @@ impl Settings {
             default_calling_code,
             table_cache_mb: int("table_cache_mb", 1, 1 << 20)? as usize,
             table_max_file_mb: int("table_max_file_mb", 1, 1 << 20)? as usize,
+            harvest_allow_private_addresses: boolean("harvest_allow_private_addresses")?,
+            harvest_interval_minutes: int("harvest_interval_minutes", 0, 7 * 24 * 60)? as u64,
             log_level: get("log_level").trim().to_owned(),
             log_format,
             sources: values,

@@ -980,6 +980,9 @@ async fn reuses(core: &Core, people: &[baraza_store::User]) -> Result<()> {
     )
     .await
     .map_err(fail("reply"))?;
+    Ok(())
+}
+
 /// The demo organisation's IATI organisation identifier (an illustrative number under the
 /// Chadian registration agency's prefix).
 pub const IATI_ORG: &str = "TD-MEPD-2019-0147";

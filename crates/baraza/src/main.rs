@@ -70,6 +70,22 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Harvest other catalogues now: the sources that are due (daily, weekly), or every
+    /// source with --all, or one with --source (docs/harvest.md).
+    Harvest {
+        /// Only this source (its id), due or not.
+        #[arg(long)]
+        source: Option<i64>,
+        /// Every source, due or not.
+        #[arg(long)]
+        all: bool,
+        /// A full run (withdraws the datasets a source no longer lists); needs --source.
+        #[arg(long, requires = "source")]
+        full: bool,
+        /// Print the runs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Encryption at rest: the master key and the projects' data keys.
     Keys {
         #[command(subcommand)]
@@ -749,6 +765,73 @@ async fn main() -> Result<()> {
                 }
             }
             core.store().close().await;
+        }
+        Command::Harvest {
+            source,
+            all,
+            full,
+            json,
+        } => {
+            let settings = load(&overrides(&cli.global, None, vec![]))?;
+            init_tracing(&settings);
+            let core = cli_core(&settings).await?;
+            let runs = match (source, full) {
+                (Some(id), true) => {
+                    let s = core
+                        .store()
+                        .harvest_source(*id)
+                        .await?
+                        .with_context(|| format!("no harvest source {id}"))?;
+                    let r = core
+                        .run_harvest(&s, true, baraza_core::audit::Actor::System)
+                        .await;
+                    vec![(s, r)]
+                }
+                _ => core.run_due_harvests(*source, *all).await?,
+            };
+            if let Some(id) = source.filter(|_| runs.is_empty()) {
+                anyhow::bail!("no harvest source {id}");
+            }
+            let mut failed = false;
+            let mut out = Vec::new();
+            for (s, r) in &runs {
+                match r {
+                    Ok(run) => {
+                        failed |= run.status == "failed";
+                        if *json {
+                            out.push(
+                                serde_json::json!({ "source": s.id, "title": s.title, "run": run }),
+                            );
+                        } else {
+                            println!(
+                                "source {} ({}): {} — {} new, {} changed, {} unchanged, {} withdrawn, {} skipped",
+                                s.id, s.title, run.status, run.counts.created, run.counts.updated,
+                                run.counts.unchanged, run.counts.withdrawn, run.counts.errors
+                            );
+                            for line in run.log.lines().filter(|_| run.status != "ok") {
+                                println!("  {line}");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        if *json {
+                            out.push(serde_json::json!({ "source": s.id, "title": s.title, "error": e.to_string() }));
+                        } else {
+                            println!("source {} ({}): {e}", s.id, s.title);
+                        }
+                    }
+                }
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else if runs.is_empty() {
+                println!("no harvest source is due");
+            }
+            core.store().close().await;
+            if failed {
+                std::process::exit(1);
+            }
         }
         Command::Keys { command } => {
             let settings = load(&overrides(&cli.global, None, vec![]))?;

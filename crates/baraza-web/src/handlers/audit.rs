@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 22] = [
+const KINDS: [&str; 23] = [
     "auth",
     "account",
     "data",
@@ -57,6 +57,7 @@ const KINDS: [&str; 22] = [
     "reuse",
     "discussion",
     "iati",
+    "harvest",
 ];
 
 impl AuditParams {

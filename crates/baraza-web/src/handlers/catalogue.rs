@@ -19,11 +19,11 @@ use axum::response::Response;
 use baraza_catalogue::licences::{self, LICENCES};
 use baraza_catalogue::quality::Quality;
 use baraza_catalogue::search::{Facet, Query};
-use baraza_catalogue::{Dataset, DatasetState, Resource};
+use baraza_catalogue::{Dataset, DatasetState, Resource, Source};
 use baraza_core::catalogue::{Catalogue, DatasetInput, Origin, ResourceBody, Upload, Viewer};
-use baraza_publish::convert::{convert, point_columns, Target};
 use baraza_core::discussions::{DiscussionView, SubjectRef};
 use baraza_core::reuses::{ReuseFilter, ReuseView};
+use baraza_publish::convert::{convert, point_columns, Target};
 use baraza_publish::{atom, datapackage, dcat, schemaorg};
 use maud::{html, Markup, PreEscaped};
 use serde::Serialize;
@@ -379,8 +379,17 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
             h1 { (d.title) }
             @if d.state == DatasetState::Draft { p.notice { (ctx.t("cat.draft_notice")) } }
             @if d.private { p.notice { (ctx.t("cat.private_notice")) } }
+            @if let Source::Harvest { source_title, original_url, .. } = &d.source {
+                p.notice {
+                    (ctx.tf("cat.harvested_from", &[("source", source_title)]))
+                    @if !original_url.is_empty() {
+                        " (" a href=(original_url) rel="nofollow noopener" { (ctx.t("cat.original_page")) } ")"
+                    }
+                    br; small { (ctx.t("cat.harvested_notice")) }
+                }
+            }
             @for para in d.notes.split("\n\n") { p { (para) } }
-            @if data.can_edit {
+            @if data.can_edit && !d.source.is_harvested() {
                 p { a.button href={ "/dataset/" (d.name) "/edit" } { (ctx.t("cat.edit")) } }
             }
             h2 { (ctx.t("cat.resources")) }
@@ -394,6 +403,9 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                             td { (r.name) @if !r.description.is_empty() { br; small.muted { (r.description) } } }
                             td { span.badge { (r.format) } }
                             td { (size_text(lang, r.size)) }
+                            @if let Some(url) = r.kind.link() {
+                                td { a href=(url) rel="nofollow noopener" { (ctx.t("cat.download")) } br; small.muted { (ctx.t("cat.remote_file")) } }
+                            } @else {
                             td {
                                 a href=(download_path(d, r)) download=(r.file_name) { (ctx.t("cat.download")) }
                                 @if r.is_tabular() {
@@ -410,6 +422,7 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                                         }
                                     }
                                 }
+                            }
                             }
                         }
                     }
@@ -578,6 +591,12 @@ pub async fn download(ctx: Ctx, Path((name, id)): Path<(String, String)>) -> Web
         .iter()
         .find(|r| r.id == id)
         .ok_or_else(WebError::not_found)?;
+    // A harvested file stays on its server: the reader is sent there (nothing is proxied).
+    if let Some(url) = r.kind.link() {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::temporary(url),
+        ));
+    }
     let mut length = None;
     let body = match ctx.state.core.resource_body(&d, r).await? {
         ResourceBody::Bytes(b) => axum::body::Body::from(b),
@@ -861,6 +880,9 @@ async fn editable(ctx: &Ctx, name: &str) -> WebResult<Dataset> {
     if !viewer.edits(&cat, &d) {
         return Err(baraza_core::CoreError::Forbidden.into());
     }
+    if d.source.is_harvested() {
+        return Err(baraza_core::CoreError::DatasetHarvested.into());
+    }
     Ok(d)
 }
 
@@ -1027,11 +1049,14 @@ fn project_html(ctx: &Ctx, pv: &ProjectView, data: &ProjectCatalogue) -> Markup 
                         (ctx.t(if d.state == DatasetState::Draft { "cat.draft" } else { "cat.published" }))
                         @if d.private { " · " (ctx.t("cat.private")) }
                         @if d.reuses > 0 { " · " (ctx.tf("cat.reuses_count", &[("n", &d.reuses.to_string())])) }
-                        " · " a href={ "/dataset/" (d.name) "/edit" } { (ctx.t("cat.edit")) }
+                        @if d.source.is_harvested() { " · " (ctx.t("cat.harvested")) } @else {
+                            " · " a href={ "/dataset/" (d.name) "/edit" } { (ctx.t("cat.edit")) }
+                        }
                     }
                 }
             }
             (super::reuses::reused_block(ctx, &data.reuses, &format!("/reuses?organization={}", pv.org)))
+            p { a href={ (base) "/harvest" } { (ctx.t("cat.harvest_sources")) } }
             h2 { (ctx.t("cat.new_title")) }
             p { (ctx.t("cat.new_intro")) }
             form.stack method="post" action=(base) {

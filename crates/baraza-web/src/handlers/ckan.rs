@@ -441,8 +441,11 @@ pub fn license_dict(l: &Licence) -> Value {
     })
 }
 
-/// The landing page and the download address of a resource.
+/// The download address of a resource (a harvested link's is the remote address).
 pub fn resource_url(base: &str, d: &Dataset, r: &Resource) -> String {
+    if let Some(url) = r.kind.link() {
+        return url.to_string();
+    }
     format!("{base}/dataset/{}/resource/{}/download", d.name, r.id)
 }
 
@@ -462,7 +465,7 @@ pub fn resource_dict(base: &str, d: &Dataset, r: &Resource) -> Value {
         "metadata_modified": iso(r.modified),
         "position": r.position,
         "state": "active",
-        "url_type": "upload",
+        "url_type": if r.kind.link().is_some() { Value::Null } else { json!("upload") },
         "datastore_active": r.is_tabular(),
         "cache_url": null,
         "resource_type": null,
@@ -475,6 +478,7 @@ fn source_of(d: &Dataset) -> String {
         Source::Indicator { indicator } => format!("indicator:{indicator}"),
         Source::Upload => "upload".into(),
         Source::IatiActivity => "iati_activity".into(),
+        Source::Harvest { source_id, .. } => format!("harvest:{source_id}"),
     }
 }
 

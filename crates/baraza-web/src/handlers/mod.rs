@@ -13,6 +13,7 @@ pub mod encryption;
 pub mod exports;
 pub mod fill;
 pub mod forms;
+pub mod harvest;
 pub mod iati;
 pub mod import;
 pub mod indicators;

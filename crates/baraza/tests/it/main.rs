@@ -17,6 +17,7 @@ mod digest;
 mod encryption;
 mod exports;
 mod fuzz;
+mod harvest;
 mod iati;
 mod import;
 mod indicators;
