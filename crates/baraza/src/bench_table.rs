@@ -307,7 +307,13 @@ async fn start_datasette(
 
 fn ratio(datasette: f64, baraza: f64) -> String {
     if baraza > 0.0 {
-        format!("**{:.0}×**", datasette / baraza)
+        let r = datasette / baraza;
+        // Below 10×, one decimal: a ratio under 1 (Datasette faster) must not read "0×".
+        if r < 10.0 {
+            format!("**{r:.1}×**")
+        } else {
+            format!("**{r:.0}×**")
+        }
     } else {
         "—".into()
     }

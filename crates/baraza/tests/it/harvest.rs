@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 /// A's public datasets (its draft `avis-usagers-brouillon` is never harvested).
-const PUBLIC: [&str; 3] = [
+const PUBLIC: [&str; 4] = [
+    "activite-iati-barometre-eau",
     "eau-de-base-serie",
     "points-eau-menages-2026",
     "registre-points-eau",
@@ -93,7 +94,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         let r = run(&b, &claire, ckan, false).await;
         assert_eq!(r["status"], "ok", "{r}");
         assert_eq!(r["full"], true, "the first run reads everything");
-        assert_eq!(counts(&r), [3, 0, 0, 0, 0], "{r}");
+        assert_eq!(counts(&r), [4, 0, 0, 0, 0], "{r}");
         let mut titles: Vec<String> = harvested(&b, ckan)
             .await
             .iter()
@@ -188,7 +189,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         let version = b.core.store().catalogue_version().await.unwrap();
         let r = run(&b, &claire, ckan, false).await;
         assert_eq!(r["full"], false, "{r}");
-        assert_eq!(counts(&r), [0, 0, 3, 0, 0], "{r}");
+        assert_eq!(counts(&r), [0, 0, 4, 0, 0], "{r}");
         assert_eq!(b.core.store().catalogue_version().await.unwrap(), version);
 
         // A dataset changed on A, a day later: the incremental run updates exactly it.
@@ -211,7 +212,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let r = run(&b, &claire, ckan, false).await;
-        assert_eq!(counts(&r), [0, 1, 2, 0, 0], "{r}");
+        assert_eq!(counts(&r), [0, 1, 3, 0, 0], "{r}");
         let copy = get_json(&b, &browser(), "/dataset/points-eau-menages-2026-2").await;
         assert_eq!(
             copy["dataset"]["title"],
@@ -233,8 +234,8 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let r = run(&b, &claire, ckan, true).await;
         assert_eq!(r["full"], true);
-        assert_eq!(counts(&r), [0, 0, 2, 1, 0], "{r}");
-        assert_eq!(harvested(&b, ckan).await.len(), 2);
+        assert_eq!(counts(&r), [0, 0, 3, 1, 0], "{r}");
+        assert_eq!(harvested(&b, ckan).await.len(), 3);
         assert_eq!(
             browser()
                 .get(b.url("/dataset/eau-de-base-serie-2"))
@@ -248,7 +249,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         let w = get_json(&b, &claire, "/dataset/eau-de-base-serie-2").await;
         assert_eq!(w["dataset"]["state"], "draft");
 
-        // DCAT: the same catalogue read as Turtle creates A's two remaining public datasets.
+        // DCAT: the same catalogue read as Turtle creates A's three remaining public datasets.
         let dcat = add_source(
             &b,
             &claire,
@@ -259,7 +260,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         .await;
         let r = run(&b, &claire, dcat, false).await;
         assert_eq!(r["status"], "ok", "{r}");
-        assert_eq!(counts(&r), [2, 0, 0, 0, 0], "{r}");
+        assert_eq!(counts(&r), [3, 0, 0, 0, 0], "{r}");
         let copy = get_json(&b, &browser(), "/dataset/points-eau-menages-2026-3").await;
         let d = &copy["dataset"];
         assert_eq!(d["title"], "Points d'eau et ménages, 2026 (révisé)");
@@ -267,7 +268,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         assert_eq!(d["license_id"], "cc-by");
         assert!(!d["resources"].as_array().unwrap().is_empty());
         let r = run(&b, &claire, dcat, true).await;
-        assert_eq!(counts(&r), [0, 0, 2, 0, 0], "{r}");
+        assert_eq!(counts(&r), [0, 0, 3, 0, 0], "{r}");
         // And as RDF/XML: the same records, so nothing changes.
         let page = format!("{}/{dcat}", harvest_page());
         let res = post_form(
@@ -287,7 +288,7 @@ async fn one_instance_harvests_another_by_ckan_then_dcat() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let r = run(&b, &claire, dcat, false).await;
         assert_eq!(r["full"], true, "a new address reads everything again");
-        assert_eq!(counts(&r), [0, 0, 2, 0, 0], "{r}");
+        assert_eq!(counts(&r), [0, 0, 3, 0, 0], "{r}");
 
         // The audit log names the runs.
         let log = b
