@@ -212,6 +212,50 @@ pub(crate) async fn insert_dataset_row(
     Ok(id)
 }
 
+/// Replaces a dataset's metadata in place (not its resources), for an edit and for a harvest
+/// run alike: an empty `w.name` keeps the stored name (a harvested dataset is never renamed), and
+/// `source`, when given, replaces what it was made from.
+pub(crate) async fn update_dataset_row(
+    c: &mut Conn<'_>,
+    row_id: i64,
+    w: &DatasetWrite<'_>,
+    source: Option<&Source>,
+    at: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        q(
+            "UPDATE datasets SET name = CASE WHEN $2 = '' THEN name ELSE $2 END, title = $3,
+             notes = $4, license_id = $5, state = $6, private = $7, frequency = $8,
+             temporal_start = $9, temporal_end = $10, spatial = $11, spatial_label = $12,
+             methodology = $13, version = $14, maintainer = $15, maintainer_email = $16,
+             tags = $17, sdg_groups = $18, source = COALESCE($19, source), modified_at = $20
+           WHERE id = $1",
+        )
+        .bind(row_id)
+        .bind(w.name)
+        .bind(w.title)
+        .bind(w.notes)
+        .bind(w.license_id)
+        .bind(w.state.as_str())
+        .bind(w.private)
+        .bind(w.frequency)
+        .bind(w.temporal_start)
+        .bind(w.temporal_end)
+        .bind(json(&w.spatial))
+        .bind(w.spatial_label)
+        .bind(w.methodology)
+        .bind(w.version)
+        .bind(w.maintainer)
+        .bind(w.maintainer_email)
+        .bind(json(&w.tags))
+        .bind(json(&w.groups))
+        .bind(source.map(json))
+        .bind(at),
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn insert_resource(
     c: &mut Conn<'_>,
     dataset_id: i64,
@@ -354,36 +398,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
-        c.execute(
-            q(
-                "UPDATE datasets SET name = $2, title = $3, notes = $4, license_id = $5,
-                 state = $6, private = $7, frequency = $8, temporal_start = $9,
-                 temporal_end = $10, spatial = $11, spatial_label = $12, methodology = $13,
-                 version = $14, maintainer = $15, maintainer_email = $16, tags = $17,
-                 sdg_groups = $18, modified_at = $19
-               WHERE id = $1",
-            )
-            .bind(row_id)
-            .bind(w.name)
-            .bind(w.title)
-            .bind(w.notes)
-            .bind(w.license_id)
-            .bind(w.state.as_str())
-            .bind(w.private)
-            .bind(w.frequency)
-            .bind(w.temporal_start)
-            .bind(w.temporal_end)
-            .bind(json(&w.spatial))
-            .bind(w.spatial_label)
-            .bind(w.methodology)
-            .bind(w.version)
-            .bind(w.maintainer)
-            .bind(w.maintainer_email)
-            .bind(json(&w.tags))
-            .bind(json(&w.groups))
-            .bind(at),
-        )
-        .await?;
+        update_dataset_row(&mut c, row_id, w, None, at).await?;
         bump(&mut c).await?;
         tx.commit().await
     }

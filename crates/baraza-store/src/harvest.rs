@@ -5,7 +5,7 @@
 //! UPDATE on the source's row: it works the same with one server on SQLite and with several
 //! servers sharing a PostgreSQL database.
 
-use crate::catalogue::{bump, insert_dataset_row, insert_resource, json};
+use crate::catalogue::{bump, insert_dataset_row, insert_resource, update_dataset_row};
 use crate::db::{q, Conn, Mode, Row};
 use crate::{DatasetWrite, ResourceWrite, Store, StoreError};
 use baraza_catalogue::Source;
@@ -501,39 +501,10 @@ impl Store {
         h: &HarvestWrite<'_>,
         at: i64,
     ) -> Result<(), StoreError> {
-        let w = h.dataset;
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
-        c.execute(
-            q(
-                "UPDATE datasets SET title = $2, notes = $3, license_id = $4, state = $5,
-                 private = $6, frequency = $7, temporal_start = $8, temporal_end = $9,
-                 spatial = $10, spatial_label = $11, methodology = $12, version = $13,
-                 maintainer = $14, maintainer_email = $15, tags = $16, sdg_groups = $17,
-                 source = $18, modified_at = $19
-               WHERE id = $1",
-            )
-            .bind(dataset_id)
-            .bind(w.title)
-            .bind(w.notes)
-            .bind(w.license_id)
-            .bind(w.state.as_str())
-            .bind(w.private)
-            .bind(w.frequency)
-            .bind(w.temporal_start)
-            .bind(w.temporal_end)
-            .bind(json(&w.spatial))
-            .bind(w.spatial_label)
-            .bind(w.methodology)
-            .bind(w.version)
-            .bind(w.maintainer)
-            .bind(w.maintainer_email)
-            .bind(json(&w.tags))
-            .bind(json(&w.groups))
-            .bind(json(h.source))
-            .bind(at),
-        )
-        .await?;
+        // The name stays (`dataset_write` leaves it empty for an update).
+        update_dataset_row(&mut c, dataset_id, h.dataset, Some(h.source), at).await?;
         replace_resources(&mut c, dataset_id, h.resources, at).await?;
         c.execute(
             q(
