@@ -21,7 +21,6 @@
 
 use crate::fold::{fold, words};
 use crate::model::{Dataset, DatasetState};
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// A query that cannot be run, said as CKAN says it ("Search Query Error").
@@ -96,29 +95,140 @@ pub struct Found<'a> {
 struct Doc {
     /// Folded words with their weight (3 title, 2 tag, 1 other), sorted, one entry per word.
     words: Vec<(String, u8)>,
-    title_sort: String,
     formats: Vec<String>,
 }
 
+/// One facet field's values, interned: each dataset's value ids (distinct, in a slice of
+/// `ids` from `starts[i]` to `starts[i + 1]`), so that counting over thousands of matches
+/// adds to an array rather than hashing strings.
+struct FacetColumn {
+    values: Vec<String>,
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl FacetColumn {
+    fn new(datasets: &[Dataset], docs: &[Doc], field: &str) -> Self {
+        let mut dict: HashMap<&str, u32> = HashMap::new();
+        let mut values = Vec::new();
+        let mut starts = Vec::with_capacity(datasets.len() + 1);
+        let mut ids = Vec::new();
+        for (d, doc) in datasets.iter().zip(docs) {
+            starts.push(ids.len() as u32);
+            let from = ids.len();
+            for v in facet_values(field, d, doc) {
+                let id = *dict.entry(v).or_insert_with(|| {
+                    values.push(v.to_string());
+                    (values.len() - 1) as u32
+                });
+                if !ids[from..].contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        starts.push(ids.len() as u32);
+        FacetColumn {
+            values,
+            starts,
+            ids,
+        }
+    }
+}
+
+/// A dataset's values for one of [`FACET_FIELDS`].
+fn facet_values<'a>(field: &str, d: &'a Dataset, doc: &'a Doc) -> Vec<&'a str> {
+    match field {
+        "organization" => vec![d.organisation.name.as_str()],
+        "groups" => d.groups.iter().map(String::as_str).collect(),
+        "tags" => d.tags.iter().map(String::as_str).collect(),
+        "res_format" => doc.formats.iter().map(String::as_str).collect(),
+        "license_id" => vec![d.license_id.as_str()],
+        "frequency" if !d.frequency.is_empty() => vec![d.frequency.as_str()],
+        "spatial" => d.spatial.iter().map(String::as_str).collect(),
+        _ => vec![],
+    }
+}
+
 /// The catalogue, ready to search.
+///
+/// Besides the datasets, it keeps an inverted index (every folded word, sorted, with the
+/// datasets that hold it and its weight there), each facet field's values interned, and the
+/// rank of each dataset by name, title and id, so that a query touches only small arrays:
+/// a word query reads the postings of the words it begins, facets add to counters, and the
+/// sort compares integers and selects the page rather than ordering every match.
 pub struct Index {
     datasets: Vec<Dataset>,
     docs: Vec<Doc>,
     by_name: HashMap<String, usize>,
+    /// Every word of the catalogue, sorted; `postings[k]` lists (dataset, weight) for `vocab[k]`.
+    vocab: Vec<String>,
+    postings: Vec<Vec<(u32, u8)>>,
+    /// The columns of [`FACET_FIELDS`], in that order.
+    facets: Vec<FacetColumn>,
+    name_rank: Vec<u32>,
+    title_rank: Vec<u32>,
+    id_rank: Vec<u32>,
+}
+
+/// The position of each item in the order `key` sorts them.
+fn ranks<K: Ord>(n: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
+    let keys: Vec<K> = (0..n).map(key).collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+    let mut rank = vec![0u32; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    rank
 }
 
 impl Index {
     pub fn new(datasets: Vec<Dataset>) -> Index {
-        let docs = datasets.iter().map(doc_of).collect();
+        let docs: Vec<Doc> = datasets.iter().map(doc_of).collect();
         let mut by_name = HashMap::with_capacity(datasets.len() * 2);
         for (i, d) in datasets.iter().enumerate() {
             by_name.insert(d.name.clone(), i);
             by_name.insert(d.id.clone(), i);
         }
+        let mut triples: Vec<(&str, u32, u8)> = docs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, doc)| {
+                doc.words
+                    .iter()
+                    .map(move |(w, wt)| (w.as_str(), i as u32, *wt))
+            })
+            .collect();
+        triples.sort_unstable();
+        let mut vocab: Vec<String> = Vec::new();
+        let mut postings: Vec<Vec<(u32, u8)>> = Vec::new();
+        for (w, i, wt) in triples {
+            if vocab.last().map(String::as_str) != Some(w) {
+                vocab.push(w.to_string());
+                postings.push(Vec::new());
+            }
+            if let Some(p) = postings.last_mut() {
+                p.push((i, wt));
+            }
+        }
+        let facets = FACET_FIELDS
+            .iter()
+            .map(|field| FacetColumn::new(&datasets, &docs, field))
+            .collect();
+        let n = datasets.len();
+        let name_rank = ranks(n, |i| datasets[i].name.as_str());
+        let title_rank = ranks(n, |i| fold(&datasets[i].title));
+        let id_rank = ranks(n, |i| datasets[i].id.as_str());
         Index {
             datasets,
             docs,
             by_name,
+            vocab,
+            postings,
+            facets,
+            name_rank,
+            title_rank,
+            id_rank,
         }
     }
 
@@ -140,6 +250,26 @@ impl Index {
         self.by_name.get(name_or_id).map(|&i| &self.datasets[i])
     }
 
+    /// Per dataset, the weight of its best word beginning with `term` (doubled when the word
+    /// is the term itself), 0 when it has none: read from the postings of the words that
+    /// begin with `term`.
+    fn term_weights(&self, term: &str) -> Vec<u8> {
+        let mut out = vec![0u8; self.datasets.len()];
+        let start = self.vocab.partition_point(|w| w.as_str() < term);
+        for (word, postings) in self.vocab[start..].iter().zip(&self.postings[start..]) {
+            if !word.starts_with(term) {
+                break;
+            }
+            let exact = word == term;
+            for &(i, w) in postings {
+                let w = if exact { w * 2 } else { w };
+                let slot = &mut out[i as usize];
+                *slot = (*slot).max(w);
+            }
+        }
+        out
+    }
+
     /// The datasets that `visible` lets through and the query matches, sorted and paged, with
     /// the facets of all matches (not only the page).
     pub fn search(
@@ -150,8 +280,22 @@ impl Index {
         let (text, mut filters) = parse_q(&query.q)?;
         filters.extend(parse_fq(&query.fq, query.now)?);
         let sort = parse_sort(&query.sort)?;
+        for field in &query.facet_fields {
+            if !FACET_FIELDS.contains(&field.as_str()) {
+                return Err(SearchError::UnknownField(field.clone()));
+            }
+        }
+        // Scores of the text terms: every term must begin a word of the dataset.
+        let weights: Vec<Vec<u8>> = text.iter().map(|t| self.term_weights(t)).collect();
         let mut hits: Vec<(usize, u32)> = Vec::new();
         for (i, d) in self.datasets.iter().enumerate() {
+            let mut score = 0u32;
+            if !weights.iter().all(|w| {
+                score += u32::from(w[i]);
+                w[i] > 0
+            }) {
+                continue;
+            }
             if !visible(d) {
                 continue;
             }
@@ -159,31 +303,18 @@ impl Index {
             if !filters.iter().all(|f| f.matches(d, doc)) {
                 continue;
             }
-            let Some(score) = score(doc, &text) else {
-                continue;
-            };
             hits.push((i, score));
         }
-        let mut facets = Vec::new();
-        for field in &query.facet_fields {
-            facets.push(self.facet(field, &hits, query)?);
-        }
-        hits.sort_by(|a, b| {
-            for (key, desc) in &sort {
-                let o = self.compare(*key, *a, *b);
-                let o = if *desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            self.datasets[a.0].name.cmp(&self.datasets[b.0].name)
-        });
+        let facets = query
+            .facet_fields
+            .iter()
+            .map(|field| self.facet(field, &hits, query))
+            .collect();
         let count = hits.len();
-        let results = hits
+        let results = self
+            .page(&sort, hits, query.start, query.rows)
             .into_iter()
-            .skip(query.start)
-            .take(query.rows)
-            .map(|(i, _)| &self.datasets[i])
+            .map(|i| &self.datasets[i])
             .collect();
         Ok(Found {
             count,
@@ -192,53 +323,99 @@ impl Index {
         })
     }
 
-    fn compare(&self, key: SortKey, a: (usize, u32), b: (usize, u32)) -> Ordering {
-        let (da, db) = (&self.datasets[a.0], &self.datasets[b.0]);
-        match key {
-            SortKey::Score => a.1.cmp(&b.1),
-            SortKey::Name => da.name.cmp(&db.name),
-            SortKey::Title => self.docs[a.0].title_sort.cmp(&self.docs[b.0].title_sort),
-            SortKey::Id => da.id.cmp(&db.id),
-            SortKey::Modified => da.modified.cmp(&db.modified),
-            SortKey::Created => da.created.cmp(&db.created),
-            SortKey::Resources => da.resources.len().cmp(&db.resources.len()),
-            SortKey::Tags => da.tags.len().cmp(&db.tags.len()),
-            SortKey::Reuses => da.reuses.cmp(&db.reuses),
+    /// The sort key of a match, as an integer (strings by their rank), larger first when
+    /// `desc`.
+    fn key(&self, key: SortKey, (i, score): (usize, u32), desc: bool) -> i64 {
+        let d = &self.datasets[i];
+        let v = match key {
+            SortKey::Score => i64::from(score),
+            SortKey::Name => i64::from(self.name_rank[i]),
+            SortKey::Title => i64::from(self.title_rank[i]),
+            SortKey::Id => i64::from(self.id_rank[i]),
+            SortKey::Modified => d.modified,
+            SortKey::Created => d.created,
+            SortKey::Resources => d.resources.len() as i64,
+            SortKey::Tags => d.tags.len() as i64,
+            SortKey::Reuses => d.reuses,
+        };
+        if desc {
+            v.saturating_neg()
+        } else {
+            v
         }
     }
 
-    fn facet(&self, field: &str, hits: &[(usize, u32)], q: &Query) -> Result<Facet, SearchError> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for &(i, _) in hits {
-            let d = &self.datasets[i];
-            let values: Vec<&str> = match field {
-                "organization" => vec![d.organisation.name.as_str()],
-                "groups" => d.groups.iter().map(String::as_str).collect(),
-                "tags" => d.tags.iter().map(String::as_str).collect(),
-                "res_format" => self.docs[i].formats.iter().map(String::as_str).collect(),
-                "license_id" => vec![d.license_id.as_str()],
-                "frequency" if !d.frequency.is_empty() => vec![d.frequency.as_str()],
-                "frequency" => vec![],
-                "spatial" => d.spatial.iter().map(String::as_str).collect(),
-                other => return Err(SearchError::UnknownField(other.to_string())),
-            };
-            for v in values {
-                *counts.entry(v).or_insert(0) += 1;
+    /// The indexes of the matches from `start` to `start + rows` in the order `sort` asks, ties
+    /// broken by name. Only that page is ordered; the rest is only selected out.
+    fn page(
+        &self,
+        sort: &[(SortKey, bool)],
+        hits: Vec<(usize, u32)>,
+        start: usize,
+        rows: usize,
+    ) -> Vec<usize> {
+        let end = start.saturating_add(rows).min(hits.len());
+        if start >= end {
+            return Vec::new();
+        }
+        // Keys up to the first one that no two datasets share (name, id), then the name.
+        let mut spec: Vec<(SortKey, bool)> = Vec::new();
+        for &(k, desc) in sort {
+            spec.push((k, desc));
+            if matches!(k, SortKey::Name | SortKey::Id) {
+                break;
             }
         }
-        let mut items: Vec<(String, usize)> = counts
-            .into_iter()
-            .filter(|(_, n)| *n >= q.facet_mincount)
-            .map(|(v, n)| (v.to_string(), n))
-            .collect();
+        if !matches!(spec.last(), Some((SortKey::Name | SortKey::Id, _))) {
+            spec.push((SortKey::Name, false));
+        }
+        let width = spec.len();
+        let mut keys: Vec<i64> = Vec::with_capacity(hits.len() * width);
+        for &hit in &hits {
+            keys.extend(spec.iter().map(|&(k, desc)| self.key(k, hit, desc)));
+        }
+        let row = |p: u32| &keys[p as usize * width..(p as usize + 1) * width];
+        let mut order: Vec<u32> = (0..hits.len() as u32).collect();
+        let cmp = |a: &u32, b: &u32| row(*a).cmp(row(*b));
+        if end < order.len() {
+            order.select_nth_unstable_by(end, cmp);
+            order.truncate(end);
+        }
+        order.sort_unstable_by(cmp);
+        order[start..end]
+            .iter()
+            .map(|&p| hits[p as usize].0)
+            .collect()
+    }
+
+    fn facet(&self, field: &str, hits: &[(usize, u32)], q: &Query) -> Facet {
+        let column = FACET_FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .map(|k| &self.facets[k]);
+        let mut items: Vec<(String, usize)> = Vec::new();
+        if let Some(c) = column {
+            let mut counts = vec![0usize; c.values.len()];
+            for &(i, _) in hits {
+                for &id in &c.ids[c.starts[i] as usize..c.starts[i + 1] as usize] {
+                    counts[id as usize] += 1;
+                }
+            }
+            items = counts
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, n)| n > 0 && n >= q.facet_mincount)
+                .map(|(id, n)| (c.values[id].clone(), n))
+                .collect();
+        }
         items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         if q.facet_limit >= 0 {
             items.truncate(q.facet_limit as usize);
         }
-        Ok(Facet {
+        Facet {
             field: field.to_string(),
             items,
-        })
+        }
     }
 }
 
@@ -273,11 +450,7 @@ fn doc_of(d: &Dataset) -> Doc {
     let mut formats: Vec<String> = d.resources.iter().map(|r| r.format.clone()).collect();
     formats.sort();
     formats.dedup();
-    Doc {
-        words,
-        title_sort: fold(&d.title),
-        formats,
-    }
+    Doc { words, formats }
 }
 
 /// The weight of the best word of `doc` that begins with `term`, or `None`.
@@ -288,15 +461,6 @@ fn best(doc: &Doc, term: &str) -> Option<u8> {
         .take_while(|(w, _)| w.starts_with(term))
         .map(|&(ref w, weight)| if w == term { weight * 2 } else { weight })
         .max()
-}
-
-/// The score of a document for the text terms, or `None` when a term is missing.
-fn score(doc: &Doc, terms: &[String]) -> Option<u32> {
-    let mut s = 0u32;
-    for t in terms {
-        s += u32::from(best(doc, t)?);
-    }
-    Some(s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

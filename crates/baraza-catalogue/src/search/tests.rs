@@ -274,3 +274,139 @@ fn sort_by_reuses() {
         .unwrap();
     assert_eq!(names(&f), ["b", "a", "c"]);
 }
+
+/// A catalogue of `n` datasets with few distinct words, scores, dates and titles, so that
+/// many matches tie on the first sort keys.
+fn many(n: usize) -> Index {
+    let words = ["eau", "eaux", "école", "santé", "puits"];
+    Index::new(
+        (0..n)
+            .map(|i| {
+                let title = format!("{} {}", words[i % 5], words[(i / 5) % 5]);
+                let mut d = ds(
+                    &format!("d{:03}", (i * 37) % n),
+                    &title,
+                    ["acted", "mdm", "unicef"][i % 3],
+                    &[words[(i / 7) % 5]],
+                    &[["sdg-6", "sdg-4"][i % 2]],
+                    &["CSV", "PDF", "CSV"][..1 + i % 3],
+                    (i % 4) as i64,
+                );
+                d.reuses = (i % 3) as i64;
+                d
+            })
+            .collect(),
+    )
+}
+
+proptest::proptest! {
+    /// Any page of any sort is the slice of the whole list ordered naively (every key in turn,
+    /// then the name): selecting the page must never change what a full sort would give.
+    #[test]
+    fn a_page_is_the_slice_of_the_full_order(
+        q in proptest::sample::select(vec!["", "eau", "ea", "école santé", "puits"]),
+        sort in proptest::sample::select(vec![
+            "", "score desc, metadata_modified desc", "title_string asc", "num_reuses desc",
+            "metadata_modified asc, num_resources desc", "id asc", "name desc", "num_tags asc, score asc",
+        ]),
+        start in 0usize..70,
+        rows in 0usize..30,
+    ) {
+        let idx = many(60);
+        let all = idx
+            .search(&Query { q: q.into(), sort: sort.into(), rows: 1000, ..Query::default() }, &|_| true)
+            .unwrap();
+        let page = idx
+            .search(&Query { q: q.into(), sort: sort.into(), rows, start, ..Query::default() }, &|_| true)
+            .unwrap();
+        proptest::prop_assert_eq!(all.count, page.count);
+        let expected: Vec<String> = names(&all).into_iter().skip(start).take(rows).collect();
+        proptest::prop_assert_eq!(names(&page), expected);
+    }
+}
+
+#[test]
+fn the_full_order_follows_every_key_then_the_name() {
+    let idx = many(60);
+    let f = idx
+        .search(
+            &Query {
+                sort: "metadata_modified desc, num_reuses asc".into(),
+                rows: 1000,
+                ..Query::default()
+            },
+            &|_| true,
+        )
+        .unwrap();
+    assert_eq!(f.results.len(), 60);
+    for w in f.results.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let ka = (-a.modified, a.reuses, &a.name);
+        let kb = (-b.modified, b.reuses, &b.name);
+        assert!(ka < kb, "{} before {}", a.name, b.name);
+    }
+}
+
+#[test]
+fn word_prefixes_take_the_best_word_and_exact_words_weigh_double() {
+    let idx = many(60);
+    let q = |s: &str| Query {
+        q: s.into(),
+        sort: "score desc".into(),
+        rows: 1000,
+        ..Query::default()
+    };
+    // "eau" is a whole word of some titles and the beginning of "eaux" in others: both
+    // match, and the exact word ranks first.
+    let f = idx.search(&q("eau"), &|_| true).unwrap();
+    let exact = |d: &Dataset| words(&d.title).iter().any(|w| w == "eau");
+    assert!(f.results.iter().any(|d| !exact(d)));
+    let first_inexact = f.results.iter().position(|d| !exact(d)).unwrap();
+    assert!(f.results[..first_inexact].iter().all(|d| exact(d)));
+    // Every term must be there.
+    let both = idx.search(&q("école santé"), &|_| true).unwrap();
+    assert!(both.count > 0);
+    for d in &both.results {
+        let w = words(&format!("{} {}", d.title, d.tags.join(" ")));
+        assert!(
+            w.iter().any(|w| w.starts_with("ecole")) && w.iter().any(|w| w.starts_with("sante"))
+        );
+    }
+}
+
+#[test]
+fn facets_count_datasets_once_and_unknown_facets_are_refused_even_without_matches() {
+    let mut d = ds(
+        "dup",
+        "Doublons",
+        "acted",
+        &["eau"],
+        &["sdg-6"],
+        &["CSV", "csv2"],
+        0,
+    );
+    d.spatial = vec!["TD".into(), "TD".into()];
+    let idx = Index::new(vec![d]);
+    let f = idx
+        .search(
+            &Query {
+                facet_fields: vec!["spatial".into(), "res_format".into()],
+                ..Query::default()
+            },
+            &|_| true,
+        )
+        .unwrap();
+    assert_eq!(f.facets[0].items, [("TD".to_string(), 1)]);
+    assert_eq!(f.facets[1].items.len(), 2);
+    let err = idx
+        .search(
+            &Query {
+                q: "introuvable".into(),
+                facet_fields: vec!["colour".into()],
+                ..Query::default()
+            },
+            &|_| true,
+        )
+        .unwrap_err();
+    assert_eq!(err, SearchError::UnknownField("colour".into()));
+}
