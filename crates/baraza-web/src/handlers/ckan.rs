@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use baraza_catalogue::licences::{self, Licence, LICENCES};
 use baraza_catalogue::model::{Dataset, DatasetState, Organisation, Resource, Source};
 use baraza_catalogue::search::{Query, SearchError};
+use baraza_catalogue::table::Table;
 use baraza_core::catalogue::{Catalogue, Viewer};
 use baraza_core::{CoreError, Principal};
 use serde_json::{json, Map, Value};
@@ -563,13 +564,6 @@ pub fn package_dict(base: &str, d: &Dataset, groups: &[Group]) -> Value {
 // ---------------------------------------------------------------------------------------------
 // The datastore
 
-/// A tabular resource read from its CSV: (column, datastore type) and the rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub columns: Vec<(String, String)>,
-    pub rows: Vec<Vec<String>>,
-}
-
 /// The datastore's type for a Table Schema type.
 pub fn datastore_type(table_schema: &str) -> &'static str {
     match table_schema {
@@ -581,79 +575,13 @@ pub fn datastore_type(table_schema: &str) -> &'static str {
     }
 }
 
-/// Reads a resource's CSV (its HXL hashtag row skipped) with the types of its `fields`.
-pub fn parse_table(bytes: &[u8], fields: &[baraza_catalogue::model::Field]) -> Option<Table> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let headers: Vec<String> = r
-        .headers()
-        .ok()?
+/// The datastore's (name, type) of each column of a table, as the table page reads it: the
+/// stored types, or for an HXL-tagged file the types guessed from its values.
+fn datastore_columns(t: &Table) -> Vec<(String, &'static str)> {
+    t.columns()
         .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let skip_hxl = baraza_core::catalogue::hxl_row(bytes).is_some();
-    let mut rows = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.ok()?;
-        if i == 0 && skip_hxl {
-            continue;
-        }
-        let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
-        row.resize(headers.len(), String::new());
-        rows.push(row);
-    }
-    let columns = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let name = if h.is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                h.clone()
-            };
-            // The stored types of an HXL-tagged file were guessed with its hashtag row among the
-            // values: guess them again from the values alone.
-            let kind = match fields.iter().find(|f| f.name == name) {
-                Some(f) if !skip_hxl => datastore_type(&f.r#type),
-                _ => guess_type(rows.iter().map(|r| r[i].as_str())),
-            };
-            (name, kind.to_string())
-        })
-        .collect::<Vec<_>>();
-    Some(Table { columns, rows })
-}
-
-/// The datastore type of a column's values: int, numeric, date, bool or text.
-pub fn guess_type<'a>(values: impl Iterator<Item = &'a str>) -> &'static str {
-    let mut kind: Option<&'static str> = None;
-    for v in values.map(str::trim).filter(|v| !v.is_empty()) {
-        let this = if v.parse::<i64>().is_ok() {
-            "int"
-        } else if v.parse::<f64>().is_ok() {
-            "numeric"
-        } else if v.len() == 10
-            && v.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
-        {
-            "date"
-        } else if matches!(v, "true" | "false") {
-            "bool"
-        } else {
-            "text"
-        };
-        kind = Some(match (kind, this) {
-            (None, t) => t,
-            (Some(a), b) if a == b => a,
-            (Some("int"), "numeric") | (Some("numeric"), "int") => "numeric",
-            _ => return "text",
-        });
-    }
-    kind.unwrap_or("text")
+        .map(|c| (c.name.clone(), datastore_type(c.kind.as_str())))
+        .collect()
 }
 
 fn typed(kind: &str, cell: &str) -> Value {
@@ -703,7 +631,8 @@ fn not_in_resource(key: &str, field: &str) -> CkanError {
 
 /// `datastore_search` over a table: the result without `resource_id` and `_links`.
 pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
-    let col = |name: &str| t.columns.iter().position(|(c, _)| c == name);
+    let columns = datastore_columns(t);
+    let col = |name: &str| t.column(name);
     // Filters: column -> value or values.
     let filters: Map<String, Value> = match p.get("filters") {
         None | Some(Value::Null) => Map::new(),
@@ -753,7 +682,7 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
     let wanted = list_of(p.get("fields"));
     let shown: Vec<Option<usize>> = if wanted.is_empty() {
         std::iter::once(None)
-            .chain((0..t.columns.len()).map(Some))
+            .chain((0..columns.len()).map(Some))
             .collect()
     } else {
         wanted
@@ -793,36 +722,80 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
     let offset = natural(p, "offset")?.unwrap_or(0) as usize;
     let include_total = flag(p, "include_total", true);
 
-    let row_words = |row: &Vec<String>, i: Option<usize>| -> Vec<String> {
-        match i {
-            Some(i) => baraza_catalogue::fold::words(&row[i]),
-            None => row
-                .iter()
-                .flat_map(|c| baraza_catalogue::fold::words(c))
-                .collect(),
-        }
+    // Each test is first decided once per distinct value of its column (the table keeps each
+    // column's values once), then rows are read by their codes.
+    let cols = t.columns();
+    let masks: Vec<(Option<usize>, Vec<bool>, Vec<String>)> = tests
+        .iter()
+        .map(|(i, values)| match i {
+            Some(i) => {
+                let c = &cols[*i];
+                let mask = (0..c.distinct() as u32)
+                    .map(|code| {
+                        let cell = c.value_of(code).trim();
+                        values.iter().any(|v| v.trim() == cell)
+                    })
+                    .collect();
+                (Some(*i), mask, Vec::new())
+            }
+            None => (
+                None,
+                Vec::new(),
+                values.iter().map(|v| v.trim().to_string()).collect(),
+            ),
+        })
+        .collect();
+    // Per text word and column, which distinct values hold a word it begins.
+    let word_masks = |words: &[String], only: Option<usize>| -> Vec<Vec<Vec<bool>>> {
+        words
+            .iter()
+            .map(|w| {
+                (0..cols.len())
+                    .map(|i| {
+                        if only.is_some_and(|o| o != i) {
+                            return Vec::new();
+                        }
+                        let c = &cols[i];
+                        (0..c.distinct() as u32)
+                            .map(|code| {
+                                baraza_catalogue::fold::words(c.value_of(code))
+                                    .iter()
+                                    .any(|h| h.starts_with(w.as_str()))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
     };
-    let mut hits: Vec<usize> = (0..t.rows.len())
+    let text_masks: Vec<Vec<Vec<Vec<bool>>>> = text_tests
+        .iter()
+        .map(|(i, words)| word_masks(words, *i))
+        .collect();
+    let mut hits: Vec<usize> = (0..t.rows())
         .filter(|&n| {
-            let row = &t.rows[n];
-            tests.iter().all(|(i, values)| {
-                let cell = match i {
-                    Some(i) => row[*i].trim().to_string(),
-                    None => (n + 1).to_string(),
-                };
-                values.iter().any(|v| v.trim() == cell)
-            }) && text_tests.iter().all(|(i, words)| {
-                let have = row_words(row, *i);
-                words
-                    .iter()
-                    .all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+            let row = n as u32;
+            masks.iter().all(|(i, mask, ids)| match i {
+                Some(i) => mask[cols[*i].code(row) as usize],
+                None => ids.iter().any(|v| *v == (n + 1).to_string()),
+            }) && text_masks.iter().all(|per_word| {
+                per_word.iter().all(|per_col| {
+                    per_col
+                        .iter()
+                        .enumerate()
+                        .any(|(i, m)| !m.is_empty() && m[cols[i].code(row) as usize])
+                })
             })
         })
         .collect();
     hits.sort_by(|&a, &b| {
         for (key, desc) in &sort {
             let o = match key {
-                Some(i) => compare_cells(&t.columns[*i].1, &t.rows[a][*i], &t.rows[b][*i]),
+                Some(i) => compare_cells(
+                    columns[*i].1,
+                    cols[*i].value(a as u32),
+                    cols[*i].value(b as u32),
+                ),
                 None => a.cmp(&b),
             };
             let o = if *desc { o.reverse() } else { o };
@@ -845,8 +818,8 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
                         rec.insert("_id".into(), json!(n + 1));
                     }
                     Some(i) => {
-                        let (name, kind) = &t.columns[*i];
-                        rec.insert(name.clone(), typed(kind, &t.rows[n][*i]));
+                        let (name, kind) = &columns[*i];
+                        rec.insert(name.clone(), typed(kind, cols[*i].value(n as u32)));
                     }
                 }
             }
@@ -857,7 +830,7 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
         .iter()
         .map(|i| match i {
             None => json!({"id": "_id", "type": "int"}),
-            Some(i) => json!({"id": t.columns[*i].0, "type": t.columns[*i].1}),
+            Some(i) => json!({"id": columns[*i].0, "type": columns[*i].1}),
         })
         .collect();
     let mut out = json!({
@@ -1382,9 +1355,9 @@ impl Reader<'_> {
         if !r.is_tabular() {
             return Err(not_found());
         }
-        let bytes = self.ctx.state.core.resource_bytes(d, r).await?;
-        let table = parse_table(&bytes, &r.fields).ok_or_else(not_found)?;
-        let mut out = datastore_query(&table, p)?;
+        // The table page's cache: the file is read once, not on every call.
+        let loaded = self.ctx.state.core.resource_table(d, r).await?;
+        let mut out = datastore_query(&loaded.table, p)?;
         let limit = out["limit"].as_u64().unwrap_or(100) as usize;
         let offset = out["offset"].as_u64().unwrap_or(0) as usize;
         out["resource_id"] = Value::String(r.id.clone());
@@ -1470,6 +1443,7 @@ fn sort_named<T>(
 mod tests {
     use super::*;
     use baraza_catalogue::model::{Field, ResourceKind};
+    use baraza_catalogue::table::Declared;
 
     fn org() -> Organisation {
         Organisation {
@@ -1631,15 +1605,13 @@ mod tests {
     #[test]
     fn datastore_reads_skips_hxl_filters_sorts_and_pages() {
         let csv = "code,n,etat\n#loc+code,#n,#status\nA,3,ok\nB,1,en panne\nC,2,ok\n";
-        let fields = vec![Field {
-            name: "n".into(),
-            r#type: "integer".into(),
-            hxl: None,
-            description: String::new(),
+        let declared = [Declared {
+            name: "n",
+            r#type: "integer",
         }];
-        let t = parse_table(csv.as_bytes(), &fields).unwrap();
-        assert_eq!(t.rows.len(), 3);
-        assert_eq!(t.columns[1], ("n".to_string(), "int".to_string()));
+        let t = Table::load(csv.as_bytes(), &declared).unwrap();
+        assert_eq!(t.rows(), 3);
+        assert_eq!(datastore_columns(&t)[1], ("n".to_string(), "int"));
         let q = |s: &str| datastore_query(&t, &params_of_query(s).unwrap()).unwrap();
         let all = q("");
         assert_eq!(all["total"], 3);
