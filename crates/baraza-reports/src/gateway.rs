@@ -7,7 +7,7 @@
 //!
 //! | gateway | body | check |
 //! | --- | --- | --- |
-//! | Twilio | form: `MessageSid`, `From`, `To`, `Body`… | `X-Twilio-Signature`: base64 HMAC-SHA1, keyed by the auth token, of the full URL followed by every POST parameter sorted by name, name then value |
+//! | Twilio | form (or query, for GET): `MessageSid`, `From`, `To`, `Body`… | `X-Twilio-Signature`: base64 HMAC-SHA1, keyed by the auth token, of the full URL followed by every POST parameter sorted by name, name then value |
 //! | Africa's Talking | form: `from`, `to`, `text`, `date`, `id`, `linkId` | none is signed: the callback URL configured in the dashboard carries `?secret=…` (or HTTP Basic credentials whose password is the secret) |
 //! | FrontlineSMS (FrontlineCloud activity) | form or JSON: `from`, `message`, `secret` | the `secret` field, as Ushahidi's FrontlineSMS source checks it |
 //! | SMSSync | form: `from`, `message`, `message_id`, `sent_to`, `secret`, `device_id`, `sent_timestamp` (ms) | the `secret` field |
@@ -302,17 +302,23 @@ impl Reader<'_> {
     }
 
     fn twilio(&self, req: &WebhookRequest<'_>) -> Result<InboundMessage, GatewayError> {
-        let fields = self.form(req)?;
+        let posted = self.form(req)?;
         let sig = req
             .header("x-twilio-signature")
             .ok_or(unauthorized(self.gateway, "no X-Twilio-Signature header"))?;
-        let expected = twilio_signature(&self.config.secret, req.url, &fields);
+        let expected = twilio_signature(&self.config.secret, req.url, &posted);
         if !ct_eq(sig.trim().as_bytes(), expected.as_bytes()) {
             return Err(unauthorized(
                 self.gateway,
                 "X-Twilio-Signature does not match",
             ));
         }
+        // A webhook configured as GET carries its parameters in the (signed) URL.
+        let fields = if posted.is_empty() {
+            req.query()
+        } else {
+            posted
+        };
         let sid = get(&fields, "MessageSid")
             .or_else(|| get(&fields, "SmsSid"))
             .ok_or_else(|| self.missing("MessageSid"))?;

@@ -117,6 +117,9 @@ pub fn skeleton(s: &str) -> String {
     dedup
 }
 
+/// Words of a free text searched for a place: an SMS has fewer.
+pub const MAX_WORDS: usize = 60;
+
 fn tolerance(len: usize) -> usize {
     match len {
         0..=3 => 0,
@@ -205,13 +208,13 @@ impl Gazetteer {
         decide(found)
     }
 
-    /// The longest run of up to four words of `text` that names a place (exact or variant
-    /// first, fuzzy after), with the byte range of those words.
+    /// The longest run of up to four words of `text` (of its first [`MAX_WORDS`]) that names a
+    /// place, the best match first, with the byte range of those words.
     pub fn find_in(&self, text: &str) -> Option<(Lookup, std::ops::Range<usize>)> {
         let words: Vec<(usize, &str)> = text
             .split_whitespace()
             .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
-            .take(200)
+            .take(MAX_WORDS)
             .collect();
         let mut best: Option<(Lookup, std::ops::Range<usize>, f32, usize)> = None;
         for n in (1..=4).rev() {
@@ -427,6 +430,10 @@ mod tests {
         let (l, _) = g.find_in("incendie au marché de Moundou hier").unwrap();
         assert!(matches!(l, Lookup::Found(ref m) if g.place(m).id == "mo"));
         assert!(g.find_in("rien à signaler").is_none());
+        // Long hostile texts are searched in their first words only.
+        let long = format!("{}Moundou", "mot ".repeat(10_000));
+        assert!(g.find_in(&long).is_none());
+        assert!(g.find_in(&format!("Moundou {long}")).is_some());
     }
 
     #[test]

@@ -130,6 +130,20 @@ fn twilio_sms_webhook_is_read_after_its_signature() {
         ..req
     };
     unauthorized(receive(&config(Gateway::Twilio, "token"), &req3, NOW));
+    // Configured as GET: the parameters are in the URL, which alone is signed.
+    let get_url = format!("{url}?{}", String::from_utf8(body.clone()).unwrap());
+    let get_sig = twilio_signature("token", &get_url, &[]);
+    let hg = headers(&[("X-Twilio-Signature", &get_sig)]);
+    let get = WebhookRequest {
+        url: &get_url,
+        headers: &hg,
+        body: b"",
+    };
+    let m2 = receive(&config(Gateway::Twilio, "token"), &get, NOW).unwrap();
+    assert_eq!(
+        (m2.from.as_str(), m2.text.as_str()),
+        ("+23566123456", "EAU 3 KHOUMA PANNE")
+    );
     let none: Vec<(String, String)> = Vec::new();
     let req4 = WebhookRequest {
         headers: &none,
