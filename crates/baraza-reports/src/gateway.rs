@@ -930,6 +930,53 @@ impl Default for Outbox {
     }
 }
 
+impl Outbox {
+    /// Conservative defaults per gateway, to be raised to what an account is granted. Android
+    /// phones (SMSSync, httpSMS) stay within 30 messages in any 30 minutes, the limit Android
+    /// puts on an app before asking its owner: bursts of 10, then one every 91 seconds
+    /// (10 + 20 in 30 minutes). Twilio one message a second, a long code's rate; the others one
+    /// a second, bursts of ten.
+    pub fn for_gateway(gateway: Gateway) -> Outbox {
+        let base = Outbox::default();
+        match gateway {
+            Gateway::SmsSync | Gateway::HttpSms => Outbox {
+                rate_milli_per_s: 11,
+                burst: 10,
+                ..base
+            },
+            Gateway::Twilio => Outbox { burst: 1, ..base },
+            _ => base,
+        }
+    }
+}
+
+/// What to answer a gateway whose webhook was taken (or recognised as a repeat).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// The 200 answer each gateway expects: empty TwiML for Twilio (which would otherwise log a
+/// schema warning), `{"payload": {"success": true}}` for SMSSync and FrontlineSMS (the phone
+/// retries without it), a small JSON for the others.
+pub fn acknowledgement(gateway: Gateway) -> Ack {
+    match gateway {
+        Gateway::Twilio => Ack {
+            content_type: "text/xml",
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".into(),
+        },
+        Gateway::SmsSync | Gateway::FrontlineSms => Ack {
+            content_type: "application/json",
+            body: smssync_ack(true, None).to_string(),
+        },
+        _ => Ack {
+            content_type: "application/json",
+            body: json!({"ok": true}).to_string(),
+        },
+    }
+}
+
 /// A gateway's token bucket: tokens in thousandths, and when they were counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bucket {

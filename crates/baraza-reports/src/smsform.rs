@@ -12,8 +12,8 @@
 //!
 //! Values are separated by spaces, or by the form's `delimiter` setting (e.g. `*` or `#`).
 //! Each is typed by its question: `integer`, `decimal` (a comma is read as the decimal point),
-//! `text`, `select_one` (the choice's number in its list, its name, or its label, without regard
-//! to case or accents). Other question types, notes, calculations and metadata are not asked by
+//! `text`, `select_one` (the choice's name or label without regard to case or accents, else its
+//! number in the list — a choice *named* `2` wins over the second choice). Other question types, notes, calculations and metadata are not asked by
 //! SMS; a form whose *required* question cannot be asked is refused when it is built. Relevance
 //! and constraints are the form engine's business, after this step.
 //!

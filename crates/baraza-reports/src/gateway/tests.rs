@@ -828,3 +828,32 @@ fn token_bucket_allows_a_burst_then_the_rate() {
     let b = z.take(z.full_bucket(0), 0).unwrap();
     assert_eq!(z.take(b, 10_000_000), Err(u64::MAX));
 }
+
+#[test]
+fn defaults_per_gateway_and_acknowledgements() {
+    let phone = Outbox::for_gateway(Gateway::SmsSync);
+    // Never more than 30 in any 30 minutes: ten at once, then one every 91 s.
+    let mut b = phone.full_bucket(0);
+    let mut sent = 0;
+    for t in (0..=30 * 60_000).step_by(1_000) {
+        while let Ok(nb) = phone.take(b, t) {
+            b = nb;
+            sent += 1;
+        }
+    }
+    assert!((29..=30).contains(&sent), "{sent}");
+    assert_eq!(
+        phone.take(phone.full_bucket(0), 0).map(|b| b.milli_tokens),
+        Ok(9_000)
+    );
+    assert_eq!(Outbox::for_gateway(Gateway::Twilio).burst, 1);
+    assert_eq!(Outbox::for_gateway(Gateway::Generic), Outbox::default());
+
+    let twiml = acknowledgement(Gateway::Twilio);
+    assert_eq!(twiml.content_type, "text/xml");
+    assert!(twiml.body.ends_with("<Response></Response>"));
+    let sync: Value = serde_json::from_str(&acknowledgement(Gateway::SmsSync).body).unwrap();
+    assert_eq!(sync["payload"]["success"], true);
+    let other: Value = serde_json::from_str(&acknowledgement(Gateway::HttpSms).body).unwrap();
+    assert_eq!(other["ok"], true);
+}
