@@ -709,25 +709,33 @@ impl Body {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outbound {
     /// Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
-    /// with the account SID and auth token.
+    /// with the account SID and auth token, form `To`, `From`, `Body`
+    /// (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
     Twilio {
         account_sid: String,
         auth_token: String,
         from: String,
     },
-    /// `POST https://api.africastalking.com/version1/messaging` with the `apiKey` header
-    /// (the sandbox host when `sandbox`).
+    /// `POST https://api.africastalking.com/version1/messaging` with the `apiKey` header, form
+    /// `username`, `to`, `message`, `from` (the sandbox host when `sandbox`;
+    /// http://docs.africastalking.com/sms/sending).
     AfricasTalking {
         username: String,
         api_key: String,
         from: Option<String>,
         sandbox: bool,
     },
-    /// FrontlineCloud's *Send SMS from a web service* activity: `POST {server}/api/1/webhook`.
+    /// FrontlineCloud's *Send SMS from a web service* activity: `POST {server}/api/1/webhook`
+    /// with `{"apiKey", "payload": {"message", "recipients": [{"type": "mobile", "value"}]}}`,
+    /// as Ushahidi sends it
+    /// (https://github.com/ushahidi/platform/blob/develop/src/App/DataSource/FrontlineSMS/FrontlineSMS.php).
     FrontlineSms { server_url: String, api_key: String },
-    /// `POST https://api.httpsms.com/v1/messages/send` with the `x-api-key` header.
+    /// `POST https://api.httpsms.com/v1/messages/send` with the `x-api-key` header, JSON
+    /// `from`, `to`, `content`, `request_id`
+    /// (https://github.com/NdoleStudio/httpsms/blob/main/api/pkg/requests/message_send_request.go).
     HttpSms { api_key: String, from: String },
-    /// RapidPro's `POST {server}/api/v2/broadcasts.json` with `Authorization: Token`.
+    /// RapidPro's `POST {server}/api/v2/broadcasts.json` with `Authorization: Token`, JSON
+    /// `urns` and `text`.
     RapidPro {
         server_url: String,
         api_token: String,
@@ -932,10 +940,12 @@ impl Default for Outbox {
 
 impl Outbox {
     /// Conservative defaults per gateway, to be raised to what an account is granted. Android
-    /// phones (SMSSync, httpSMS) stay within 30 messages in any 30 minutes, the limit Android
-    /// puts on an app before asking its owner: bursts of 10, then one every 91 seconds
-    /// (10 + 20 in 30 minutes). Twilio one message a second, a long code's rate; the others one
-    /// a second, bursts of ten.
+    /// counts the segments an app sends and, past a limit, waits for the phone's owner to allow
+    /// more, which on an unattended gateway phone means nothing leaves: 30 a minute in current
+    /// AOSP (`SmsUsageMonitor`), 30 in 30 minutes in older releases. SMSSync and httpSMS phones
+    /// stay within the older limit: bursts of 10, then one every 91 seconds (10 + 20 in any
+    /// 30 minutes). Twilio one message a second, a long code's rate; the others one a second,
+    /// bursts of ten.
     pub fn for_gateway(gateway: Gateway) -> Outbox {
         let base = Outbox::default();
         match gateway {
