@@ -710,7 +710,7 @@ impl Body {
 pub enum Outbound {
     /// Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
     /// with the account SID and auth token, form `To`, `From`, `Body`
-    /// (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
+    /// (<https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource>).
     Twilio {
         account_sid: String,
         auth_token: String,
@@ -718,7 +718,7 @@ pub enum Outbound {
     },
     /// `POST https://api.africastalking.com/version1/messaging` with the `apiKey` header, form
     /// `username`, `to`, `message`, `from` (the sandbox host when `sandbox`;
-    /// http://docs.africastalking.com/sms/sending).
+    /// <http://docs.africastalking.com/sms/sending>).
     AfricasTalking {
         username: String,
         api_key: String,
@@ -728,11 +728,11 @@ pub enum Outbound {
     /// FrontlineCloud's *Send SMS from a web service* activity: `POST {server}/api/1/webhook`
     /// with `{"apiKey", "payload": {"message", "recipients": [{"type": "mobile", "value"}]}}`,
     /// as Ushahidi sends it
-    /// (https://github.com/ushahidi/platform/blob/develop/src/App/DataSource/FrontlineSMS/FrontlineSMS.php).
+    /// (<https://github.com/ushahidi/platform/blob/develop/src/App/DataSource/FrontlineSMS/FrontlineSMS.php>).
     FrontlineSms { server_url: String, api_key: String },
     /// `POST https://api.httpsms.com/v1/messages/send` with the `x-api-key` header, JSON
     /// `from`, `to`, `content`, `request_id`
-    /// (https://github.com/NdoleStudio/httpsms/blob/main/api/pkg/requests/message_send_request.go).
+    /// (<https://github.com/NdoleStudio/httpsms/blob/main/api/pkg/requests/message_send_request.go>).
     HttpSms { api_key: String, from: String },
     /// RapidPro's `POST {server}/api/v2/broadcasts.json` with `Authorization: Token`, JSON
     /// `urns` and `text`.
