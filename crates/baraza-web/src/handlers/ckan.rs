@@ -86,6 +86,8 @@ impl From<CoreError> for CkanError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::NotFound { .. } => CkanError::NotFound(None),
+            // A file too large to be read as a table (table_max_file_mb): said, not a 500.
+            CoreError::TableTooLarge { what } => invalid("resource_id", &what),
             e => {
                 tracing::error!(error = %e, "CKAN action failed");
                 CkanError::Internal
