@@ -26,6 +26,7 @@
 //! * [`table`]: a tabular resource held in memory in columns (dictionary-encoded values, a
 //!   numeric view of numbers and dates) and the table page's query over it: equality,
 //!   `contains` and range filters, full-text search, sort, keyset paging and facet counts.
+//! * [`versions`]: what changed between two states of a dataset (its history's summaries).
 //!
 //! The crate is pure: no IO, no clock (callers pass "now"), no database.
 
@@ -37,5 +38,6 @@ pub mod model;
 pub mod quality;
 pub mod search;
 pub mod table;
+pub mod versions;
 
 pub use model::{Dataset, DatasetState, Organisation, Resource, ResourceKind, Source};

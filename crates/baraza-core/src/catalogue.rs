@@ -5,6 +5,10 @@
 //! from the project's IATI activity (written live as IATI 2.03 XML), or from uploaded files. Project managers and owners (`publish_data`) create, edit, publish and
 //! withdraw datasets; a draft or private dataset is seen by the project's members only.
 //!
+//! Every change to a dataset records a *version* in the store, in the change's transaction
+//! (see [`Core::dataset_history`]): its number, when, who, what changed, and the dataset as it
+//! then was.
+//!
 //! Reads go through one search index ([`Catalogue`]) kept in memory and rebuilt when the
 //! store's catalogue version moves, so that several servers behind a load balancer agree
 //! without talking to each other: a read costs one small query for the version.
@@ -15,10 +19,11 @@ use crate::{Core, CoreError};
 use baraza_catalogue::model::{clean_tag, slugify, valid_name, Field};
 use baraza_catalogue::quality::{self, Quality};
 use baraza_catalogue::search::Index;
+use baraza_catalogue::versions::Changes;
 use baraza_catalogue::{
     licences, Dataset, DatasetState, Organisation, Resource, ResourceKind, Source,
 };
-use baraza_store::{DatasetWrite, ResourceWrite, StoreError};
+use baraza_store::{DatasetWrite, ResourceWrite, StoreError, VersionAuthor};
 use baraza_types::Permission;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -93,6 +98,72 @@ impl Viewer {
 
     pub fn is_anonymous(&self) -> bool {
         !self.admin && self.projects.is_empty()
+    }
+
+    /// Whether this reader is one of `d`'s project's members (or a site administrator): they
+    /// see all its versions and who made them.
+    pub fn is_member(&self, cat: &Catalogue, d: &Dataset) -> bool {
+        self.admin
+            || cat
+                .project_of(d)
+                .is_some_and(|p| self.projects.contains(&p))
+    }
+}
+
+/// Who made a version, as the reader may know it: the project's members see the editor's
+/// name; everyone else reads "an editor" (`name` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VersionBy {
+    User {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Harvest,
+    System,
+}
+
+/// One version of a dataset, as its history shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionEntry {
+    pub number: i64,
+    /// When (Unix seconds).
+    pub at: i64,
+    pub by: VersionBy,
+    /// Whether the dataset was published and not private at this version.
+    pub public: bool,
+    pub changes: Changes,
+}
+
+/// Whether an older version's resource can still be downloaded as it was: an uploaded file
+/// (its blob is content-addressed, so the bytes are those its hash names, while the blob
+/// exists) or a release's table (a release never changes). An indicator's series and an IATI
+/// activity are written live (their old bytes are not kept); a link is only an address.
+pub fn version_resource_kept(r: &Resource) -> bool {
+    matches!(
+        r.kind,
+        ResourceKind::File { .. } | ResourceKind::Release { .. }
+    )
+}
+
+fn version_entry(v: baraza_store::DatasetVersionRow, member: bool) -> VersionEntry {
+    VersionEntry {
+        number: v.number,
+        at: v.created_at,
+        by: match v.author {
+            VersionAuthor::User(_) => VersionBy::User {
+                name: if member {
+                    // An erased account leaves its versions: they read as "an editor".
+                    v.author_name
+                } else {
+                    None
+                },
+            },
+            VersionAuthor::Harvest => VersionBy::Harvest,
+            VersionAuthor::System => VersionBy::System,
+        },
+        public: v.public,
+        changes: v.changes,
     }
 }
 
@@ -828,7 +899,12 @@ impl Core {
         }
         let lists = checked(&input)?;
         self.store
-            .update_dataset(row, &write(&input, &lists), self.now())
+            .update_dataset(
+                row,
+                &write(&input, &lists),
+                VersionAuthor::user_or_system(access.user.map(|u| u.0)),
+                self.now(),
+            )
             .await
             .map_err(|e| conflict_or(e, &input.name))?;
         let action = if before.state != lists.3 {
@@ -880,6 +956,7 @@ impl Core {
                     kind: &kind,
                     fields: &fields,
                 },
+                VersionAuthor::user_or_system(access.user.map(|u| u.0)),
                 self.now(),
             )
             .await?;
@@ -903,7 +980,12 @@ impl Core {
         let (access, row, d) = self.dataset_for_edit(principal, name).await?;
         if !self
             .store
-            .delete_resource(row, resource, self.now())
+            .delete_resource(
+                row,
+                resource,
+                VersionAuthor::user_or_system(access.user.map(|u| u.0)),
+                self.now(),
+            )
             .await?
         {
             return Err(CoreError::NotFound { what: "resource" });
@@ -930,6 +1012,72 @@ impl Core {
         )
         .await?;
         Ok(())
+    }
+
+    /// A dataset's versions that `viewer` may see, newest first, with the dataset. The
+    /// project's members see every version and who made it; everyone else sees the versions
+    /// made while the dataset was public (a draft's or a private dataset's past stays with the
+    /// project), with "an editor" for a person. Hidden datasets are `NotFound`, as their page.
+    pub async fn dataset_history(
+        &self,
+        viewer: &Viewer,
+        name: &str,
+    ) -> Result<(Dataset, Vec<VersionEntry>), CoreError> {
+        let (cat, d) = self.dataset_seen(viewer, name).await?;
+        let row = cat
+            .row_of(&d)
+            .ok_or(CoreError::NotFound { what: "dataset" })?;
+        let member = viewer.is_member(&cat, &d);
+        let versions = self
+            .store
+            .dataset_versions(row)
+            .await?
+            .into_iter()
+            .filter(|v| member || v.public)
+            .map(|v| version_entry(v, member))
+            .collect();
+        Ok((d, versions))
+    }
+
+    /// The number of the latest version of `d` that `viewer` may see (see
+    /// [`Core::dataset_history`]); `None` when there is none.
+    pub async fn dataset_latest_version(
+        &self,
+        viewer: &Viewer,
+        cat: &Catalogue,
+        d: &Dataset,
+    ) -> Result<Option<i64>, CoreError> {
+        let Some(row) = cat.row_of(d) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .dataset_latest_version(row, !viewer.is_member(cat, d))
+            .await?)
+    }
+
+    /// One version of a dataset that `viewer` may see (as [`Core::dataset_history`] lists
+    /// them): the dataset now, the version, and the dataset as it then was.
+    pub async fn dataset_version(
+        &self,
+        viewer: &Viewer,
+        name: &str,
+        number: i64,
+    ) -> Result<(Dataset, VersionEntry, Dataset), CoreError> {
+        let (cat, d) = self.dataset_seen(viewer, name).await?;
+        let row = cat
+            .row_of(&d)
+            .ok_or(CoreError::NotFound { what: "dataset" })?;
+        let member = viewer.is_member(&cat, &d);
+        let (v, then) = self
+            .store
+            .dataset_version(row, number)
+            .await?
+            .filter(|(v, _)| member || v.public)
+            .ok_or(CoreError::NotFound {
+                what: "dataset_version",
+            })?;
+        Ok((d, version_entry(v, member), then))
     }
 
     /// A resource's bytes, for a reader who may see the dataset.

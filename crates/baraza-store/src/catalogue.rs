@@ -3,10 +3,16 @@
 //! Every write bumps `catalogue_version` in its own transaction, so that a server's search
 //! index (kept by the core) is rebuilt exactly when another server — or this one — changed
 //! something.
+//!
+//! Every write that alters a dataset also calls [`record_version`] in that transaction: it
+//! compares the dataset as it now is with its last version's snapshot and, when a reader would
+//! get something else, writes the next version (a change and its version commit together or
+//! not at all).
 
 use crate::db::{q, Conn, Mode, Row};
 use crate::{Store, StoreError};
 use baraza_catalogue::model::Field;
+use baraza_catalogue::versions::{diff, Changes};
 use baraza_catalogue::{Dataset, DatasetState, Organisation, Resource, ResourceKind, Source};
 
 /// A dataset's editable metadata.
@@ -52,6 +58,52 @@ pub struct StoredDataset {
     pub row_id: i64,
     pub project_id: i64,
     pub dataset: Dataset,
+}
+
+/// Who made a version of a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionAuthor {
+    /// A person, by user id.
+    User(i64),
+    /// A harvest run (the remote catalogue is the dataset's master).
+    Harvest,
+    /// Baraza itself (a job, the command line without a user).
+    System,
+}
+
+impl VersionAuthor {
+    /// `Some(id)` is that user; `None` is the system.
+    pub fn user_or_system(user: Option<i64>) -> Self {
+        user.map_or(VersionAuthor::System, VersionAuthor::User)
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            VersionAuthor::User(_) => "user",
+            VersionAuthor::Harvest => "harvest",
+            VersionAuthor::System => "system",
+        }
+    }
+
+    fn id(self) -> Option<i64> {
+        match self {
+            VersionAuthor::User(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// One version of a dataset, as its history lists it.
+#[derive(Debug, Clone)]
+pub struct DatasetVersionRow {
+    pub number: i64,
+    pub created_at: i64,
+    pub author: VersionAuthor,
+    /// The author's display name, while their account exists.
+    pub author_name: Option<String>,
+    /// Whether the dataset was published and not private at this version.
+    pub public: bool,
+    pub changes: Changes,
 }
 
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
@@ -161,6 +213,110 @@ async fn touch(c: &mut Conn<'_>, row_id: i64, at: i64) -> Result<(), StoreError>
     )
     .await?;
     bump(c).await
+}
+
+/// A dataset with its resources, read inside a transaction.
+async fn dataset_in(c: &mut Conn<'_>, row_id: i64) -> Result<Option<Dataset>, StoreError> {
+    let Some(row) = c
+        .fetch_optional(
+            crate::db::q_built(format!("{DATASET_SELECT} WHERE d.id = $1")).bind(row_id),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut d = dataset_from(&row)?.dataset;
+    for r in c
+        .fetch_all(
+            crate::db::q_built(format!(
+                "{RESOURCE_SELECT} WHERE dataset_id = $1 ORDER BY position"
+            ))
+            .bind(row_id),
+        )
+        .await?
+    {
+        d.resources.push(resource_from(&r)?.1);
+    }
+    Ok(Some(d))
+}
+
+/// Records the dataset's next version when what a reader gets changed since its last one;
+/// returns the version's number, or `None` when nothing did. Called by every write to a
+/// dataset after its rows are written, in the same transaction: the write has already updated
+/// the dataset's row, whose lock orders two writers of one dataset (the second reads the
+/// first's version). `created` says the dataset was just made.
+pub(crate) async fn record_version(
+    c: &mut Conn<'_>,
+    row_id: i64,
+    author: VersionAuthor,
+    created: bool,
+    at: i64,
+) -> Result<Option<i64>, StoreError> {
+    let Some(mut now) = dataset_in(c, row_id).await? else {
+        return Ok(None);
+    };
+    // The reuse count is not the dataset's content (and moves without a version).
+    now.reuses = 0;
+    let last = c
+        .fetch_optional(
+            q(
+                "SELECT number, snapshot FROM dataset_versions WHERE dataset_id = $1
+               ORDER BY number DESC LIMIT 1",
+            )
+            .bind(row_id),
+        )
+        .await?;
+    let (number, previous) = match &last {
+        Some(r) => (
+            r.get::<i64>("number")?,
+            Some(parse::<Dataset>(r, "snapshot")?),
+        ),
+        None => (0, None),
+    };
+    let changes = diff(previous.as_ref(), &now, created && previous.is_none());
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let number = number + 1;
+    c.execute(
+        q(
+            "INSERT INTO dataset_versions (dataset_id, number, created_at, author_kind, author_id,
+             public, changes, snapshot)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(row_id)
+        .bind(number)
+        .bind(at)
+        .bind(author.kind())
+        .bind(author.id())
+        .bind(now.is_public())
+        .bind(json(&changes))
+        .bind(json(&now)),
+    )
+    .await?;
+    Ok(Some(number))
+}
+
+const VERSION_SELECT: &str = "SELECT v.number, v.created_at, v.author_kind, v.author_id,
+       v.public, v.changes, u.name AS author_name
+     FROM dataset_versions v LEFT JOIN users u ON u.id = v.author_id";
+
+fn version_from(r: &Row) -> Result<DatasetVersionRow, StoreError> {
+    let kind: String = r.get("author_kind")?;
+    let author = match (kind.as_str(), r.get::<Option<i64>>("author_id")?) {
+        ("user", Some(id)) => VersionAuthor::User(id),
+        ("harvest", _) => VersionAuthor::Harvest,
+        ("system", _) => VersionAuthor::System,
+        (k, _) => return Err(StoreError::Corrupt(format!("dataset version author {k}"))),
+    };
+    Ok(DatasetVersionRow {
+        number: r.get("number")?,
+        created_at: r.get("created_at")?,
+        author,
+        author_name: r.get("author_name")?,
+        public: r.get("public")?,
+        changes: parse(r, "changes")?,
+    })
 }
 
 /// Inserts a dataset's row (no resources, no version bump); returns its row id.
@@ -384,6 +540,7 @@ impl Store {
         for (i, r) in resources.iter().enumerate() {
             insert_resource(&mut c, id, i as i64, r, at).await?;
         }
+        record_version(&mut c, id, VersionAuthor::user_or_system(by), true, at).await?;
         bump(&mut c).await?;
         tx.commit().await?;
         Ok(id)
@@ -394,11 +551,13 @@ impl Store {
         &self,
         row_id: i64,
         w: &DatasetWrite<'_>,
+        by: VersionAuthor,
         at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
         update_dataset_row(&mut c, row_id, w, None, at).await?;
+        record_version(&mut c, row_id, by, false, at).await?;
         bump(&mut c).await?;
         tx.commit().await
     }
@@ -408,6 +567,7 @@ impl Store {
         &self,
         row_id: i64,
         r: &ResourceWrite<'_>,
+        by: VersionAuthor,
         at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pools.begin().await?;
@@ -424,6 +584,7 @@ impl Store {
             .get("p")?;
         insert_resource(&mut c, row_id, position, r, at).await?;
         touch(&mut c, row_id, at).await?;
+        record_version(&mut c, row_id, by, false, at).await?;
         tx.commit().await
     }
 
@@ -432,6 +593,7 @@ impl Store {
         &self,
         row_id: i64,
         uuid: &str,
+        by: VersionAuthor,
         at: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pools.begin().await?;
@@ -445,6 +607,7 @@ impl Store {
             .await?;
         if n > 0 {
             touch(&mut c, row_id, at).await?;
+            record_version(&mut c, row_id, by, false, at).await?;
         }
         tx.commit().await?;
         Ok(n > 0)
@@ -456,6 +619,8 @@ impl Store {
         let mut c = tx.conn();
         c.execute(q("DELETE FROM dataset_resources WHERE dataset_id = $1").bind(row_id))
             .await?;
+        c.execute(q("DELETE FROM dataset_versions WHERE dataset_id = $1").bind(row_id))
+            .await?;
         let n = c
             .execute(q("DELETE FROM datasets WHERE id = $1").bind(row_id))
             .await?;
@@ -464,16 +629,83 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Whether any resource still points at this blob (before it is wiped).
+    /// Whether any resource, or any version of a dataset, still points at this blob (before it
+    /// is wiped): an older version's file is served while its blob exists.
     pub async fn blob_in_catalogue(&self, sha256: &str) -> Result<bool, StoreError> {
         let pattern = format!("%\"sha256\":\"{sha256}\"%");
         Ok(self
             .pools
             .fetch_optional(
                 Mode::Read,
-                q("SELECT 1 AS one FROM dataset_resources WHERE kind LIKE $1").bind(pattern),
+                q("SELECT 1 AS one FROM dataset_resources WHERE kind LIKE $1
+                   UNION ALL
+                   SELECT 1 AS one FROM dataset_versions WHERE snapshot LIKE $1")
+                .bind(pattern),
             )
             .await?
             .is_some())
+    }
+
+    /// A dataset's versions, newest first.
+    pub async fn dataset_versions(
+        &self,
+        row_id: i64,
+    ) -> Result<Vec<DatasetVersionRow>, StoreError> {
+        self.pools
+            .fetch_all(
+                Mode::Read,
+                crate::db::q_built(format!(
+                    "{VERSION_SELECT} WHERE v.dataset_id = $1 ORDER BY v.number DESC"
+                ))
+                .bind(row_id),
+            )
+            .await?
+            .iter()
+            .map(version_from)
+            .collect()
+    }
+
+    /// The number of a dataset's latest version (of its public ones when `public_only`).
+    pub async fn dataset_latest_version(
+        &self,
+        row_id: i64,
+        public_only: bool,
+    ) -> Result<Option<i64>, StoreError> {
+        self.pools
+            .fetch_one(
+                Mode::Read,
+                q("SELECT MAX(number) AS n FROM dataset_versions
+                   WHERE dataset_id = $1 AND (public OR NOT $2)")
+                .bind(row_id)
+                .bind(public_only),
+            )
+            .await?
+            .get("n")
+    }
+
+    /// One version of a dataset, with the dataset as it then was.
+    pub async fn dataset_version(
+        &self,
+        row_id: i64,
+        number: i64,
+    ) -> Result<Option<(DatasetVersionRow, Dataset)>, StoreError> {
+        let Some(r) = self
+            .pools
+            .fetch_optional(
+                Mode::Read,
+                q(
+                    "SELECT v.number, v.created_at, v.author_kind, v.author_id, v.public,
+                     v.changes, v.snapshot, u.name AS author_name
+                   FROM dataset_versions v LEFT JOIN users u ON u.id = v.author_id
+                   WHERE v.dataset_id = $1 AND v.number = $2",
+                )
+                .bind(row_id)
+                .bind(number),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((version_from(&r)?, parse(&r, "snapshot")?)))
     }
 }

@@ -5,7 +5,9 @@
 //! UPDATE on the source's row: it works the same with one server on SQLite and with several
 //! servers sharing a PostgreSQL database.
 
-use crate::catalogue::{bump, insert_dataset_row, insert_resource, update_dataset_row};
+use crate::catalogue::{
+    bump, insert_dataset_row, insert_resource, record_version, update_dataset_row, VersionAuthor,
+};
 use crate::db::{q, Conn, Mode, Row};
 use crate::{DatasetWrite, ResourceWrite, Store, StoreError};
 use baraza_catalogue::Source;
@@ -232,6 +234,8 @@ impl Store {
             .await?;
         for d in &ids {
             c.execute(q("DELETE FROM dataset_resources WHERE dataset_id = $1").bind(*d))
+                .await?;
+            c.execute(q("DELETE FROM dataset_versions WHERE dataset_id = $1").bind(*d))
                 .await?;
             c.execute(q("DELETE FROM datasets WHERE id = $1").bind(*d))
                 .await?;
@@ -488,6 +492,7 @@ impl Store {
             .bind(at),
         )
         .await?;
+        record_version(&mut c, id, VersionAuthor::Harvest, true, at).await?;
         bump(&mut c).await?;
         tx.commit().await?;
         Ok(id)
@@ -519,6 +524,7 @@ impl Store {
             .bind(at),
         )
         .await?;
+        record_version(&mut c, dataset_id, VersionAuthor::Harvest, false, at).await?;
         bump(&mut c).await?;
         tx.commit().await
     }
@@ -549,6 +555,18 @@ impl Store {
             .bind(remote_id),
         )
         .await?;
+        if let Some(id) = c
+            .fetch_optional(
+                q("SELECT dataset_id FROM harvested_datasets
+                   WHERE source_id = $1 AND remote_id = $2")
+                .bind(source_id)
+                .bind(remote_id),
+            )
+            .await?
+        {
+            let id: i64 = id.get("dataset_id")?;
+            record_version(&mut c, id, VersionAuthor::Harvest, false, at).await?;
+        }
         bump(&mut c).await?;
         tx.commit().await
     }

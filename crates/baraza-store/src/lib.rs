@@ -44,7 +44,7 @@ pub use audit::{AuditBatch, AuditEntry, AuditQuery, Chained, NewAuditEntry, Pack
 pub use backup::{inspect_sqlite_file, ExportSink, PgImport, Snapshot, TableCount};
 pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::{BulkSubmission, FlatRecord};
-pub use catalogue::{DatasetWrite, ResourceWrite, StoredDataset};
+pub use catalogue::{DatasetVersionRow, DatasetWrite, ResourceWrite, StoredDataset, VersionAuthor};
 pub use census::{
     CensusCategory, CensusEntryRow, CensusPlace, CensusRow, NewCensus, NewCensusEntry,
 };

@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, census, central, encryption, records, exports, registers, releases, reuses, subjects, table, fill, forms, harvest, iati, import, indicators, learn, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, census, dataset_versions, central, encryption, records, exports, registers, releases, reuses, subjects, table, fill, forms, harvest, iati, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -284,6 +284,9 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/dataset/{name}/resource/{id}/download", Public, get(catalogue::download)),
         r(M::GET, "/dataset/{name}/resource/{id}/{file}", Public, get(catalogue::download_converted)),
         r(M::GET, "/dataset/{name}/table/{resource}", Public, get(table::table_page)),
+        r(M::GET, "/dataset/{name}/versions", Public, get(dataset_versions::history)),
+        r(M::GET, "/dataset/{name}/versions/{n}", Public, get(dataset_versions::version_page)),
+        r(M::GET, "/dataset/{name}/versions/{n}/resource/{id}/download", Public, get(dataset_versions::download)),
         r(M::GET, "/dataset/{name}/edit", Session, get(catalogue::edit_page)),
         r(M::POST, "/dataset/{name}/edit", Session, post(catalogue::save)),
         r(M::POST, "/dataset/{name}/resources", Session, post(catalogue::add_file).layer(resource_limit)),

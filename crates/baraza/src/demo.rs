@@ -801,17 +801,18 @@ async fn catalogue(core: &Core, access: &ProjectAccess, form: &str, release: i64
     )
     .await
     .map_err(fail("indicator"))?;
+    let register = input(
+        "registre-points-eau",
+        "Registre des points d’eau suivis",
+        "Les points d’eau que suivent les comités de gestion avec l’ONG : type, état de fonctionnement à la dernière visite, province et coordonnées. Tenu à la main par l’équipe et mis à jour après chaque tournée ; les étiquettes HXL permettent de le combiner avec les données humanitaires.",
+        "eau, points d'eau, HXL",
+        "6",
+        "published",
+    );
     let name = core
         .create_dataset(
             access,
-            input(
-                "registre-points-eau",
-                "Registre des points d’eau suivis",
-                "Les points d’eau que suivent les comités de gestion avec l’ONG : type, état de fonctionnement à la dernière visite, province et coordonnées. Tenu à la main par l’équipe et mis à jour après chaque tournée ; les étiquettes HXL permettent de le combiner avec les données humanitaires.",
-                "eau, points d'eau, HXL",
-                "6",
-                "published",
-            ),
+            register.clone(),
             Origin::Upload(Upload {
                 file_name: "points-eau-registre.csv".into(),
                 bytes: WATER_POINTS_CSV.as_bytes().to_vec(),
@@ -836,6 +837,17 @@ async fn catalogue(core: &Core, access: &ProjectAccess, form: &str, release: i64
     )
     .await
     .map_err(fail("methodology"))?;
+    // A later edit, so that the register's history has more than its creation and its files.
+    core.update_dataset(
+        &principal,
+        &name,
+        DatasetInput {
+            version: "1.1".into(),
+            ..register
+        },
+    )
+    .await
+    .map_err(fail("register edit"))?;
     core.create_dataset(
         access,
         DatasetInput {

@@ -291,6 +291,8 @@ struct DatasetData<'a> {
     /// Its reuses that are not hidden, newest first.
     reuses: Vec<ReuseView>,
     discussions: Vec<DiscussionView>,
+    /// The number of the latest version the reader may see (`/dataset/{name}/versions`).
+    latest_version: Option<i64>,
 }
 
 async fn seen(ctx: &Ctx, name: &str) -> WebResult<(Viewer, Arc<Catalogue>, Dataset)> {
@@ -344,6 +346,7 @@ pub async fn dataset_page(
     let discussions = core
         .discussions(&ctx.principal, &SubjectRef::Dataset(d.name.clone()))
         .await?;
+    let latest_version = core.dataset_latest_version(&viewer, &cat, &d).await?;
     let data = DatasetData {
         dataset: &d,
         quality,
@@ -351,12 +354,13 @@ pub async fn dataset_page(
         can_edit: viewer.edits(&cat, &d),
         reuses,
         discussions,
+        latest_version,
     };
     let base = base_url(&ctx, &headers);
     Ok(respond(&ctx, &data, || dataset_html(&ctx, &base, &data)))
 }
 
-fn size_text(lang: Lang, bytes: Option<i64>) -> String {
+pub(crate) fn size_text(lang: Lang, bytes: Option<i64>) -> String {
     match bytes {
         None => String::new(),
         Some(b) if b < 1024 => format!("{b} B"),
@@ -469,6 +473,15 @@ fn dataset_html(ctx: &Ctx, base: &str, data: &DatasetData) -> Markup {
                 dd { a href="#discussions" { (ctx.tf("cat.discussions_count", &[("n", &data.discussions.len().to_string())])) } }
                 dt { (ctx.t("cat.modified")) } dd { (when(d.modified)) }
                 dt { (ctx.t("cat.created")) } dd { (when(d.created)) }
+                dt { (ctx.t("ver.history")) }
+                dd {
+                    a href={ "/dataset/" (d.name) "/versions" } {
+                        @match data.latest_version {
+                            Some(n) => { (ctx.tf("ver.link", &[("n", &n.to_string())])) }
+                            None => { (ctx.t("ver.history")) }
+                        }
+                    }
+                }
             }
             @if !d.methodology.is_empty() {
                 h2 { (ctx.t("cat.methodology")) }
@@ -597,8 +610,15 @@ pub async fn download(ctx: Ctx, Path((name, id)): Path<(String, String)>) -> Web
             axum::response::Redirect::temporary(url),
         ));
     }
+    serve_resource(&ctx, &d, r).await
+}
+
+/// A resource's bytes as a download (an uploaded file streamed from disk in chunks). `d` is
+/// the dataset as it is now (it says whose project holds the bytes); `r` may be a resource of
+/// an older version.
+pub(crate) async fn serve_resource(ctx: &Ctx, d: &Dataset, r: &Resource) -> WebResult<Response> {
     let mut length = None;
-    let body = match ctx.state.core.resource_body(&d, r).await? {
+    let body = match ctx.state.core.resource_body(d, r).await? {
         ResourceBody::Bytes(b) => axum::body::Body::from(b),
         ResourceBody::File { file, len } => {
             use futures::StreamExt;

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod census;
 pub mod central;
 pub mod ckan;
+pub mod dataset_versions;
 pub mod encryption;
 pub mod exports;
 pub mod fill;

@@ -657,3 +657,212 @@ async fn tabular_resources_convert_as_they_stream_and_releases_carry_the_forms_h
         app.stop().await;
     }
 }
+
+/// Issue 8: a dataset's versions. Each change a reader would notice is one version, a failed
+/// edit none; an older version shows its own metadata and serves its own files; readers outside
+/// the project see neither names nor what happened while the dataset was private.
+#[tokio::test]
+async fn every_change_to_a_dataset_is_a_version_with_its_history() {
+    use sha2::Digest;
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let anon = browser();
+        let first = b"province,points\nTD-ND,12\n";
+        let res = upload(
+            &app,
+            &claire,
+            "points.csv",
+            first,
+            &[
+                ("title", "Points par province"),
+                ("name", "points-versions"),
+                ("license_id", "cc-by"),
+                ("state", "published"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let page = "/dataset/points-versions";
+        let edit = format!("{page}/edit");
+        let metadata = |title: &'static str, licence: &'static str, private: bool| {
+            let mut f = vec![
+                ("title", title),
+                ("name", "points-versions"),
+                ("license_id", licence),
+                ("state", "published"),
+            ];
+            if private {
+                f.push(("private", "on"));
+            }
+            f
+        };
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &edit,
+            &metadata("Points d'eau", "cc-by", false),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // A refused edit (a licence we do not offer) is no version.
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &edit,
+            &metadata("Refusé", "wtfpl", false),
+        )
+        .await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        // A file added, then the first one removed.
+        let token = csrf(&app, &claire, &edit).await;
+        let second = b"province,points\nTD-ND,12\nTD-OD,7\n";
+        let res = claire
+            .post(app.url(&format!("{page}/resources")))
+            .multipart(
+                Form::new()
+                    .text("_csrf", token)
+                    .text("resource_name", "Points 2")
+                    .part(
+                        "file",
+                        Part::bytes(second.to_vec()).file_name("points2.csv"),
+                    ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let d = get_json(&app, &claire, page).await;
+        let old_id = d["dataset"]["resources"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(d["latest_version"], 3);
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &format!("{page}/resources/{old_id}/delete"),
+            &[],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+        let h = get_json(&app, &claire, &format!("{page}/versions")).await;
+        let v = h["versions"].as_array().unwrap();
+        let numbers: Vec<i64> = v.iter().map(|v| v["number"].as_i64().unwrap()).collect();
+        assert_eq!(numbers, [4, 3, 2, 1], "{h}");
+        let hash = |b: &[u8]| format!("sha256:{}", hex(&sha2::Sha256::digest(b)));
+        assert_eq!(v[3]["changes"]["start"], "created");
+        assert_eq!(v[3]["changes"]["added"][0]["hash"], hash(first));
+        assert_eq!(v[2]["changes"]["fields"], serde_json::json!(["title"]));
+        assert_eq!(v[1]["changes"]["added"][0]["hash"], hash(second));
+        assert_eq!(v[1]["changes"]["added"][0]["size"], second.len());
+        assert_eq!(v[0]["changes"]["removed"][0]["id"], old_id.as_str());
+        assert_eq!(v[0]["changes"]["removed"][0]["hash"], hash(first));
+        // Members see who; everyone else reads "an editor".
+        assert_eq!(v[0]["by"]["kind"], "user");
+        assert!(
+            v[0]["by"]["name"].as_str().unwrap().contains("Claire"),
+            "{h}"
+        );
+        let public = get_json(&app, &anon, &format!("{page}/versions")).await;
+        assert_eq!(public["versions"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            public["versions"][0]["by"],
+            serde_json::json!({"kind": "user"})
+        );
+        let html = text_of(&app, &anon, &format!("{page}/versions")).await;
+        assert!(
+            html.contains("an editor") && !html.contains("Claire"),
+            "{html}"
+        );
+        // The dataset's page links its history.
+        let html = text_of(&app, &anon, page).await;
+        assert!(html.contains(&format!("href=\"{page}/versions\"")));
+        assert!(html.contains("Version 4 · history"), "{html}");
+
+        // An older version: its own title and files, the removed file still served as it was.
+        let one = get_json(&app, &anon, &format!("{page}/versions/1")).await;
+        assert_eq!(one["snapshot"]["title"], "Points par province");
+        assert_eq!(one["latest"], 4);
+        let html = text_of(&app, &anon, &format!("{page}/versions/1")).await;
+        assert!(html.contains("Points par province"));
+        let file = format!("{page}/versions/1/resource/{old_id}/download");
+        assert!(html.contains(&file));
+        let res = anon.get(app.url(&file)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(&res.bytes().await.unwrap()[..], first);
+        // Not a file of that version, not a version, not a number: 404.
+        for bad in [
+            format!("{page}/versions/4/resource/{old_id}/download"),
+            format!("{page}/versions/9"),
+            format!("{page}/versions/0"),
+            format!("{page}/versions/x"),
+            format!("{page}/versions/-1.json"),
+        ] {
+            let res = anon.get(app.url(&bad)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{bad}");
+        }
+
+        // Private: its history is hidden as its page is; published again, the private
+        // version stays with the project.
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &edit,
+            &metadata("Points d'eau", "cc-by", true),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        for path in [
+            format!("{page}/versions"),
+            format!("{page}/versions/1"),
+            file.clone(),
+        ] {
+            let res = anon.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        let res = post_form(
+            &app,
+            &claire,
+            &edit,
+            &edit,
+            &metadata("Points d'eau", "cc-by", false),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let public = get_json(&app, &anon, &format!("{page}/versions")).await;
+        let seen: Vec<i64> = public["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["number"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seen, [6, 4, 3, 2, 1]);
+        let res = anon
+            .get(app.url(&format!("{page}/versions/5")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let five = get_json(&app, &claire, &format!("{page}/versions/5")).await;
+        assert_eq!(
+            five["version"]["changes"]["fields"],
+            serde_json::json!(["private"])
+        );
+        assert_eq!(five["version"]["public"], false);
+
+        // The demo's register has a history: created, a file, an edit.
+        let reg = get_json(&app, &anon, "/dataset/registre-points-eau/versions").await;
+        assert!(reg["versions"].as_array().unwrap().len() >= 3, "{reg}");
+        assert_eq!(
+            reg["versions"][0]["changes"]["fields"],
+            serde_json::json!(["version"])
+        );
+        app.stop().await;
+    }
+}

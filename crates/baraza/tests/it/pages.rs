@@ -67,6 +67,8 @@ async fn every_page_has_a_json_twin() {
                 .replace("{place}", "TD")
                 .replace("{category}", "budget")
                 .replace("{resource}", &resource)
+                // The register's first version.
+                .replace("{n}", "1")
                 // The demo's first incident and agreement.
                 .replace("{id}", "1");
             // The sign-in page sends signed-in people on; look at it as a visitor.
