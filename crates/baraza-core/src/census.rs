@@ -614,3 +614,65 @@ impl Core {
         Ok(scored(&c, entry))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(code: &str, name: &str) -> CensusPlace {
+        CensusPlace {
+            code: code.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_audit_names_what_changed_in_settings() {
+        let before = [
+            place("TD", "Tchad"),
+            place("TD-ND", "N’Djamena"),
+            place("TD-ME", "Mayo"),
+        ];
+        let after = [
+            place("TD-ND", "Ville de N’Djamena"),
+            place("TD", "Tchad"),
+            place("TD-BG", "Batha"),
+        ];
+        let d = diff(&before, &after, |p| p.code.as_str());
+        assert_eq!(d["added"], json!(["TD-BG"]));
+        assert_eq!(d["removed"], json!(["TD-ME"]));
+        assert_eq!(d["changed"], json!(["TD-ND"]));
+        assert_eq!(d["reordered"], true);
+        // Removing one does not make the others "moved".
+        let d = diff(&before, &before[1..], |p| p.code.as_str());
+        assert_eq!(d["removed"], json!(["TD"]));
+        assert_eq!(d["changed"], json!([]));
+        assert_eq!(d["reordered"], false);
+    }
+
+    #[test]
+    fn weights_above_the_maximum_are_refused() {
+        let mut questions = census::godi_questions();
+        let input = |questions: Vec<Question>| CensusInput {
+            title: "Census".into(),
+            places: vec![place("TD", "Tchad")],
+            categories: vec![CensusCategory {
+                code: "budget".into(),
+                title_en: "Budget".into(),
+                title_fr: String::new(),
+                description: String::new(),
+            }],
+            questions: Some(questions),
+            ..CensusInput::default()
+        };
+        assert!(check_input(&input(questions.clone())).is_ok());
+        questions[0].weight = MAX_WEIGHT + 1;
+        assert!(matches!(
+            check_input(&input(questions)),
+            Err(CoreError::Invalid {
+                field: "questions",
+                reason: "census_weight_range"
+            })
+        ));
+    }
+}
