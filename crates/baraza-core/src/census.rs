@@ -12,7 +12,8 @@ use crate::orgs::{check_description, pick_slug};
 use crate::{Core, CoreError};
 use baraza_catalogue::census::{self, Answer, Question, Table};
 use baraza_store::{
-    CensusCategory, CensusEntryRow, CensusPlace, CensusRow, NewCensus, NewCensusEntry, StoreError,
+    CensusCategory, CensusEntryRow, CensusInUse, CensusPlace, CensusRow, CensusSettings, NewCensus,
+    NewCensusEntry, StoreError,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -21,7 +22,10 @@ use std::collections::BTreeMap;
 /// The most places, categories or sources a census or an entry may have.
 const MAX_ITEMS: usize = 300;
 
-/// A census to create.
+/// The most a question may weigh.
+pub const MAX_WEIGHT: u32 = 1000;
+
+/// A census to create, or its new settings (`slug` is then ignored).
 #[derive(Debug, Clone, Default)]
 pub struct CensusInput {
     pub title: String,
@@ -31,7 +35,8 @@ pub struct CensusInput {
     pub scope: String,
     pub places: Vec<CensusPlace>,
     pub categories: Vec<CensusCategory>,
-    /// `None`: the Open Data Index's questions.
+    /// `None`: the Open Data Index's questions (for a new census) or the census's own (for new
+    /// settings).
     pub questions: Option<Vec<Question>>,
 }
 
@@ -146,6 +151,76 @@ fn check_categories(categories: &[CensusCategory]) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Title, description, scope and questions of a census, checked.
+struct Checked<'a> {
+    title: &'a str,
+    description: &'a str,
+    scope: &'a str,
+    questions: Vec<Question>,
+}
+
+fn check_input(input: &CensusInput) -> Result<Checked<'_>, CoreError> {
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 300 {
+        return Err(invalid("title", "census_title"));
+    }
+    let description = check_description(&input.description)?;
+    let scope = input.scope.trim();
+    if scope.chars().count() > 300 {
+        return Err(invalid("scope", "census_title"));
+    }
+    let questions = input
+        .questions
+        .clone()
+        .unwrap_or_else(census::godi_questions);
+    census::check_questions(&questions).map_err(|p| invalid("questions", p.reason))?;
+    if questions.len() > MAX_ITEMS || questions.iter().any(|q| q.weight > MAX_WEIGHT) {
+        return Err(invalid("questions", "census_weight_range"));
+    }
+    check_places(&input.places)?;
+    check_categories(&input.categories)?;
+    Ok(Checked {
+        title,
+        description,
+        scope,
+        questions,
+    })
+}
+
+/// What changed between two lists keyed by code: added, removed, changed (same code, other
+/// content) and whether the codes kept are in another order.
+fn diff<T: PartialEq>(before: &[T], after: &[T], code: impl Fn(&T) -> &str) -> serde_json::Value {
+    let find = |list: &[T], c: &str| list.iter().any(|x| code(x) == c);
+    let codes = |list: &[T]| list.iter().map(|x| code(x).to_owned()).collect::<Vec<_>>();
+    let added: Vec<String> = codes(after)
+        .into_iter()
+        .filter(|c| !find(before, c))
+        .collect();
+    let removed: Vec<String> = codes(before)
+        .into_iter()
+        .filter(|c| !find(after, c))
+        .collect();
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|x| before.iter().any(|y| code(y) == code(x) && y != *x))
+        .map(|x| code(x).to_owned())
+        .collect();
+    let kept_before: Vec<String> = codes(before)
+        .into_iter()
+        .filter(|c| find(after, c))
+        .collect();
+    let kept_after: Vec<String> = codes(after)
+        .into_iter()
+        .filter(|c| find(before, c))
+        .collect();
+    json!({
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "reordered": kept_before != kept_after,
+    })
+}
+
 impl Core {
     async fn census_or_404(&self, slug: &str) -> Result<CensusRow, CoreError> {
         self.store
@@ -196,23 +271,13 @@ impl Core {
         if !self.is_org_owner(principal, &org).await? {
             return Err(CoreError::Forbidden);
         }
-        let title = input.title.trim();
-        if title.is_empty() || title.chars().count() > 300 {
-            return Err(invalid("title", "census_title"));
-        }
-        let description = check_description(&input.description)?;
-        let scope = input.scope.trim();
-        if scope.chars().count() > 300 {
-            return Err(invalid("scope", "census_title"));
-        }
+        let Checked {
+            title,
+            description,
+            scope,
+            questions,
+        } = check_input(input)?;
         let slug = pick_slug(&input.slug, title)?;
-        let questions = input
-            .questions
-            .clone()
-            .unwrap_or_else(census::godi_questions);
-        census::check_questions(&questions).map_err(|p| invalid("questions", p.reason))?;
-        check_places(&input.places)?;
-        check_categories(&input.categories)?;
         match self
             .store
             .insert_census(&NewCensus {
@@ -340,7 +405,7 @@ impl Core {
         let user = principal.require_user()?;
         let c = self.census_or_404(slug).await?;
         if c.state != "open" {
-            return Err(invalid("census", "census_closed"));
+            return Err(CoreError::CensusClosed);
         }
         if !c.places.iter().any(|p| p.code == input.place) {
             return Err(invalid("place", "census_place_unknown"));
@@ -381,6 +446,118 @@ impl Core {
         )
         .await?;
         Ok(id)
+    }
+
+    /// A census for its settings page: for those who review it (owners of its organisation,
+    /// managers of its projects, site administrators).
+    pub async fn census_for_edit(
+        &self,
+        principal: &Principal,
+        slug: &str,
+    ) -> Result<CensusRow, CoreError> {
+        principal.require_session_user()?;
+        let c = self.census_or_404(slug).await?;
+        if !self.reviews_census(principal, &c).await? {
+            return Err(CoreError::Forbidden);
+        }
+        Ok(c)
+    }
+
+    /// Changes a census's title, description, scope, places, categories and questions (the
+    /// slug stays). Entries keep their answers by question key: a removed question no longer
+    /// counts in scores, a new one counts as unanswered (like *no*) in older entries. A place
+    /// or category that has entries published or awaiting review cannot be removed
+    /// ([`CoreError::CensusInUse`]); nothing is then changed.
+    pub async fn update_census(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        input: &CensusInput,
+    ) -> Result<CensusRow, CoreError> {
+        let user = principal.require_session_user()?;
+        let before = self.census_for_edit(principal, slug).await?;
+        let mut input = input.clone();
+        if input.questions.is_none() {
+            // Settings sent without questions keep the census's own.
+            input.questions = Some(before.questions.clone());
+        }
+        let Checked {
+            title,
+            description,
+            scope,
+            questions,
+        } = check_input(&input)?;
+        let settings = CensusSettings {
+            title,
+            description,
+            scope,
+            questions: &questions,
+            places: &input.places,
+            categories: &input.categories,
+        };
+        match self.store.update_census(before.id, &settings).await? {
+            Ok(()) => {}
+            Err(CensusInUse::Place(code)) => {
+                return Err(CoreError::CensusInUse {
+                    field: "place",
+                    code,
+                })
+            }
+            Err(CensusInUse::Category(code)) => {
+                return Err(CoreError::CensusInUse {
+                    field: "category",
+                    code,
+                })
+            }
+        }
+        let after = self.census_or_404(slug).await?;
+        let weights = |qs: &[Question]| {
+            qs.iter()
+                .map(|q| (q.key.clone(), q.weight))
+                .collect::<BTreeMap<_, _>>()
+        };
+        self.audit(
+            Actor::User(user.id),
+            "census.update",
+            &census_target(&after),
+            json!({
+                "title": after.title,
+                "places": diff(&before.places, &after.places, |p| p.code.as_str()),
+                "categories": diff(&before.categories, &after.categories, |k| k.code.as_str()),
+                "questions": diff(&before.questions, &after.questions, |q| q.key.as_str()),
+                "weights_before": weights(&before.questions),
+                "weights_after": weights(&after.questions),
+            }),
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// Closes (no new entries; the table stays public and reviewing goes on) or reopens a
+    /// census. Doing it twice changes nothing and audits nothing.
+    pub async fn set_census_open(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        open: bool,
+    ) -> Result<CensusRow, CoreError> {
+        let user = principal.require_session_user()?;
+        let c = self.census_for_edit(principal, slug).await?;
+        let state = if open { "open" } else { "closed" };
+        if self.store.set_census_state(c.id, state).await? {
+            self.audit(
+                Actor::User(user.id),
+                if open {
+                    "census.reopen"
+                } else {
+                    "census.close"
+                },
+                &census_target(&c),
+                json!({ "title": c.title }),
+            )
+            .await?;
+        }
+        self.census_or_404(slug).await
     }
 
     /// Entries awaiting review, oldest first (reviewers only).
@@ -435,5 +612,67 @@ impl Core {
         )
         .await?;
         Ok(scored(&c, entry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(code: &str, name: &str) -> CensusPlace {
+        CensusPlace {
+            code: code.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_audit_names_what_changed_in_settings() {
+        let before = [
+            place("TD", "Tchad"),
+            place("TD-ND", "N’Djamena"),
+            place("TD-ME", "Mayo"),
+        ];
+        let after = [
+            place("TD-ND", "Ville de N’Djamena"),
+            place("TD", "Tchad"),
+            place("TD-BG", "Batha"),
+        ];
+        let d = diff(&before, &after, |p| p.code.as_str());
+        assert_eq!(d["added"], json!(["TD-BG"]));
+        assert_eq!(d["removed"], json!(["TD-ME"]));
+        assert_eq!(d["changed"], json!(["TD-ND"]));
+        assert_eq!(d["reordered"], true);
+        // Removing one does not make the others "moved".
+        let d = diff(&before, &before[1..], |p| p.code.as_str());
+        assert_eq!(d["removed"], json!(["TD"]));
+        assert_eq!(d["changed"], json!([]));
+        assert_eq!(d["reordered"], false);
+    }
+
+    #[test]
+    fn weights_above_the_maximum_are_refused() {
+        let mut questions = census::godi_questions();
+        let input = |questions: Vec<Question>| CensusInput {
+            title: "Census".into(),
+            places: vec![place("TD", "Tchad")],
+            categories: vec![CensusCategory {
+                code: "budget".into(),
+                title_en: "Budget".into(),
+                title_fr: String::new(),
+                description: String::new(),
+            }],
+            questions: Some(questions),
+            ..CensusInput::default()
+        };
+        assert!(check_input(&input(questions.clone())).is_ok());
+        questions[0].weight = MAX_WEIGHT + 1;
+        assert!(matches!(
+            check_input(&input(questions)),
+            Err(CoreError::Invalid {
+                field: "questions",
+                reason: "census_weight_range"
+            })
+        ));
     }
 }

@@ -79,6 +79,10 @@ pub enum CoreError {
     HarvestRunning,
     #[error("a harvested dataset is edited on its source, not here")]
     DatasetHarvested,
+    #[error("this census is closed: it accepts no entries")]
+    CensusClosed,
+    #[error("the census's {field} {code:?} has entries published or awaiting review")]
+    CensusInUse { field: &'static str, code: String },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -120,6 +124,8 @@ impl CoreError {
             CoreError::TableUnreadable { .. } => ErrorCode::TableUnreadable,
             CoreError::HarvestRunning => ErrorCode::HarvestRunning,
             CoreError::DatasetHarvested => ErrorCode::DatasetHarvested,
+            CoreError::CensusClosed => ErrorCode::CensusClosed,
+            CoreError::CensusInUse { .. } => ErrorCode::CensusInUse,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

@@ -104,6 +104,25 @@ pub struct NewCensusEntry<'a> {
     pub submitted_at: i64,
 }
 
+/// A census's settings as its organisers edit them: everything but its slug and state.
+#[derive(Debug, Clone)]
+pub struct CensusSettings<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub scope: &'a str,
+    pub questions: &'a [Question],
+    pub places: &'a [CensusPlace],
+    pub categories: &'a [CensusCategory],
+}
+
+/// Why new settings were refused: they drop a place or a category that has entries published
+/// or awaiting review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CensusInUse {
+    Place(String),
+    Category(String),
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
@@ -191,6 +210,42 @@ async fn fill(c: &mut Conn<'_>, census: &mut CensusRow) -> Result<(), StoreError
     Ok(())
 }
 
+async fn insert_places_and_categories(
+    c: &mut Conn<'_>,
+    census_id: i64,
+    places: &[CensusPlace],
+    categories: &[CensusCategory],
+) -> Result<(), StoreError> {
+    for (i, p) in places.iter().enumerate() {
+        c.execute(
+            q("INSERT INTO census_places (census_id, code, position, name)
+                   VALUES ($1, $2, $3, $4)")
+            .bind(census_id)
+            .bind(p.code.as_str())
+            .bind(i as i64)
+            .bind(p.name.as_str()),
+        )
+        .await?;
+    }
+    for (i, k) in categories.iter().enumerate() {
+        c.execute(
+            q(
+                "INSERT INTO census_categories (census_id, code, position, title_en, title_fr,
+                     description)
+                   VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(census_id)
+            .bind(k.code.as_str())
+            .bind(i as i64)
+            .bind(k.title_en.as_str())
+            .bind(k.title_fr.as_str())
+            .bind(k.description.as_str()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Every census (without places and categories), newest first.
     pub async fn censuses(&self) -> Result<Vec<CensusRow>, StoreError> {
@@ -248,35 +303,72 @@ impl Store {
             )
             .await?
             .get("id")?;
-        for (i, p) in n.places.iter().enumerate() {
-            c.execute(
-                q("INSERT INTO census_places (census_id, code, position, name)
-                   VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(p.code.as_str())
-                .bind(i as i64)
-                .bind(p.name.as_str()),
-            )
-            .await?;
-        }
-        for (i, k) in n.categories.iter().enumerate() {
-            c.execute(
-                q(
-                    "INSERT INTO census_categories (census_id, code, position, title_en, title_fr,
-                     description)
-                   VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id)
-                .bind(k.code.as_str())
-                .bind(i as i64)
-                .bind(k.title_en.as_str())
-                .bind(k.title_fr.as_str())
-                .bind(k.description.as_str()),
-            )
-            .await?;
-        }
+        insert_places_and_categories(&mut c, id, n.places, n.categories).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Replaces a census's title, description, scope, questions, places and categories, in
+    /// one transaction. Places and categories are kept by code, in the order given. A place or
+    /// category left out while it still has entries published or awaiting review refuses the
+    /// whole change (`Ok(Err(..))`, nothing written); entries of other states stay stored.
+    pub async fn update_census(
+        &self,
+        census_id: i64,
+        s: &CensusSettings<'_>,
+    ) -> Result<Result<(), CensusInUse>, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut c = tx.conn();
+        let used = c
+            .fetch_all(
+                q("SELECT DISTINCT place, category FROM census_entries
+                   WHERE census_id = $1 AND state IN ('published', 'submitted')
+                   ORDER BY place, category")
+                .bind(census_id),
+            )
+            .await?;
+        for r in &used {
+            let place: String = r.get("place")?;
+            let category: String = r.get("category")?;
+            if !s.places.iter().any(|p| p.code == place) {
+                return Ok(Err(CensusInUse::Place(place)));
+            }
+            if !s.categories.iter().any(|k| k.code == category) {
+                return Ok(Err(CensusInUse::Category(category)));
+            }
+        }
+        c.execute(
+            q(
+                "UPDATE censuses SET title = $2, description = $3, scope = $4, questions = $5
+               WHERE id = $1",
+            )
+            .bind(census_id)
+            .bind(s.title)
+            .bind(s.description)
+            .bind(s.scope)
+            .bind(json(&s.questions)),
+        )
+        .await?;
+        c.execute(q("DELETE FROM census_places WHERE census_id = $1").bind(census_id))
+            .await?;
+        c.execute(q("DELETE FROM census_categories WHERE census_id = $1").bind(census_id))
+            .await?;
+        insert_places_and_categories(&mut c, census_id, s.places, s.categories).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Opens or closes a census (`open` | `closed`). False when it is already in that state.
+    pub async fn set_census_state(&self, census_id: i64, state: &str) -> Result<bool, StoreError> {
+        let n = self
+            .pools
+            .execute(
+                q("UPDATE censuses SET state = $2 WHERE id = $1 AND state <> $2")
+                    .bind(census_id)
+                    .bind(state),
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     /// Stores a submitted entry; returns its id.

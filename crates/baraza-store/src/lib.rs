@@ -46,7 +46,8 @@ pub use blobs::{BlobError, BlobRef, BlobStore, BlobWriter};
 pub use bulk::{BulkSubmission, FlatRecord};
 pub use catalogue::{DatasetVersionRow, DatasetWrite, ResourceWrite, StoredDataset, VersionAuthor};
 pub use census::{
-    CensusCategory, CensusEntryRow, CensusPlace, CensusRow, NewCensus, NewCensusEntry,
+    CensusCategory, CensusEntryRow, CensusInUse, CensusPlace, CensusRow, CensusSettings, NewCensus,
+    NewCensusEntry,
 };
 pub use central::*;
 pub use consent::{ConsentCounts, ConsentRecord, NewConsent};

@@ -79,6 +79,8 @@ error_codes! {
     SearchInvalid => ("search_invalid", User, 400),
     HarvestRunning => ("harvest_running", User, 409),
     DatasetHarvested => ("dataset_harvested", User, 409),
+    CensusClosed => ("census_closed", User, 409),
+    CensusInUse => ("census_in_use", User, 409),
     OdataInvalid => ("odata_invalid", User, 400),
     TableQueryInvalid => ("table_query_invalid", User, 400),
     TableTooLarge => ("table_too_large", User, 422),

@@ -99,6 +99,11 @@ impl From<CoreError> for WebError {
                 info.detail_key = Some(format!("invalid.{reason}"));
             }
             CoreError::SlugTaken { slug } => info.args.push(("slug", slug.clone())),
+            CoreError::CensusInUse { field, code } => {
+                info.args.push(("field", (*field).to_owned()));
+                info.args.push(("code", code.clone()));
+                info.detail_key = Some(format!("invalid.census_{field}_in_use"));
+            }
             CoreError::ReleaseRefused { problem } => {
                 let (key, args) = crate::handlers::releases::problem_text(problem);
                 info.detail_key = Some(key);

@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 23] = [
+const KINDS: [&str; 24] = [
     "auth",
     "account",
     "data",
@@ -58,6 +58,7 @@ const KINDS: [&str; 23] = [
     "discussion",
     "iati",
     "harvest",
+    "census",
 ];
 
 impl AuditParams {

@@ -207,7 +207,10 @@ pub async fn org_page(ctx: Ctx, Path(org): Path<String>) -> WebResult<Response> 
                 h2 { (c.t("org.projects")) }
                 (project_list(&c, &data.projects, "org.no_projects"))
                 @if data.can_create_project {
-                    p { a href={ "/orgs/" (o.slug) "/people" } { (c.t("org_people.title")) } }
+                    p {
+                        a href={ "/orgs/" (o.slug) "/people" } { (c.t("org_people.title")) }
+                        " · " a href={ "/orgs/" (o.slug) "/census/new" } { (c.t("census.create")) }
+                    }
                     h2 { (c.t("project.create")) }
                     form.stack method="post" action={ "/orgs/" (o.slug) "/projects" } {
                         (csrf_field(c.csrf))
