@@ -14,9 +14,11 @@ demo's analyst (the demo's passwords are public), lists the project's indicators
 * reads the SDMX-CSV 2.0 (`…/indicators/{id}/sdmx2.csv`) with sdmx1's CSV reader, given that
   dataflow (`sdmx.read_sdmx(…, format="csv", structure=dataflow)`);
 * checks that every key value is a code of its dimension's codelist, and that the observations
-  are the figures of the JSON twin (`…/indicators/{id}.json`): as many, the same values for the
-  totals and for each group (found through the codelists' names), hidden figures with no value,
-  `OBS_STATUS=O` and `CONF_STATUS=C`.
+  are the figures of the JSON twin (`…/indicators/{id}.json`): as many, the same values and
+  lower bounds for the totals and for each group (a group's code is found through the
+  `BARAZA_SOURCE` annotation of its code, e.g. `F` for `femme`), hidden figures with no value,
+  `OBS_STATUS=O` and `CONF_STATUS=C`;
+* checks that signed out, both files are refused.
 
 Prints one line per failure and a count: `sdmx: N passed, M failed`. Exit status: 0 when
 everything passes, 1 on a failure, 2 when sdmx1 is missing or the server cannot be reached.
