@@ -10,11 +10,13 @@ Starts `baraza demo` on a free port with a fresh data directory, then:
 - HXL: libhxl reads the demo's HXL-tagged register from its download URL;
 - IATI: scripts/ci/check_iati.py validates the organisation's IATI activity file and the
   catalogue's IATI-XML resource against the IATI 2.03 schema (from pyIATI's sdist) with lxml;
+- SDMX: scripts/ci/check_sdmx.py reads every demo indicator's SDMX-CSV 2.0 with sdmx1 against
+  its SDMX-ML 2.1 structure and compares it with the JSON twin;
 - CKAN: scripts/ci/check_ckan.py, when present, drives the ckanapi client against the
   Action API.
 
 Usage: open_data.py PATH/TO/baraza
-Needs: pip install rdflib pyshacl frictionless libhxl ckanapi lxml (and selenium, which the shared
+Needs: pip install rdflib pyshacl frictionless libhxl ckanapi lxml sdmx1 (and selenium, which the shared
 tests/e2e/browser.py imports)
 """
 import json
@@ -85,6 +87,8 @@ def checks_on(base):
           f"libhxl reads the {len(rows)} released rows below the hashtag row")
     run([sys.executable, os.path.join(ROOT, "scripts/ci/check_iati.py"), base],
         "IATI: the organisation's file and the catalogue's resource pass the IATI 2.03 schema")
+    run([sys.executable, os.path.join(ROOT, "scripts/ci/check_sdmx.py"), base],
+        "SDMX: sdmx1 reads every indicator's SDMX-CSV 2.0 against its structure, as the JSON says")
     ckan = os.path.join(ROOT, "scripts/ci/check_ckan.py")
     if os.path.exists(ckan):
         run([sys.executable, ckan, base], "ckanapi against the CKAN Action API")

@@ -27,6 +27,7 @@ use baraza_indicators::define::{
 };
 use baraza_indicators::framework::{Framework, Indicator as SdgIndicator};
 use baraza_indicators::official::{self, Observation, SdmxRow};
+use baraza_indicators::sdmx;
 use baraza_indicators::stats::{Distribution, Estimate, Moments};
 use baraza_sdc::cells::Hidden;
 use baraza_store::{
@@ -906,13 +907,7 @@ impl Core {
         slug: &str,
     ) -> Result<String, CoreError> {
         let v = self.indicator_view(access, slug).await?;
-        let series = format!(
-            "{}_{}",
-            v.sdg
-                .as_ref()
-                .map_or("NA".to_owned(), |i| i.code.replace('.', "_")),
-            v.row.slug.to_uppercase().replace('-', "_")
-        );
+        let series = sdmx_series(&v);
         let rows: Vec<SdmxRow> = v
             .figures
             .values()
@@ -962,6 +957,38 @@ impl Core {
             })
             .collect();
         Ok(official::write_sdmx_csv(&rows))
+    }
+
+    /// An indicator's figures as SDMX-CSV 2.0 (what `…/indicators/{indicator}/sdmx2.csv`
+    /// serves), read against [`Core::indicator_sdmx_structure`]: one row per figure, keyed by
+    /// every dimension of the structure (`_T` where the figure is a total); hidden figures are
+    /// there with no value, `OBS_STATUS` missing and `CONF_STATUS` confidential.
+    pub async fn indicator_sdmx2(
+        &self,
+        access: &ProjectAccess,
+        slug: &str,
+    ) -> Result<String, CoreError> {
+        let v = self.indicator_view(access, slug).await?;
+        let (structure, obs) = sdmx_dataset(&v);
+        Ok(sdmx::write_sdmx_csv2(&structure, &obs))
+    }
+
+    /// The SDMX-ML 2.1 structure message (dataflow, DSD, concepts, codelists) of an
+    /// indicator's SDMX-CSV 2.0, what `…/indicators/{indicator}/sdmx-structure.xml` serves.
+    /// Its codelists hold the codes the figures use: it is made from them, as the data is.
+    pub async fn indicator_sdmx_structure(
+        &self,
+        access: &ProjectAccess,
+        slug: &str,
+    ) -> Result<String, CoreError> {
+        let v = self.indicator_view(access, slug).await?;
+        let (structure, _) = sdmx_dataset(&v);
+        let prepared = baraza_publish::iso_timestamp(self.clock.now());
+        Ok(sdmx::write_structure(
+            &structure,
+            &format!("{}_STRUCTURE", structure.flow_id),
+            &prepared,
+        ))
     }
 
     /// Places with their simplified geometry.
@@ -1410,4 +1437,197 @@ pub fn figures(def: &Definition, cells: &Cells) -> BTreeMap<CellKey, Figure> {
         }
     }
     out
+}
+
+/// An indicator's SDMX series code: `6_1_1_EAU_DE_BASE` (`NA_…` without an SDG link).
+fn sdmx_series(v: &IndicatorView) -> String {
+    format!(
+        "{}_{}",
+        v.sdg
+            .as_ref()
+            .map_or("NA".to_owned(), |i| i.code.replace('.', "_")),
+        v.row.slug.to_uppercase().replace('-', "_")
+    )
+}
+
+/// An indicator's SDMX structure and its observations, one per figure (see
+/// baraza_indicators::sdmx and docs/indicators.md).
+fn sdmx_dataset(v: &IndicatorView) -> (sdmx::Structure, Vec<sdmx::Obs>) {
+    let series = sdmx::sanitize_id(&sdmx_series(v));
+    let spec = &v.def.spec;
+    let freq = match spec.period {
+        define::Period::Month => "M",
+        define::Period::Quarter => "Q",
+        define::Period::Year => "A",
+    };
+    let unit = match spec.aggregation {
+        Aggregation::Share => "PT",
+        _ => "NUMBER",
+    };
+    let unit_code = sdmx::Code {
+        source: None,
+        id: unit.to_owned(),
+        name: if unit == "PT" {
+            [
+                ("en".into(), "Percent".into()),
+                ("fr".into(), "Pourcentage".into()),
+            ]
+            .into()
+        } else if spec.unit.is_empty() {
+            [
+                ("en".into(), "Number".into()),
+                ("fr".into(), "Nombre".into()),
+            ]
+            .into()
+        } else {
+            spec.unit.clone()
+        },
+    };
+    // Disaggregations in the definition's order, each with its groups and their labels.
+    let disaggregations: Vec<sdmx::Disaggregation> = v
+        .def
+        .dimensions
+        .iter()
+        .map(|d| {
+            let name = d.name().to_owned();
+            let labels = v.dimensions.iter().find(|l| l.name == name);
+            let groups = v
+                .groups_of(&name)
+                .into_iter()
+                .map(|g| {
+                    let label = labels
+                        .and_then(|l| l.groups.iter().find(|(c, _)| *c == g))
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or_default();
+                    (g, label)
+                })
+                .collect();
+            (
+                name,
+                labels.map(|l| l.title.clone()).unwrap_or_default(),
+                groups,
+            )
+        })
+        .collect();
+    let mappings = sdmx::map_dimensions(&disaggregations);
+
+    // Places: the total, then the codes with figures.
+    let mut places: Vec<String> = vec![TOTAL.to_owned()];
+    for k in v.figures.keys() {
+        if !places.contains(&k.place) {
+            places.push(k.place.clone());
+        }
+    }
+    let place_code = |p: &str| {
+        if p == TOTAL {
+            TOTAL.to_owned()
+        } else {
+            sdmx::sanitize_id(p)
+        }
+    };
+    let area_codes = places
+        .iter()
+        .map(|p| sdmx::Code {
+            source: (place_code(p) != *p).then(|| p.clone()),
+            id: place_code(p),
+            name: if p == TOTAL {
+                [
+                    ("en".into(), "All places".into()),
+                    ("fr".into(), "Tous les lieux".into()),
+                ]
+                .into()
+            } else {
+                [(
+                    "en".into(),
+                    v.place_names.get(p).cloned().unwrap_or_else(|| p.clone()),
+                )]
+                .into()
+            },
+        })
+        .collect();
+    let mut dimensions = vec![
+        sdmx::Dimension {
+            id: "FREQ".into(),
+            name: [
+                ("en".into(), "Frequency".into()),
+                ("fr".into(), "Fréquence".into()),
+            ]
+            .into(),
+            codes: vec![sdmx::freq_code(freq)],
+        },
+        sdmx::Dimension {
+            id: "SERIES".into(),
+            name: [
+                ("en".into(), "Series".into()),
+                ("fr".into(), "Série".into()),
+            ]
+            .into(),
+            codes: vec![sdmx::Code {
+                source: None,
+                id: series.clone(),
+                name: spec.title.clone(),
+            }],
+        },
+        sdmx::Dimension {
+            id: "REF_AREA".into(),
+            name: [
+                ("en".into(), "Reference area".into()),
+                ("fr".into(), "Zone de référence".into()),
+            ]
+            .into(),
+            codes: area_codes,
+        },
+    ];
+    dimensions.extend(mappings.iter().map(|m| m.dimension.clone()));
+    let structure = sdmx::Structure {
+        flow_id: format!("DF_{series}"),
+        name: spec.title.clone(),
+        description: spec.description.clone(),
+        dimensions,
+        units: vec![unit_code],
+    };
+
+    let obs = v
+        .figures
+        .values()
+        .map(|f| {
+            let mut key = vec![freq.to_owned(), series.clone(), place_code(&f.place)];
+            for m in &mappings {
+                key.push(if f.dim == m.name {
+                    m.codes
+                        .get(&f.group)
+                        .cloned()
+                        .unwrap_or_else(|| sdmx::sanitize_id(&f.group))
+                } else {
+                    TOTAL.to_owned()
+                });
+            }
+            let hidden = f.shown == Shown::Hidden;
+            let estimate = f.estimate.filter(|_| !hidden);
+            sdmx::Obs {
+                key,
+                time_period: f.period.clone(),
+                value: estimate.map(|e| e.value),
+                unit: unit.to_owned(),
+                obs_status: if hidden {
+                    official::OBS_STATUS_MISSING.to_owned()
+                } else {
+                    String::new()
+                },
+                conf_status: if hidden {
+                    official::CONF_STATUS_CONFIDENTIAL.to_owned()
+                } else {
+                    String::new()
+                },
+                lower: estimate.and_then(|e| e.low),
+                upper: estimate.and_then(|e| e.high),
+                comment: f
+                    .n
+                    .filter(|_| !hidden)
+                    .map(|n| format!("n={n}"))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    (structure, obs)
 }

@@ -19,7 +19,9 @@
 //! * [`inequality`]: gap, ratio and adjusted parity index between groups with intervals; Gini
 //!   and Palma for numeric outcomes.
 //! * [`official`]: official series read from CSV, the UN SDG database's CSV layout or
-//!   SDMX-CSV, never blended with citizen figures; SDMX-CSV written for ours.
+//!   SDMX-CSV, never blended with citizen figures; SDMX-CSV 1.0 written for ours.
+//! * [`sdmx`]: SDMX-CSV 2.0 for our series and the SDMX-ML 2.1 structure message (dataflow,
+//!   DSD, concepts, codelists) it is read against.
 //! * [`progress`]: progress towards a target, as Open SDG assesses it (the Statistics Canada
 //!   method), called a change only when it exceeds the intervals.
 //!
@@ -32,4 +34,5 @@ pub mod framework;
 pub mod inequality;
 pub mod official;
 pub mod progress;
+pub mod sdmx;
 pub mod stats;

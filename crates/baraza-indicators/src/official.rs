@@ -1024,13 +1024,13 @@ pub fn write_sdmx_csv(rows: &[SdmxRow]) -> String {
 }
 
 /// Shortest text that reads back as the same f64.
-fn format_number(v: f64) -> String {
+pub(crate) fn format_number(v: f64) -> String {
     let mut s = String::new();
     let _ = write!(s, "{v}");
     s
 }
 
-fn push_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
+pub(crate) fn push_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
     let mut first = true;
     for c in cells {
         if !first {

@@ -203,6 +203,8 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/indicators/goals/{goal}", Project(P::ViewProject), get(indicators::goal_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}", Project(P::ViewProject), get(indicators::indicator_page)),
         r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/sdmx", Project(P::ViewProject), get(indicators::sdmx)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/sdmx2", Project(P::ViewProject), get(indicators::sdmx2)),
+        r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/sdmx-structure.xml", Project(P::ViewProject), get(indicators::sdmx_structure)),
         r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/chart.svg", Project(P::ViewProject), get(indicators::chart_svg)),
         r(M::GET, "/orgs/{org}/projects/{project}/indicators/{indicator}/embed", Project(P::ViewProject), get(indicators::embed)),
         r(M::POST, "/orgs/{org}/projects/{project}/indicators/{indicator}/recompute", Project(P::ManageIndicators), post(indicators::recompute)),

@@ -1131,7 +1131,7 @@ pub async fn indicator_page(
                 (credibility(&c, &v))
                 h2 { (c.t("ind.downloads")) }
                 ul {
-                    li { a href={ (url) ".csv" } { "CSV" } " · " a href={ (url) ".json" } { "JSON" } " · " a href={ (url) "/sdmx.csv" } { "SDMX-CSV" } }
+                    li { a href={ (url) ".csv" } { "CSV" } " · " a href={ (url) ".json" } { "JSON" } " · " a href={ (url) "/sdmx.csv" } { "SDMX-CSV" } " · " a href={ (url) "/sdmx2.csv" } { "SDMX-CSV 2.0" } " (" a href={ (url) "/sdmx-structure.xml" } { (c.t("ind.sdmx_structure")) } ")" }
                     li { a href={ (url) "/chart.svg" } { (c.t("ind.svg")) } }
                 }
                 p { (c.t("ind.embed")) }
@@ -1226,6 +1226,43 @@ pub async fn sdmx(
     let slug = param(&params, "indicator")?;
     let csv = ctx.state.core.indicator_sdmx(&g.access, slug).await?;
     Ok(csv_response(&format!("{slug}.sdmx.csv"), csv))
+}
+
+/// `GET …/indicators/{indicator}/sdmx2.csv`: the figures as SDMX-CSV 2.0, read against the
+/// structure at `…/sdmx-structure.xml`.
+pub async fn sdmx2(
+    g: ProjectGuard<ViewProject>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let slug = param(&params, "indicator")?;
+    let csv = ctx.state.core.indicator_sdmx2(&g.access, slug).await?;
+    Ok(csv_response(&format!("{slug}.sdmx2.csv"), csv))
+}
+
+/// `GET …/indicators/{indicator}/sdmx-structure.xml`: the SDMX-ML 2.1 structure message
+/// (dataflow, data structure, concepts, codelists) of the SDMX-CSV 2.0.
+pub async fn sdmx_structure(
+    g: ProjectGuard<ViewProject>,
+    Path(params): Path<HashMap<String, String>>,
+) -> WebResult<Response> {
+    let ctx = &g.ctx;
+    let slug = param(&params, "indicator")?;
+    let xml = ctx
+        .state
+        .core
+        .indicator_sdmx_structure(&g.access, slug)
+        .await?;
+    let mut res = xml.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.sdmx.structure+xml; version=2.1; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{slug}.sdmx-structure.xml\""))
+    {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }
 
 /// `GET …/indicators/{indicator}/chart.svg`: the chart over time as a standalone SVG file.

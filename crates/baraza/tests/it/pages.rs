@@ -37,6 +37,7 @@ async fn every_page_has_a_json_twin() {
                 || route.path.contains("/submissions.")
                 // An indicator's downloads and embeddable chart, not pages.
                 || route.path.ends_with("/sdmx")
+                || route.path.ends_with("/sdmx2")
                 || route.path.ends_with("/chart.svg")
                 || route.path.ends_with("/embed")
                 || route.path.ends_with("/definitions.toml")
