@@ -83,6 +83,8 @@ pub struct Field {
     pub width: usize,
     /// Its column name in its table: the path below the table, joined with `-`.
     pub header: String,
+    /// The question's HXL hashtag (the XLSForm's `hxl` column), for the hashtag row.
+    pub hxl: Option<String>,
 }
 
 /// One output table.
@@ -197,6 +199,7 @@ impl Builder<'_> {
             col: 0,
             width,
             header,
+            hxl: q.and_then(|q| q.hxl.clone()),
         });
         self.tables[table].fields.push(idx);
         idx

@@ -48,6 +48,45 @@ pub fn write_header(schema: &Schema, table: usize, sink: &mut impl CellSink) -> 
     sink.end_row()
 }
 
+/// The HXL hashtag row of table `table`: each tagged question's hashtag over its column (a
+/// geopoint's latitude and longitude columns get `+lat` and `+lon`, its altitude and accuracy
+/// none), system columns untagged. `None` when no question of the table is tagged: a row of
+/// blanks is not HXL.
+pub fn hxl_row(schema: &Schema, table: usize) -> Option<Vec<String>> {
+    let t = &schema.tables[table];
+    let mut row = vec![String::new(); t.headers.len()];
+    let mut any = false;
+    for &f in &t.fields {
+        let field = &schema.fields[f];
+        let Some(tag) = &field.hxl else { continue };
+        any = true;
+        match field.kind {
+            FieldKind::Geopoint => {
+                row[field.col] = format!("{tag}+lat");
+                row[field.col + 1] = format!("{tag}+lon");
+            }
+            _ => row[field.col] = tag.clone(),
+        }
+    }
+    any.then_some(row)
+}
+
+/// Writes the HXL hashtag row of a table after its header, when it has one.
+pub fn write_hxl_row(schema: &Schema, table: usize, sink: &mut impl CellSink) -> io::Result<()> {
+    let Some(row) = hxl_row(schema, table) else {
+        return Ok(());
+    };
+    sink.start_row()?;
+    for tag in &row {
+        if tag.is_empty() {
+            sink.empty()?;
+        } else {
+            sink.text(tag)?;
+        }
+    }
+    sink.end_row()
+}
+
 /// Removes the `[n]` of repeat segments: `/d/r[2]/x` → `/d/r/x`.
 pub(crate) fn strip_indices(path: &str, out: &mut String) {
     out.clear();
@@ -348,6 +387,36 @@ pub(crate) fn write_field(
 
 #[cfg(test)]
 mod tests {
+    use crate::schema::Schema;
+
+    #[test]
+    fn hxl_row_tags_questions_and_geopoint_parts_and_skips_untagged_tables() {
+        let md = "| survey |  |  |  |  |\n\
+                  |  | type | name | label | hxl |\n\
+                  |  | text | village | Village | #loc+name |\n\
+                  |  | geopoint | gps | GPS | #geo |\n\
+                  |  | integer | n | N |  |\n\
+                  |  | begin repeat | child | Child |  |\n\
+                  |  | integer | age | Age |  |\n\
+                  |  | end repeat |  |  |  |\n";
+        let compiled = baraza_xlsform::compile_file(md.as_bytes(), "f.md");
+        assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+        let schema = Schema::new(&compiled.form.unwrap(), "f");
+        let row = super::hxl_row(&schema, 0).unwrap();
+        let headers = &schema.tables[0].headers;
+        assert_eq!(row.len(), headers.len());
+        let tag = |h: &str| row[headers.iter().position(|x| x == h).unwrap()].as_str();
+        assert_eq!(tag("village"), "#loc+name");
+        assert_eq!(tag("gps-Latitude"), "#geo+lat");
+        assert_eq!(tag("gps-Longitude"), "#geo+lon");
+        assert_eq!(tag("gps-Altitude"), "");
+        assert_eq!(tag("n"), "");
+        assert_eq!(tag("SubmissionDate"), "");
+        assert_eq!(tag("KEY"), "");
+        // The repeat's table tags nothing: no row of blanks.
+        assert_eq!(super::hxl_row(&schema, 1), None);
+    }
+
     #[test]
     fn strips_repeat_indices() {
         let mut out = String::new();

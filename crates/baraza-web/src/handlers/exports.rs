@@ -30,7 +30,7 @@ use baraza_core::{Core, ProjectAccess};
 use baraza_publish::csv::CsvSink;
 use baraza_publish::geojson::GeoJsonWriter;
 use baraza_publish::json::JsonWriter;
-use baraza_publish::table::write_header;
+use baraza_publish::table::{write_header, write_hxl_row};
 use baraza_publish::xlsx::XlsxWriter;
 use baraza_publish::zip::ZipStream;
 use baraza_publish::{parse_values, Flattener, Meta};
@@ -83,13 +83,24 @@ impl Format {
     }
 }
 
-/// Reads the query string: the filters, and `geo` for GeoJSON. A parameter given twice is
+/// What an export is asked for besides its filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Options {
+    /// GeoJSON's geometry field.
+    pub geo: Option<String>,
+    /// `hxl=1`: the HXL hashtag row after the header (CSV, CSV zip, XLSX), as KoboToolbox's
+    /// "include HXL hashtags" export option; written only when the form tags some question.
+    pub hxl: bool,
+}
+
+/// Reads the query string: the filters, `geo` for GeoJSON and `hxl`. A parameter given twice is
 /// refused (which one applies would be a guess).
-pub(crate) fn read_params(raw: Option<&str>) -> WebResult<(FilterParams, Option<String>)> {
+pub(crate) fn read_params(raw: Option<&str>) -> WebResult<(FilterParams, Options)> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|_| WebError::code(ErrorCode::BadRequest))?;
     let mut p = FilterParams::default();
     let mut geo = None;
+    let mut hxl: Option<bool> = None;
     let mut seen: Vec<&'static str> = Vec::new();
     for (k, v) in pairs {
         let slot: (&'static str, &mut String) = match k.as_str() {
@@ -108,6 +119,17 @@ pub(crate) fn read_params(raw: Option<&str>) -> WebResult<(FilterParams, Option<
                 }
                 continue;
             }
+            "hxl" => {
+                let on = match v.as_str() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "" | "0" | "false" | "no" | "off" => false,
+                    _ => return Err(invalid("hxl", "filter.hxl")),
+                };
+                if hxl.replace(on).is_some() {
+                    return Err(duplicate("hxl"));
+                }
+                continue;
+            }
             _ => continue,
         };
         if seen.contains(&slot.0) {
@@ -116,7 +138,13 @@ pub(crate) fn read_params(raw: Option<&str>) -> WebResult<(FilterParams, Option<
         seen.push(slot.0);
         *slot.1 = v;
     }
-    Ok((p, geo))
+    Ok((
+        p,
+        Options {
+            geo,
+            hxl: hxl.unwrap_or(false),
+        },
+    ))
 }
 
 fn duplicate(field: &'static str) -> WebError {
@@ -157,6 +185,7 @@ pub(crate) async fn export(
     source: SubmissionSource,
     params: &FilterParams,
     format: Format,
+    hxl: bool,
 ) -> WebResult<Response> {
     let filter = source.filter(params)?;
     let query = core
@@ -182,7 +211,7 @@ pub(crate) async fn export(
         passes,
         batch_tx,
     ));
-    tokio::task::spawn_blocking(move || write_export(format, &source, now, batch_rx, body_tx));
+    tokio::task::spawn_blocking(move || write_export(format, &source, hxl, now, batch_rx, body_tx));
     let stream = futures::stream::poll_fn(move |cx| body_rx.poll_recv(cx));
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
@@ -352,6 +381,7 @@ fn values_of(r: &ListedSubmission) -> Vec<baraza_publish::StoredValue<'_>> {
 fn write_export(
     format: Format,
     source: &SubmissionSource,
+    hxl: bool,
     now: i64,
     rx: mpsc::Receiver<Result<Msg, String>>,
     body: mpsc::Sender<Result<Bytes, io::Error>>,
@@ -364,6 +394,9 @@ fn write_export(
             Format::Csv => {
                 let mut sink = CsvSink::new(out);
                 write_header(schema, 0, &mut sink)?;
+                if hxl {
+                    write_hxl_row(schema, 0, &mut sink)?;
+                }
                 let mut f = Flattener::new(schema);
                 rows.pass(|r| {
                     let m = RowMeta::of(r);
@@ -378,6 +411,9 @@ fn write_export(
                     zip.start(&format!("{}.csv", table.file_stem))?;
                     let mut sink = CsvSink::new(&mut zip);
                     write_header(schema, t, &mut sink)?;
+                    if hxl {
+                        write_hxl_row(schema, t, &mut sink)?;
+                    }
                     rows.pass(|r| {
                         let m = RowMeta::of(r);
                         let values = values_of(r);
@@ -397,6 +433,9 @@ fn write_export(
                 for (t, table) in schema.tables.iter().enumerate() {
                     x.start_sheet(&table.sheet)?;
                     write_header(schema, t, &mut x)?;
+                    if hxl {
+                        write_hxl_row(schema, t, &mut x)?;
+                    }
                     rows.pass(|r| {
                         let m = RowMeta::of(r);
                         let values = values_of(r);
@@ -447,12 +486,12 @@ async fn answer(
     pick: impl FnOnce(&SubmissionSource, Option<&str>) -> WebResult<Format>,
 ) -> WebResult<Response> {
     let id = form_param(&params)?;
-    let (filters, geo) = read_params(raw.as_deref())?;
+    let (filters, options) = read_params(raw.as_deref())?;
     let core = g.ctx.state.core.clone();
     // The format may depend on the form (GeoJSON's field), so it is checked before streaming.
     let source = core.submission_source(&g.access, &id).await?;
-    let format = pick(&source, geo.as_deref())?;
-    export(core, g.access, source, &filters, format).await
+    let format = pick(&source, options.geo.as_deref())?;
+    export(core, g.access, source, &filters, format, options.hxl).await
 }
 
 /// `GET …/forms/{form}/submissions.csv.zip`.
@@ -549,11 +588,16 @@ mod tests {
 
     #[test]
     fn parameters() {
-        let (p, geo) = read_params(Some("review=approved&x=1&geo=gps&value=a%26b")).unwrap();
+        let (p, o) = read_params(Some("review=approved&x=1&geo=gps&value=a%26b")).unwrap();
         assert_eq!(p.review, "approved");
         assert_eq!(p.value, "a&b");
-        assert_eq!(geo.as_deref(), Some("gps"));
+        assert_eq!(o.geo.as_deref(), Some("gps"));
+        assert!(!o.hxl);
         assert!(read_params(Some("review=a&review=b")).is_err());
+        assert!(read_params(Some("hxl=1")).unwrap().1.hxl);
+        assert!(!read_params(Some("hxl=false")).unwrap().1.hxl);
+        assert!(read_params(Some("hxl=peut-etre")).is_err());
+        assert!(read_params(Some("hxl=1&hxl=0")).is_err());
         assert!(read_params(None).is_ok());
     }
 

@@ -129,11 +129,19 @@ pub async fn submissions_page(
         .get("form")
         .cloned()
         .ok_or_else(WebError::not_found)?;
-    let (filters, _) = exports::read_params(raw.as_deref())?;
+    let (filters, options) = exports::read_params(raw.as_deref())?;
     let core = ctx.state.core.clone();
     let source = core.submission_source(&g.access, &id).await?;
     if ctx.format() == crate::ctx::Format::Csv {
-        return exports::export(core, g.access.clone(), source, &filters, Format::Csv).await;
+        return exports::export(
+            core,
+            g.access.clone(),
+            source,
+            &filters,
+            Format::Csv,
+            options.hxl,
+        )
+        .await;
     }
     let filter = source.filter(&filters)?;
     let (rows, next) = core

@@ -785,6 +785,7 @@ async fn exports_are_for_analysts_and_bad_parameters_are_named() {
             ("after=42".into(), "after"),
             ("after=1.2.3".into(), "after"),
             ("review=received&review=approved".into(), "review"),
+            ("hxl=peut-etre".into(), "hxl"),
         ];
         for suffix in [".json", ".csv", ".csv.zip", ".xlsx", ".geojson"] {
             for (query, field) in &cases {
@@ -839,5 +840,86 @@ async fn exports_are_for_analysts_and_bad_parameters_are_named() {
             .unwrap();
         assert_eq!(error_code(res).await.1, "not_found");
         app.stop().await;
+    }
+}
+
+/// `hxl=1` adds the HXL hashtag row after the header of CSV, CSV zip and XLSX exports, with the
+/// form's `hxl` column over its questions' columns; without it, the second line is data.
+#[tokio::test]
+async fn hxl_hashtag_row_on_request() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let claire = signed_in(&app, CLAIRE).await;
+        let lines_of = |bytes: &[u8]| -> Vec<Vec<String>> {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes));
+            r.records()
+                .take(2)
+                .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+                .collect()
+        };
+        let (_, tagged) = get_ok(
+            &claire,
+            &app.url(&format!("{}.csv?hxl=1", path())),
+            "text/csv",
+        )
+        .await;
+        let rows = lines_of(&tagged);
+        let (header, tags) = (&rows[0], &rows[1]);
+        assert_eq!(header.len(), tags.len());
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        assert_eq!(tags[at("localisation-province")], "#adm1+name");
+        assert_eq!(tags[at("KEY")], "");
+        assert_eq!(tags[at("SubmissionDate")], "");
+        assert!(
+            tags.iter().all(|t| t.is_empty() || t.starts_with('#')),
+            "{tags:?}"
+        );
+
+        let (_, plain) = get_ok(
+            &claire,
+            &app.url(&format!("{}.csv?hxl=0", path())),
+            "text/csv",
+        )
+        .await;
+        let rows = lines_of(&plain);
+        assert!(!rows[1][at("localisation-province")].starts_with('#'));
+        assert!(tagged.len() > plain.len());
+
+        // The zip: every table's file has its hashtag row or none (a table with no tagged
+        // question gets no row of blanks).
+        let (_, bytes) = get_ok(
+            &claire,
+            &app.url(&format!("{}.csv.zip?hxl=1", path())),
+            "application/zip",
+        )
+        .await;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut root = String::new();
+        zip.by_name("points_eau.csv")
+            .unwrap()
+            .read_to_string(&mut root)
+            .unwrap();
+        assert_eq!(lines_of(root.as_bytes())[1], *tags);
+
+        // XLSX: the second row of the first sheet.
+        let (_, bytes) = get_ok(
+            &claire,
+            &app.url(&format!("{}.xlsx?hxl=1", path())),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .await;
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = wb.worksheet_range("points_eau").unwrap();
+        let second: Vec<String> = sheet
+            .rows()
+            .nth(1)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(second[at("localisation-province")], "#adm1+name");
     }
 }
