@@ -727,7 +727,7 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
     // Each test is first decided once per distinct value of its column (the table keeps each
     // column's values once), then rows are read by their codes.
     let cols = t.columns();
-    let masks: Vec<(Option<usize>, Vec<bool>, Vec<String>)> = tests
+    let masks: Vec<(Option<usize>, Vec<bool>, Vec<usize>)> = tests
         .iter()
         .map(|(i, values)| match i {
             Some(i) => {
@@ -740,46 +740,60 @@ pub fn datastore_query(t: &Table, p: &Params) -> CkanResult {
                     .collect();
                 (Some(*i), mask, Vec::new())
             }
+            // `_id`: row numbers from 1, written as numbers are written ("01" is no id).
             None => (
                 None,
                 Vec::new(),
-                values.iter().map(|v| v.trim().to_string()).collect(),
+                values
+                    .iter()
+                    .filter_map(|v| {
+                        let v = v.trim();
+                        v.parse::<usize>().ok().filter(|n| n.to_string() == v)
+                    })
+                    .collect(),
             ),
         })
         .collect();
-    // Per text word and column, which distinct values hold a word it begins.
-    let word_masks = |words: &[String], only: Option<usize>| -> Vec<Vec<Vec<bool>>> {
-        words
-            .iter()
-            .map(|w| {
-                (0..cols.len())
-                    .map(|i| {
-                        if only.is_some_and(|o| o != i) {
-                            return Vec::new();
-                        }
-                        let c = &cols[i];
-                        (0..c.distinct() as u32)
-                            .map(|code| {
-                                baraza_catalogue::fold::words(c.value_of(code))
-                                    .iter()
-                                    .any(|h| h.starts_with(w.as_str()))
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect()
-    };
+    // The folded words of each distinct value, once per column that a text test reads.
+    let mut folded: Vec<Vec<Vec<String>>> = vec![Vec::new(); cols.len()];
+    for (only, _) in &text_tests {
+        for (i, c) in cols.iter().enumerate() {
+            if only.is_none_or(|o| o == i) && folded[i].is_empty() {
+                folded[i] = (0..c.distinct() as u32)
+                    .map(|code| baraza_catalogue::fold::words(c.value_of(code)))
+                    .collect();
+            }
+        }
+    }
+    // Per text word and column, which distinct values hold a word it begins (empty: a column
+    // the test does not read).
     let text_masks: Vec<Vec<Vec<Vec<bool>>>> = text_tests
         .iter()
-        .map(|(i, words)| word_masks(words, *i))
+        .map(|(only, words)| {
+            words
+                .iter()
+                .map(|w| {
+                    (0..cols.len())
+                        .map(|i| {
+                            if only.is_some_and(|o| o != i) {
+                                return Vec::new();
+                            }
+                            folded[i]
+                                .iter()
+                                .map(|have| have.iter().any(|h| h.starts_with(w.as_str())))
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect()
+        })
         .collect();
     let mut hits: Vec<usize> = (0..t.rows())
         .filter(|&n| {
             let row = n as u32;
             masks.iter().all(|(i, mask, ids)| match i {
                 Some(i) => mask[cols[*i].code(row) as usize],
-                None => ids.iter().any(|v| *v == (n + 1).to_string()),
+                None => ids.contains(&(n + 1)),
             }) && text_masks.iter().all(|per_word| {
                 per_word.iter().all(|per_col| {
                     per_col
@@ -1625,6 +1639,14 @@ mod tests {
         let ok = q("filters=%7B%22etat%22%3A%22ok%22%7D&sort=n%20desc");
         assert_eq!(ok["total"], 2);
         assert_eq!(ok["records"][0]["code"], "A");
+        // `_id` is the row number from 1; a value not written as a number is no id.
+        let second = q("filters=%7B%22_id%22%3A%5B2%2C%22x%22%5D%7D");
+        assert_eq!(second["total"], 1);
+        assert_eq!(second["records"][0]["code"], "B");
+        assert_eq!(q("filters=%7B%22_id%22%3A%2202%22%7D")["total"], 0);
+        // A word is looked for in each column, per column with q as an object.
+        assert_eq!(q("q=%7B%22code%22%3A%22panne%22%7D")["total"], 0);
+        assert_eq!(q("q=%7B%22etat%22%3A%22pan%22%7D")["total"], 1);
         let panne = q("q=panne");
         assert_eq!(panne["total"], 1);
         assert_eq!(panne["records"][0]["code"], "B");
