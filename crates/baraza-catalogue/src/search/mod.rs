@@ -93,8 +93,6 @@ pub struct Found<'a> {
 }
 
 struct Doc {
-    /// Folded words with their weight (3 title, 2 tag, 1 other), sorted, one entry per word.
-    words: Vec<(String, u8)>,
     formats: Vec<String>,
 }
 
@@ -184,20 +182,16 @@ fn ranks<K: Ord>(n: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
 
 impl Index {
     pub fn new(datasets: Vec<Dataset>) -> Index {
-        let docs: Vec<Doc> = datasets.iter().map(doc_of).collect();
+        let (docs, words): (Vec<Doc>, Vec<Vec<(String, u8)>>) = datasets.iter().map(doc_of).unzip();
         let mut by_name = HashMap::with_capacity(datasets.len() * 2);
         for (i, d) in datasets.iter().enumerate() {
             by_name.insert(d.name.clone(), i);
             by_name.insert(d.id.clone(), i);
         }
-        let mut triples: Vec<(&str, u32, u8)> = docs
+        let mut triples: Vec<(&str, u32, u8)> = words
             .iter()
             .enumerate()
-            .flat_map(|(i, doc)| {
-                doc.words
-                    .iter()
-                    .map(move |(w, wt)| (w.as_str(), i as u32, *wt))
-            })
+            .flat_map(|(i, words)| words.iter().map(move |(w, wt)| (w.as_str(), i as u32, *wt)))
             .collect();
         triples.sort_unstable();
         let mut vocab: Vec<String> = Vec::new();
@@ -270,6 +264,49 @@ impl Index {
         out
     }
 
+    /// Per dataset, whether it has a word beginning with `term` (in its title only, when
+    /// `title`: title words are the only ones of weight 3).
+    fn term_docs(&self, term: &str, title: bool) -> Vec<bool> {
+        let mut out = vec![false; self.datasets.len()];
+        let start = self.vocab.partition_point(|w| w.as_str() < term);
+        for (word, postings) in self.vocab[start..].iter().zip(&self.postings[start..]) {
+            if !word.starts_with(term) {
+                break;
+            }
+            for &(i, w) in postings {
+                if !title || w == 3 {
+                    out[i as usize] = true;
+                }
+            }
+        }
+        out
+    }
+
+    /// For a `text:` or `title:` filter, the datasets it matches before negation (any of its
+    /// values, each of whose words must begin a word), read from the index; `None` for other
+    /// filters.
+    fn words_filter(&self, f: &Filter) -> Option<Vec<bool>> {
+        let (Test::Values(values), "text" | "title") = (&f.test, f.field.as_str()) else {
+            return None;
+        };
+        let mut out = vec![false; self.datasets.len()];
+        for v in values {
+            if v == "*" {
+                return Some(vec![true; self.datasets.len()]);
+            }
+            let mut all = vec![true; self.datasets.len()];
+            for t in words(v) {
+                for (a, hit) in all.iter_mut().zip(self.term_docs(&t, f.field == "title")) {
+                    *a &= hit;
+                }
+            }
+            for (o, a) in out.iter_mut().zip(all) {
+                *o |= a;
+            }
+        }
+        Some(out)
+    }
+
     /// The datasets that `visible` lets through and the query matches, sorted and paged, with
     /// the facets of all matches (not only the page).
     pub fn search(
@@ -287,6 +324,8 @@ impl Index {
         }
         // Scores of the text terms: every term must begin a word of the dataset.
         let weights: Vec<Vec<u8>> = text.iter().map(|t| self.term_weights(t)).collect();
+        let word_filters: Vec<Option<Vec<bool>>> =
+            filters.iter().map(|f| self.words_filter(f)).collect();
         let mut hits: Vec<(usize, u32)> = Vec::new();
         for (i, d) in self.datasets.iter().enumerate() {
             let mut score = 0u32;
@@ -300,7 +339,10 @@ impl Index {
                 continue;
             }
             let doc = &self.docs[i];
-            if !filters.iter().all(|f| f.matches(d, doc)) {
+            if !filters.iter().zip(&word_filters).all(|(f, w)| match w {
+                Some(w) => w[i] != f.negate,
+                None => f.matches(d, doc),
+            }) {
                 continue;
             }
             hits.push((i, score));
@@ -419,7 +461,9 @@ impl Index {
     }
 }
 
-fn doc_of(d: &Dataset) -> Doc {
+/// A dataset's formats, and its folded words with their weight (3 title, 2 name and tags, 1
+/// other), sorted, one entry per word.
+fn doc_of(d: &Dataset) -> (Doc, Vec<(String, u8)>) {
     let mut map: HashMap<String, u8> = HashMap::new();
     let mut put = |text: &str, w: u8| {
         for word in words(text) {
@@ -450,17 +494,7 @@ fn doc_of(d: &Dataset) -> Doc {
     let mut formats: Vec<String> = d.resources.iter().map(|r| r.format.clone()).collect();
     formats.sort();
     formats.dedup();
-    Doc { words, formats }
-}
-
-/// The weight of the best word of `doc` that begins with `term`, or `None`.
-fn best(doc: &Doc, term: &str) -> Option<u8> {
-    let start = doc.words.partition_point(|(w, _)| w.as_str() < term);
-    doc.words[start..]
-        .iter()
-        .take_while(|(w, _)| w.starts_with(term))
-        .map(|&(ref w, weight)| if w == term { weight * 2 } else { weight })
-        .max()
+    (Doc { formats }, words)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -583,19 +617,8 @@ impl Filter {
             }
             "capacity" => any || v == if d.private { "private" } else { "public" },
             "dataset_type" | "type" => any || v == "dataset",
-            "title" | "text" => {
-                any || {
-                    let terms = words(v);
-                    if self.field == "title" {
-                        let title = words(&d.title);
-                        terms
-                            .iter()
-                            .all(|t| title.iter().any(|w| w.starts_with(t.as_str())))
-                    } else {
-                        terms.iter().all(|t| best(doc, t).is_some())
-                    }
-                }
-            }
+            // Read from the index before the scan (`Index::words_filter`).
+            "title" | "text" => any,
             "metadata_modified" | "metadata_created" | "num_resources" | "num_tags" => {
                 let n = match self.field.as_str() {
                     "metadata_modified" => d.modified,

@@ -410,3 +410,24 @@ fn facets_count_datasets_once_and_unknown_facets_are_refused_even_without_matche
         .unwrap_err();
     assert_eq!(err, SearchError::UnknownField("colour".into()));
 }
+
+#[test]
+fn text_and_title_filters_read_the_index() {
+    let fq = |s: &str| {
+        run(Query {
+            fq: s.into(),
+            ..Query::default()
+        })
+        .unwrap()
+    };
+    // `title:` looks at titles only: "wash" is a tag, never a title word.
+    assert_eq!(fq("title:djam"), ["eau"]);
+    assert!(fq("title:wash").is_empty());
+    // `text:` looks everywhere, every word of a value, any of the values.
+    assert_eq!(fq("text:wash"), ["sante", "eau"]);
+    assert_eq!(fq("text:\"wash matern\""), ["sante"]);
+    assert_eq!(fq("text:(ecoles OR maternelle)"), ["sante", "ecoles"]);
+    assert_eq!(fq("-text:wash"), ["ecoles"]);
+    assert_eq!(fq("title:*").len(), 3);
+    assert_eq!(fq("-title:sante text:wash"), ["eau"]);
+}
