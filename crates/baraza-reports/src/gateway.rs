@@ -211,11 +211,15 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 type Fields = Vec<(String, String)>;
 
 fn get<'f>(fields: &'f Fields, name: &str) -> Option<&'f str> {
+    get_raw(fields, name).filter(|v| !v.trim().is_empty())
+}
+
+/// A field as posted, blank included (a message's text, whose emptiness is its own error).
+fn get_raw<'f>(fields: &'f Fields, name: &str) -> Option<&'f str> {
     fields
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-        .filter(|v| !v.trim().is_empty())
 }
 
 /// JSON objects flattened to the string fields the form parsers read.
@@ -330,13 +334,7 @@ impl Reader<'_> {
                 get(&fields, "From").ok_or_else(|| self.missing("From"))?,
             )?,
             to: get(&fields, "To").map(str::to_owned),
-            text: self.text(
-                "Body",
-                fields
-                    .iter()
-                    .find(|(k, _)| k == "Body")
-                    .map(|(_, v)| v.as_str()),
-            )?,
+            text: self.text("Body", get_raw(&fields, "Body"))?,
             received_at: self.now,
         })
     }
@@ -374,13 +372,7 @@ impl Reader<'_> {
                 get(&fields, "from").ok_or_else(|| self.missing("from"))?,
             )?,
             to: get(&fields, "to").map(str::to_owned),
-            text: self.text(
-                "text",
-                fields
-                    .iter()
-                    .find(|(k, _)| k == "text")
-                    .map(|(_, v)| v.as_str()),
-            )?,
+            text: self.text("text", get_raw(&fields, "text"))?,
             received_at,
         })
     }
