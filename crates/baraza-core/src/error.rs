@@ -83,6 +83,15 @@ pub enum CoreError {
     CensusClosed,
     #[error("the census's {field} {code:?} has entries published or awaiting review")]
     CensusInUse { field: &'static str, code: String },
+    #[error("the gateway's call was refused: {reason}")]
+    WebhookRefused { reason: String },
+    #[error("the gateway's call could not be read: {detail}")]
+    WebhookInvalid { detail: String },
+    #[error("a report cannot go from {from} to {to}")]
+    ReportTransition {
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -126,6 +135,9 @@ impl CoreError {
             CoreError::DatasetHarvested => ErrorCode::DatasetHarvested,
             CoreError::CensusClosed => ErrorCode::CensusClosed,
             CoreError::CensusInUse { .. } => ErrorCode::CensusInUse,
+            CoreError::WebhookRefused { .. } => ErrorCode::WebhookRefused,
+            CoreError::WebhookInvalid { .. } => ErrorCode::WebhookInvalid,
+            CoreError::ReportTransition { .. } => ErrorCode::ReportTransition,
             CoreError::Internal(_) => ErrorCode::Internal,
             CoreError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             CoreError::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,

@@ -396,7 +396,12 @@ impl Core {
     }
 
     /// Counts one event of `what` for a client address against the public links' hourly limit.
-    async fn rate(&self, what: &str, client: &str, per_hour: i64) -> Result<(), CoreError> {
+    pub(crate) async fn rate(
+        &self,
+        what: &str,
+        client: &str,
+        per_hour: i64,
+    ) -> Result<(), CoreError> {
         let now = self.now();
         let key = format!("{what}:{client}");
         if self

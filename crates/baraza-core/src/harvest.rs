@@ -192,6 +192,11 @@ impl Fetcher {
         })
     }
 
+    /// The guarded client (private addresses refused as configured), for other outgoing calls.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// Checks a URL before it is asked: scheme, host, and (for an address or a name) that it
     /// does not lead to a forbidden address.
     pub async fn check(&self, raw: &str) -> Result<url::Url, FetchError> {

@@ -44,6 +44,7 @@ pub mod orgs;
 pub mod records;
 pub mod registers;
 pub mod releases;
+pub mod reports;
 pub mod retention;
 pub mod reuses;
 pub mod scope;
@@ -163,6 +164,10 @@ pub struct Core {
     pub(crate) catalogue_rebuild: Arc<tokio::sync::Mutex<()>>,
     /// Tabular resources read for the table page, within a memory budget.
     pub(crate) tables: Arc<tables::TableCache>,
+    /// The map's in-memory index of each project's reports.
+    pub(crate) report_indexes: Arc<reports::ReportIndexes>,
+    /// The gazetteer reports are placed with, read again after a minute.
+    pub(crate) reports_places: Arc<reports::PlacesCache>,
 }
 
 impl Core {
@@ -194,6 +199,8 @@ impl Core {
             catalogue_cache: Arc::default(),
             catalogue_rebuild: Arc::default(),
             tables,
+            report_indexes: Arc::default(),
+            reports_places: Arc::default(),
         }
     }
 

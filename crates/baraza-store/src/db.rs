@@ -20,6 +20,7 @@ pub(crate) enum Arg {
     OptText(Option<String>),
     Bool(bool),
     F64(f64),
+    OptF64(Option<f64>),
 }
 
 impl From<i64> for Arg {
@@ -55,6 +56,11 @@ impl From<Option<String>> for Arg {
 impl From<bool> for Arg {
     fn from(v: bool) -> Self {
         Arg::Bool(v)
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Self {
+        Arg::OptF64(v)
     }
 }
 impl From<f64> for Arg {
@@ -108,6 +114,7 @@ impl Sql {
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
                 Arg::F64(v) => query.bind(*v),
+                Arg::OptF64(v) => query.bind(*v),
             };
         }
         query
@@ -123,6 +130,7 @@ impl Sql {
                 Arg::OptText(v) => query.bind(v.as_deref()),
                 Arg::Bool(v) => query.bind(*v),
                 Arg::F64(v) => query.bind(*v),
+                Arg::OptF64(v) => query.bind(*v),
             };
         }
         query

@@ -35,6 +35,7 @@ mod listing;
 mod models;
 mod registers;
 mod releases;
+mod reports;
 mod retention;
 mod reuses;
 mod scope;
@@ -73,6 +74,10 @@ pub use registers::{
     RegisterEvent,
 };
 pub use releases::{ReleasePolicyRow, ReleaseRow, ReleasedFields};
+pub use reports::{
+    AlertRow, ChannelRow, MessageOutcome, NewMessage, NewOutgoing, NewReport, OutgoingRow,
+    ReportCommentRow, ReportPoint, ReportQuery, ReportRow, ReportSettingsRow,
+};
 pub use retention::{
     AnswersErased, Destroyed, ErasedRecord, ExpiredAnswers, FormPurpose, RetentionRule,
 };

@@ -53,6 +53,8 @@ impl Role {
             SubmitData => self >= Role::Collector,
             // Collectors read only the records they sent: see baraza_core::scope.
             ViewData => self >= Role::Collector,
+            // Analysts moderate reports without seeing who sent them.
+            ModerateReports => self >= Role::Analyst,
             ManageMembers | ManageForms | ManageAppUsers | ReviewData | EditData | ViewAudit
             | ViewPersonal | KeepRegisters | ReleaseData | ManageIndicators | PublishData => {
                 self >= Role::Manager
@@ -121,10 +123,14 @@ pub enum Permission {
     /// Put the project's released tables, indicator series and files in the open-data
     /// catalogue, edit, publish and withdraw them.
     PublishData,
+    /// Moderate the project's citizen reports: the queue of every state, the checklist, moving
+    /// reports between states, comments, the exact positions. Not the senders' numbers (that
+    /// is `ViewPersonal`).
+    ModerateReports,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ViewProject,
         Permission::ViewMembers,
         Permission::ManageMembers,
@@ -143,6 +149,7 @@ impl Permission {
         Permission::ReleaseData,
         Permission::ManageIndicators,
         Permission::PublishData,
+        Permission::ModerateReports,
     ];
 
     /// The least role that holds this permission.

@@ -332,6 +332,7 @@ needs! {
     ReleaseData => ReleaseData,
     ManageIndicators => ManageIndicators,
     PublishData => PublishData,
+    ModerateReports => ModerateReports,
 }
 
 /// Access to the project `{org}/{project}` of the path, with permission `N` checked.

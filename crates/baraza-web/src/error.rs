@@ -123,6 +123,12 @@ impl From<CoreError> for WebError {
             CoreError::TableUnreadable { problem } => {
                 info.args.push(("problem", problem.clone()));
             }
+            CoreError::WebhookRefused { reason } => info.args.push(("reason", reason.clone())),
+            CoreError::WebhookInvalid { detail } => info.args.push(("detail", detail.clone())),
+            CoreError::ReportTransition { from, to } => {
+                info.args.push(("from", (*from).to_owned()));
+                info.args.push(("to", (*to).to_owned()));
+            }
             CoreError::NotFound { what } => {
                 info.detail_key = Some(format!("not_found.{what}"));
             }

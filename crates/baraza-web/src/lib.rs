@@ -128,7 +128,7 @@ fn r(method: Method, path: &'static str, guard: Guard, handler: MethodRouter<App
 #[rustfmt::skip]
 pub fn routes() -> Vec<Route> {
     use handlers::{
-        account, admin, api, audit, catalogue, census, dataset_versions, central, encryption, records, exports, registers, releases, reuses, subjects, table, fill, forms, harvest, iati, import, indicators, learn, listing, openrosa, orgs, system,
+        account, admin, api, audit, catalogue, census, dataset_versions, central, encryption, records, exports, registers, releases, reports, reuses, subjects, table, fill, forms, harvest, iati, import, indicators, learn, listing, openrosa, orgs, system,
     };
     let upload_limit = DefaultBodyLimit::max(forms::MAX_XLSFORM_BYTES + 64 * 1024);
     let submission_limit = DefaultBodyLimit::max(openrosa::MAX_SUBMISSION_BYTES);
@@ -298,6 +298,21 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/orgs/{org}/projects/{project}/catalogue", Project(P::PublishData), post(catalogue::create)),
         r(M::POST, "/orgs/{org}/projects/{project}/catalogue/upload", Project(P::PublishData), post(catalogue::create_upload).layer(resource_limit)),
         r(M::POST, "/dataset/{name}/discussions", Session, post(reuses::open_on_dataset)),
+        r(M::GET, "/hooks/reports/{token}", Public, get(reports::webhook)),
+        r(M::POST, "/hooks/reports/{token}", Public, post(reports::webhook)),
+        r(M::GET, "/orgs/{org}/projects/{project}/reports", Project(P::ViewProject), get(reports::list)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports", Project(P::ViewProject), post(reports::create)),
+        r(M::GET, "/orgs/{org}/projects/{project}/reports/new", Project(P::ViewProject), get(reports::new_page)),
+        // MAP-ROUTE
+        r(M::GET, "/orgs/{org}/projects/{project}/reports.geojson", Project(P::ViewProject), get(reports::geojson)),
+        r(M::GET, "/orgs/{org}/projects/{project}/reports/settings", Project(P::ManageProject), get(reports::settings_page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/settings", Project(P::ManageProject), post(reports::save_settings)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/channels", Project(P::ManageProject), post(reports::add_channel)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/channels/{id}/state", Project(P::ManageProject), post(reports::channel_state)),
+        r(M::GET, "/orgs/{org}/projects/{project}/reports/{id}", Project(P::ViewProject), get(reports::page)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/{id}/state", Project(P::ModerateReports), post(reports::moderate)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/{id}/comments", Project(P::ModerateReports), post(reports::comment)),
+        r(M::POST, "/orgs/{org}/projects/{project}/reports/{id}/place", Project(P::ModerateReports), post(reports::relocate)),
         r(M::GET, "/reuses", Public, get(reuses::list)),
         r(M::GET, "/reuses/new", Session, get(reuses::new_page)),
         r(M::POST, "/reuses", Session, post(reuses::create)),

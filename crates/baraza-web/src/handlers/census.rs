@@ -530,7 +530,7 @@ fn field_of(err: &WebError) -> String {
 }
 
 /// The message of an error, as the error page would give it.
-fn message_of(ctx: &Ctx, err: &WebError) -> String {
+pub(crate) fn message_of(ctx: &Ctx, err: &WebError) -> String {
     let args: Vec<(&str, &str)> = err.0.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut msg = ctx.tf(&format!("error.{}", err.0.code.as_str()), &args);
     if let Some(d) = &err.0.detail_key {

@@ -929,7 +929,7 @@ pub async fn action_post(
 }
 
 /// The site's address: the configured public URL, else the `Host` the client used.
-fn base_url(ctx: &Ctx, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(ctx: &Ctx, headers: &HeaderMap) -> String {
     if let Some(u) = ctx.state.settings.public_url.as_deref() {
         return u.trim_end_matches('/').to_string();
     }

@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod records;
 pub mod registers;
 pub mod releases;
+pub mod reports;
 pub mod reuses;
 pub mod subjects;
 pub mod system;
