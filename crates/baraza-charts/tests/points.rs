@@ -420,3 +420,37 @@ fn hostile_specs_do_not_break_the_map() {
     parse(&svg);
     assert!(!svg.contains("<circle"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+    #[test]
+    fn any_markers_and_view_make_a_valid_map(
+        view in proptest::array::uniform4(proptest::num::f64::ANY),
+        markers in proptest::collection::vec(
+            (-100.0f64..100.0, -200.0f64..200.0, proptest::num::u64::ANY, "\\PC{0,12}", proptest::option::of("\\PC{0,12}"), proptest::bool::ANY),
+            0..20,
+        ),
+        width in proptest::num::u32::ANY,
+        height in proptest::num::u32::ANY,
+    ) {
+        let [south, west, north, east] = view;
+        let n = markers.len();
+        let s = PointMapSpec {
+            id: "p".into(),
+            title: "t".into(),
+            view: Viewport { south, west, north, east },
+            markers: markers
+                .into_iter()
+                .map(|(lat, lon, count, label, href, approximate)| Marker { lat, lon, count, label, href, approximate })
+                .collect(),
+            width,
+            height,
+            ..PointMapSpec::default()
+        };
+        let svg = render_points(&s);
+        let doc = roxmltree::Document::parse(&svg).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        let circles = doc.descendants().filter(|n| n.tag_name().name() == "circle").count();
+        proptest::prop_assert!(circles <= n);
+        proptest::prop_assert_eq!(render_points(&s), svg);
+    }
+}

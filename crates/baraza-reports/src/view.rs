@@ -601,6 +601,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
         #[test]
         fn fit_shows_the_whole_box(
             s in -85.0f64..85.0, dlat in 0.0f64..60.0,
