@@ -3,13 +3,14 @@
 //!
 //! `cargo run --release -p baraza-charts --example map_million`
 //!
-//! Prints the median of 5 runs of each step, in milliseconds. The points are deterministic:
-//! a third spread evenly over Chad, the rest around seven towns.
+//! Prints the median of 5 runs of each step, in milliseconds, for a map of the whole country
+//! (zoom 6), one of the capital and one of the sparse north (zoom 10). The points are deterministic: a third spread
+//! evenly over Chad, the rest around seven towns.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use baraza_charts::geo::{read_geojson, Limits};
+use baraza_charts::geo::{read_geojson, Feature, Limits};
 use baraza_charts::points::{render_points, BaseArea, Marker, PointMapSpec, Viewport};
 use baraza_reports::cluster::{cluster, cluster_in, k_anonymous, BBox, Point};
 use baraza_reports::view::View;
@@ -77,9 +78,25 @@ fn main() {
     let pts = points();
     let t = Instant::now();
     let provinces = read_geojson(TCD, &Limits::default()).expect("Chad's provinces");
-    let read_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let view = View::fit(CHAD, W, H);
-    assert_eq!(view.zoom, 6, "Chad fits a {W} × {H} map at zoom 6");
+    println!(
+        "reading the provinces' GeoJSON (once): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let chad = View::fit(CHAD, W, H);
+    assert_eq!(chad.zoom, 6, "Chad fits a {W} × {H} map at zoom 6");
+    println!("\nChad, {W} × {H}, {}", chad.to_query());
+    run(&pts, &provinces, chad);
+    // Zoomed in on the capital: dense cells.
+    let city = View::new(10, 12.13, 15.06);
+    println!("\nN'Djamena, {W} × {H}, {}", city.to_query());
+    run(&pts, &provinces, city);
+    // Zoomed in on the empty north: a few reports per cell, so k-anonymity has work to do.
+    let north = View::new(10, 21.0, 17.5);
+    println!("\nTibesti, {W} × {H}, {}", north.to_query());
+    run(&pts, &provinces, north);
+}
+
+fn run(pts: &[Point], provinces: &[Feature], view: View) {
     let zoom = view.cluster_zoom();
 
     let mut times: [Vec<Duration>; 6] = Default::default();
@@ -152,7 +169,7 @@ fn main() {
 
         // The filter and the clustering in one pass, as `cluster_in` does them.
         let t = Instant::now();
-        black_box(cluster_in(&pts, zoom, bbox));
+        black_box(cluster_in(pts, zoom, bbox));
         times[5].push(t.elapsed());
 
         if run == 0 {
@@ -169,7 +186,6 @@ fn main() {
         black_box(svg);
     }
     println!("{summary}");
-    println!("reading the provinces' GeoJSON (once): {read_ms:.1} ms");
     for (name, t) in [
         "filter by the view's box",
         "cluster",
