@@ -455,9 +455,25 @@ pub fn clip_rect(polygons: &[Vec<Ring>], rect: [f64; 4]) -> Vec<Vec<Ring>> {
 }
 
 fn clip_ring(r: &Ring, x0: f64, y0: f64, x1: f64, y1: f64) -> Ring {
-    let Some(b) = bbox_of(&[vec![r.clone()]]) else {
+    if r.is_empty() {
         return Vec::new();
-    };
+    }
+    let b = r.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    );
     if b[0] >= x0 && b[2] <= x1 && b[1] >= y0 && b[3] <= y1 {
         return r.clone();
     }
