@@ -33,6 +33,11 @@
 //! by up to the tolerance on each side: at display tolerance (see [`DISPLAY_TOLERANCE`], about
 //! a pixel) this is hidden by the outline stroke.
 //!
+//! [`clip_rect`] cuts rings to a rectangle (Sutherland–Hodgman, ring by ring): a ring across
+//! the rectangle gets edges along its sides, which a map hides under a clip path of the same
+//! rectangle made a little smaller. It keeps a zoomed-in map from writing the vertices of
+//! borders far out of sight.
+//!
 //! [`round`] rounds coordinates for storage (5 decimals ≈ 1 m), then removes the repeated
 //! vertices rounding creates, with the same rules for collapsed rings.
 
@@ -426,6 +431,99 @@ pub fn round(polygons: &[Vec<Ring>], decimals: u32) -> Vec<Vec<Ring>> {
     })
 }
 
+/// Cuts every ring to the rectangle `[x0, y0, x1, y1]` (see the module documentation). Rings
+/// left with fewer than three distinct positions are dropped, and a polygon whose outer ring is
+/// dropped goes with its holes; unlike [`simplify`], the result may be empty.
+pub fn clip_rect(polygons: &[Vec<Ring>], rect: [f64; 4]) -> Vec<Vec<Ring>> {
+    let [x0, y0, x1, y1] = rect;
+    let mut out = Vec::new();
+    for poly in polygons {
+        let mut rings = Vec::with_capacity(poly.len());
+        for (ri, r) in poly.iter().enumerate() {
+            let c = clip_ring(r, x0, y0, x1, y1);
+            if c.len() >= 4 {
+                rings.push(c);
+            } else if ri == 0 {
+                break;
+            }
+        }
+        if !rings.is_empty() {
+            out.push(rings);
+        }
+    }
+    out
+}
+
+fn clip_ring(r: &Ring, x0: f64, y0: f64, x1: f64, y1: f64) -> Ring {
+    if r.is_empty() {
+        return Vec::new();
+    }
+    let b = r.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    );
+    if b[0] >= x0 && b[2] <= x1 && b[1] >= y0 && b[3] <= y1 {
+        return r.clone();
+    }
+    if b[2] < x0 || b[0] > x1 || b[3] < y0 || b[1] > y1 {
+        return Vec::new();
+    }
+    // The open ring (without its closing position), cut by each side in turn.
+    let mut pts: Vec<[f64; 2]> = r[..r.len().saturating_sub(1)].to_vec();
+    // (axis, bound, keep the side above the bound)
+    for (axis, bound, above) in [(0, x0, true), (0, x1, false), (1, y0, true), (1, y1, false)] {
+        if pts.is_empty() {
+            break;
+        }
+        let inside = |p: &[f64; 2]| {
+            if above {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
+        let mut next = Vec::with_capacity(pts.len() + 4);
+        for i in 0..pts.len() {
+            let (a, b) = (pts[(i + pts.len() - 1) % pts.len()], pts[i]);
+            let (ia, ib) = (inside(&a), inside(&b));
+            if ia != ib {
+                let t = (bound - a[axis]) / (b[axis] - a[axis]);
+                let mut q = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+                q[axis] = bound;
+                next.push(q);
+            }
+            if ib {
+                next.push(b);
+            }
+        }
+        pts = next;
+    }
+    pts.dedup();
+    while pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    let mut distinct = pts.clone();
+    distinct.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    distinct.dedup();
+    if distinct.len() < 3 {
+        return Vec::new();
+    }
+    pts.push(pts[0]);
+    pts
+}
+
 /// Applies `f` to each ring, drops collapsed rings (and polygons whose outer ring collapsed),
 /// and never turns a non-empty input into nothing.
 fn cleanup(polygons: &[Vec<Ring>], f: impl Fn(&Ring) -> Ring) -> Vec<Vec<Ring>> {
@@ -629,6 +727,46 @@ mod tests {
         let poly = vec![square(), hole];
         let s = simplify(&[poly], 0.01);
         assert_eq!(s, vec![vec![square()]]);
+    }
+
+    #[test]
+    fn clipping_cuts_rings_to_the_rectangle() {
+        let big = vec![vec![
+            vec![
+                [-1.0, -1.0],
+                [3.0, -1.0],
+                [3.0, 3.0],
+                [-1.0, 3.0],
+                [-1.0, -1.0],
+            ],
+            // A hole outside the rectangle goes; the polygon stays.
+            vec![[2.0, 2.0], [2.5, 2.0], [2.5, 2.5], [2.0, 2.0]],
+        ]];
+        let c = clip_rect(&big, [0.0, 0.0, 1.0, 1.0]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].len(), 1);
+        assert_eq!(bbox_of(&c), Some([0.0, 0.0, 1.0, 1.0]));
+        assert_eq!(c[0][0].first(), c[0][0].last());
+        // Inside: unchanged; outside: gone (holes with it).
+        assert_eq!(
+            clip_rect(&[vec![square()]], [-1.0, -1.0, 2.0, 2.0]),
+            vec![vec![square()]]
+        );
+        assert!(clip_rect(&big, [5.0, 5.0, 6.0, 6.0]).is_empty());
+        // A triangle across a corner keeps only the part inside.
+        let tri = vec![vec![vec![[0.5, 0.5], [2.0, 0.5], [0.5, 2.0], [0.5, 0.5]]]];
+        let c = clip_rect(&tri, [0.0, 0.0, 1.0, 1.0]);
+        assert!(c[0][0].iter().all(|p| p[0] <= 1.0 && p[1] <= 1.0));
+        assert_eq!(bbox_of(&c), Some([0.5, 0.5, 1.0, 1.0]));
+        // Touching the rectangle along a side only: nothing left.
+        let side = vec![vec![vec![
+            [1.0, 0.0],
+            [2.0, 0.0],
+            [2.0, 1.0],
+            [1.0, 1.0],
+            [1.0, 0.0],
+        ]]];
+        assert!(clip_rect(&side, [0.0, 0.0, 1.0, 1.0]).is_empty());
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //!   against hostile files), simplified for display.
 //! * [`map`]: a choropleth map of areas, with a legend and a hatched "no data / suppressed"
 //!   class.
+//! * [`points`]: a map of clustered points (citizen reports) over grey administrative areas, in
+//!   Web Mercator so that clusters sit on the grid they were computed on; circles sized by
+//!   count, linked for zooming in.
 //!
 //! Every text that reaches the SVG is escaped; numbers are written with few digits.
 
 pub mod chart;
 pub mod geo;
 pub mod map;
+pub mod points;
 mod svg;
 
 /// Makes an SVG from [`chart::render`] or [`map::render`] a standalone `.svg` file: the XML

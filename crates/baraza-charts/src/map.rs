@@ -89,8 +89,6 @@ const YLGNBU: [&[&str]; 5] = [
     ],
 ];
 
-/// Pixel tolerance of the display simplification.
-const PIXEL_TOLERANCE: f64 = 0.5;
 const PAD: f64 = 8.0;
 
 /// Class breaks over the shown values.
@@ -298,13 +296,7 @@ pub fn render(m: &MapSpec) -> String {
         if a.polygons.is_empty() {
             continue;
         }
-        let projected: Vec<Vec<Ring>> = a
-            .polygons
-            .iter()
-            .map(|p| p.iter().map(|r| r.iter().map(&project).collect()).collect())
-            .collect();
-        let simple = geo::simplify(&projected, PIXEL_TOLERANCE);
-        let d = path_data(&simple);
+        let d = svg::pixel_path(a.polygons, project, None);
         if d.is_empty() {
             continue;
         }
@@ -332,7 +324,7 @@ pub fn render(m: &MapSpec) -> String {
         if nr && !m.not_representative_label.trim().is_empty() {
             let _ = write!(tip, " ({})", m.not_representative_label);
         }
-        let href = a.href.as_deref().filter(|h| safe_link(h));
+        let href = a.href.as_deref().filter(|h| svg::safe_link(h));
         if let Some(href) = href {
             let _ = write!(o, "<a href=\"{}\">", esc(href));
         }
@@ -392,19 +384,6 @@ pub fn render(m: &MapSpec) -> String {
     o
 }
 
-/// A link is kept when it is relative or `http(s)`: no `javascript:` nor `data:` link can
-/// reach a page through a map.
-fn safe_link(h: &str) -> bool {
-    let h = h.trim_start();
-    match h.find([':', '/', '?', '#']) {
-        Some(i) if h.as_bytes()[i] == b':' => {
-            let scheme = h[..i].to_ascii_lowercase();
-            scheme == "http" || scheme == "https"
-        }
-        _ => true,
-    }
-}
-
 /// Equirectangular projection fitted to a bounding box.
 struct Projection {
     west: f64,
@@ -447,45 +426,4 @@ impl Projection {
             PAD + (self.north - p[1]) * self.scale,
         ]
     }
-}
-
-/// Path data in integer pixels: absolute move, then relative lines, repeated pixels skipped.
-fn path_data(polygons: &[Vec<Ring>]) -> String {
-    let mut d = String::new();
-    for ring in polygons.iter().flatten() {
-        if ring.len() < 4 {
-            continue;
-        }
-        let pts: Vec<(i64, i64)> = ring
-            .iter()
-            .map(|p| (p[0].round() as i64, p[1].round() as i64))
-            .collect();
-        let mut ring_d = String::new();
-        let mut last = pts[0];
-        let mut moves = 0;
-        let _ = write!(ring_d, "M{} {}", last.0, last.1);
-        for &q in &pts[1..pts.len() - 1] {
-            if q == last {
-                continue;
-            }
-            let (dx, dy) = (q.0 - last.0, q.1 - last.1);
-            if moves == 0 {
-                ring_d.push('l');
-            } else if dx >= 0 {
-                ring_d.push(' ');
-            }
-            let _ = write!(ring_d, "{dx}");
-            if dy >= 0 {
-                ring_d.push(' ');
-            }
-            let _ = write!(ring_d, "{dy}");
-            last = q;
-            moves += 1;
-        }
-        if moves >= 2 {
-            d.push_str(&ring_d);
-            d.push('z');
-        }
-    }
-    d
 }

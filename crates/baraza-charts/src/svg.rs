@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::geo::{self, Ring};
+
 /// Escapes a text for XML content and attribute values, and drops the characters XML 1.0 does
 /// not allow (control characters other than tab, newline and carriage return).
 pub(crate) fn esc(s: &str) -> String {
@@ -230,6 +232,85 @@ pub(crate) fn wrap(s: &str, px: f64, max_w: f64) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+/// A link is kept when it is relative or `http(s)`: no `javascript:` nor `data:` link can
+/// reach a page through a map.
+pub(crate) fn safe_link(h: &str) -> bool {
+    let h = h.trim_start();
+    match h.find([':', '/', '?', '#']) {
+        Some(i) if h.as_bytes()[i] == b':' => {
+            let scheme = h[..i].to_ascii_lowercase();
+            scheme == "http" || scheme == "https"
+        }
+        _ => true,
+    }
+}
+
+/// Pixel tolerance of the display simplification.
+pub(crate) const PIXEL_TOLERANCE: f64 = 0.5;
+
+/// Polygons in longitude, latitude made path data: projected to pixels by `project`, cut to
+/// the rectangle `clip` (`[x0, y0, x1, y1]` in pixels) when given, simplified at half a pixel
+/// ([`geo::simplify`]), then written by [`path_data`]. Empty when nothing is left.
+pub(crate) fn pixel_path(
+    polygons: &[Vec<Ring>],
+    project: impl Fn(&[f64; 2]) -> [f64; 2],
+    clip: Option<[f64; 4]>,
+) -> String {
+    let projected: Vec<Vec<Ring>> = polygons
+        .iter()
+        .map(|p| p.iter().map(|r| r.iter().map(&project).collect()).collect())
+        .collect();
+    let projected = match clip {
+        Some(rect) => geo::clip_rect(&projected, rect),
+        None => projected,
+    };
+    if projected.is_empty() {
+        return String::new();
+    }
+    path_data(&geo::simplify(&projected, PIXEL_TOLERANCE))
+}
+
+/// Path data in integer pixels: absolute move, then relative lines, repeated pixels skipped.
+pub(crate) fn path_data(polygons: &[Vec<Ring>]) -> String {
+    let mut d = String::new();
+    for ring in polygons.iter().flatten() {
+        if ring.len() < 4 {
+            continue;
+        }
+        let pts: Vec<(i64, i64)> = ring
+            .iter()
+            .map(|p| (p[0].round() as i64, p[1].round() as i64))
+            .collect();
+        let mut ring_d = String::new();
+        let mut last = pts[0];
+        let mut moves = 0;
+        let _ = write!(ring_d, "M{} {}", last.0, last.1);
+        for &q in &pts[1..pts.len() - 1] {
+            if q == last {
+                continue;
+            }
+            let (dx, dy) = (q.0 - last.0, q.1 - last.1);
+            if moves == 0 {
+                ring_d.push('l');
+            } else if dx >= 0 {
+                ring_d.push(' ');
+            }
+            let _ = write!(ring_d, "{dx}");
+            if dy >= 0 {
+                ring_d.push(' ');
+            }
+            let _ = write!(ring_d, "{dy}");
+            last = q;
+            moves += 1;
+        }
+        if moves >= 2 {
+            d.push_str(&ring_d);
+            d.push('z');
+        }
+    }
+    d
 }
 
 #[cfg(test)]

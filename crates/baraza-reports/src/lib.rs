@@ -17,6 +17,8 @@
 //! - [`dedup`]: deduplication keys and the HMAC pseudonym of a phone number;
 //! - [`cluster`]: points grouped into grid cells by zoom level in one pass, clusters smaller
 //!   than k merged upward or hidden for public maps, and location fuzzing;
+//! - [`view`]: the map's viewport (zoom and centre) read from and written to plain links, the
+//!   box it shows, zooming and panning;
 //! - [`moderation`]: the states of a report and the transitions allowed between them.
 //!
 //! Nothing here reads the time: callers pass `now`. Nothing panics on hostile input.
@@ -29,6 +31,7 @@ pub mod moderation;
 pub mod phone;
 pub mod smsform;
 pub mod text;
+pub mod view;
 
 pub use gateway::{Gateway, InboundMessage};
 pub use moderation::State;
