@@ -303,7 +303,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/orgs/{org}/projects/{project}/reports", Project(P::ViewProject), get(reports::list)),
         r(M::POST, "/orgs/{org}/projects/{project}/reports", Project(P::ViewProject), post(reports::create)),
         r(M::GET, "/orgs/{org}/projects/{project}/reports/new", Project(P::ViewProject), get(reports::new_page)),
-        // MAP-ROUTE
+        r(M::GET, "/orgs/{org}/projects/{project}/reports/map", Project(P::ViewProject), get(reports::map)),
         r(M::GET, "/orgs/{org}/projects/{project}/reports.geojson", Project(P::ViewProject), get(reports::geojson)),
         r(M::GET, "/orgs/{org}/projects/{project}/reports/settings", Project(P::ManageProject), get(reports::settings_page)),
         r(M::POST, "/orgs/{org}/projects/{project}/reports/settings", Project(P::ManageProject), post(reports::save_settings)),

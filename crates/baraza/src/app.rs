@@ -338,6 +338,19 @@ impl Application {
                 }
             }
         });
+        // Replies and alerts to citizen reports, each through its gateway within its rate;
+        // failures are tried again with backoff (the outbox is in the database, so any
+        // instance may send what another queued).
+        let outbox_core = self.core.clone();
+        let outbox = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = outbox_core.send_due_replies().await {
+                    tracing::warn!(error = %e, "sending report replies failed");
+                }
+            }
+        });
         // Harvests that are due: each source is locked in the database while it runs, so that
         // several instances looking at once run it once.
         let harvester = self.harvest_every.map(|every| {
@@ -368,6 +381,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        outbox.abort();
         if let Some(h) = harvester {
             h.abort();
         }

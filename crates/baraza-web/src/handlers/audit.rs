@@ -34,7 +34,7 @@ pub struct AuditParams {
 }
 
 /// The kinds offered in the filter: the first part of the action codes.
-const KINDS: [&str; 24] = [
+const KINDS: [&str; 25] = [
     "auth",
     "account",
     "data",
@@ -59,6 +59,7 @@ const KINDS: [&str; 24] = [
     "iati",
     "harvest",
     "census",
+    "report",
 ];
 
 impl AuditParams {

@@ -338,6 +338,12 @@ pub async fn project_page(g: ProjectGuard<ViewProject>) -> WebResult<Response> {
                     p { a.button href={ (p.url) "/forms" } { (c.t("forms.title")) } }
                 }
                 p { a.button href={ (p.url) "/indicators" } { (c.t("ind.title")) } }
+                p {
+                    a.button href={ (p.url) "/reports" } {
+                        (c.t(if a.can(Permission::ModerateReports) { "report.queue_title" } else { "report.public_title" }))
+                    }
+                    " " a href={ (p.url) "/reports/map" } { (c.t("report.map_link")) }
+                }
                 @if a.can(Permission::PublishData) {
                     p { a.button href={ (p.url) "/catalogue" } { (c.t("cat.project_title")) } }
                 }

@@ -1077,3 +1077,225 @@ pub async fn geojson(g: ProjectGuard<ViewProject>, RawQuery(raw): RawQuery) -> W
     );
     Ok(res)
 }
+
+// -------------------------------------------------------------------------------------------
+// The map
+
+/// The map's size in pixels: small enough for a phone, and a 2G connection.
+const MAP_W: u32 = 640;
+const MAP_H: u32 = 560;
+
+#[derive(Serialize)]
+struct MapPage {
+    view: MapViewInfo,
+    #[serde(flatten)]
+    data: baraza_core::reports::MapData,
+}
+
+#[derive(Serialize)]
+struct MapViewInfo {
+    zoom: u8,
+    lat: f64,
+    lon: f64,
+    /// `[west, south, east, north]`.
+    bbox: [f64; 4],
+}
+
+/// `GET …/reports/map`: reports clustered on the server over the admin boundaries, as SVG,
+/// with zoom and pan by links (`z`, `lat`, `lon`) and the list's filters. The public sees the
+/// published reports at their public positions, in clusters of at least k.
+pub async fn map(g: ProjectGuard<ViewProject>, RawQuery(raw): RawQuery) -> WebResult<Response> {
+    use baraza_reports::view::{Direction, View};
+    let ctx = &g.ctx;
+    let core = &ctx.state.core;
+    let q = pairs(raw.as_deref());
+    let filter = map_filter(&q)?;
+    let rows = core.places(true).await?;
+    let level = rows
+        .iter()
+        .filter(|p| p.geometry.is_some())
+        .map(|p| p.level)
+        .min();
+    let areas: Vec<(String, String, Vec<Vec<baraza_charts::geo::Ring>>)> = rows
+        .iter()
+        .filter(|p| Some(p.level) == level)
+        .filter_map(|p| {
+            let polys = serde_json::from_str(p.geometry.as_deref()?).ok()?;
+            Some((p.code.clone(), p.name.clone(), polys))
+        })
+        .collect();
+    let attribution = rows
+        .iter()
+        .find(|p| Some(p.level) == level)
+        .map(|p| p.attribution.clone())
+        .unwrap_or_default();
+    let view = match View::from_query(&q) {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            let bb = areas
+                .iter()
+                .filter_map(|(_, _, p)| baraza_charts::geo::bbox_of(p))
+                .reduce(|a, b| {
+                    [
+                        a[0].min(b[0]),
+                        a[1].min(b[1]),
+                        a[2].max(b[2]),
+                        a[3].max(b[3]),
+                    ]
+                });
+            match bb {
+                Some([w, s, e, n]) => View::fit(
+                    baraza_reports::cluster::BBox {
+                        south: s,
+                        west: w,
+                        north: n,
+                        east: e,
+                    },
+                    MAP_W,
+                    MAP_H,
+                ),
+                None => View::WORLD,
+            }
+        }
+        Err(e) => {
+            return Err(WebError::code(baraza_types::ErrorCode::ValidationFailed)
+                .with_detail(format!("raw:{e}")))
+        }
+    };
+    let data = core
+        .report_map(
+            &g.access,
+            view.cells_bbox(MAP_W, MAP_H),
+            view.cluster_zoom(),
+            &filter,
+        )
+        .await?;
+    let bb = view.bbox(MAP_W, MAP_H);
+    let page = MapPage {
+        view: MapViewInfo {
+            zoom: view.zoom,
+            lat: view.lat,
+            lon: view.lon,
+            bbox: [bb.west, bb.south, bb.east, bb.north],
+        },
+        data,
+    };
+    if !matches!(ctx.format(), Format::Html) {
+        return Ok(respond(ctx, &page, || html! {}));
+    }
+    let pv = ProjectView::from_access(&g.access);
+    let base = base(&pv);
+    let filters: Vec<(String, String)> = q
+        .iter()
+        .filter(|(k, v)| !matches!(k.as_str(), "z" | "lat" | "lon") && !v.is_empty())
+        .cloned()
+        .collect();
+    let link = |v: &View| {
+        let f = serde_urlencoded::to_string(&filters).unwrap_or_default();
+        if f.is_empty() {
+            format!("{base}/map?{}", v.to_query())
+        } else {
+            format!("{base}/map?{}&{f}", v.to_query())
+        }
+    };
+    let markers: Vec<baraza_charts::points::Marker> = page
+        .data
+        .clusters
+        .iter()
+        .map(|c| baraza_charts::points::Marker {
+            lat: c.lat,
+            lon: c.lon,
+            count: c.count,
+            label: ctx.tf("report.map_marker", &[("n", &c.count.to_string())]),
+            href: (view.zoom < baraza_reports::cluster::MAX_ZOOM).then(|| {
+                link(&view.zoom_in_at(baraza_reports::cluster::Point {
+                    lat: c.lat,
+                    lon: c.lon,
+                }))
+            }),
+            approximate: c.merged,
+        })
+        .collect();
+    let svg = baraza_charts::points::render_points(&baraza_charts::points::PointMapSpec {
+        id: "rmap".into(),
+        title: ctx.t("report.map_title").into(),
+        desc: ctx.tf("report.map_desc", &[("n", &page.data.shown.to_string())]),
+        attribution,
+        areas: areas
+            .iter()
+            .map(|(code, name, polys)| baraza_charts::points::BaseArea {
+                code,
+                name,
+                polygons: polys,
+                href: None,
+            })
+            .collect(),
+        markers,
+        view: baraza_charts::points::Viewport {
+            south: bb.south,
+            west: bb.west,
+            north: bb.north,
+            east: bb.east,
+        },
+        width: MAP_W,
+        height: MAP_H,
+    });
+    let settings = core.report_settings(&g.access).await?;
+    let places = core.report_places().await?;
+    let c = Chrome::from_ctx(ctx);
+    let d = &page.data;
+    let markup = layout(
+        &c,
+        ctx.t("report.map_title"),
+        html! {
+            p.muted { a href=(pv.url) { (pv.name) } " › " a href=(base) { (ctx.t(if d.moderator { "report.queue_title" } else { "report.public_title" })) } }
+            h1 { (ctx.t("report.map_title")) }
+            form.filters method="get" action={ (base) "/map" } {
+                input type="hidden" name="z" value=(view.zoom);
+                input type="hidden" name="lat" value=(format!("{:.5}", view.lat));
+                input type="hidden" name="lon" value=(format!("{:.5}", view.lon));
+                label for="m-cat" { (ctx.t("report.f.category")) }
+                select #m-cat name="category" {
+                    option value="" { (ctx.t("report.any_category")) }
+                    @for cat in &settings.categories {
+                        option value=(cat.code) selected[filter.category.as_deref() == Some(cat.code.as_str())] { (category_label(ctx, &settings, &cat.code)) }
+                    }
+                }
+                @if d.moderator {
+                    label for="m-state" { (ctx.t("report.f.state")) }
+                    select #m-state name="state" {
+                        option value="" { (ctx.t("report.any_state")) }
+                        @for s in ["in_review", "verified", "published", "archived", "rejected"] {
+                            option value=(s) selected[filter.states.iter().any(|x| x == s)] { (state_label(ctx, s)) }
+                        }
+                    }
+                }
+                label for="m-place" { (ctx.t("report.f.place")) }
+                select #m-place name="place" { (place_options(ctx, &places, filter.place.as_deref().unwrap_or(""))) }
+                label for="m-from" { (ctx.t("report.f.from")) }
+                input #m-from type="date" name="from" value=(first(&q, "from"));
+                label for="m-to" { (ctx.t("report.f.to")) }
+                input #m-to type="date" name="to" value=(first(&q, "to"));
+                button type="submit" { (ctx.t("report.filter")) }
+            }
+            nav.mapnav aria-label=(ctx.t("report.map_nav")) {
+                a href=(link(&view.zoom_in())) { "+ " (ctx.t("report.zoom_in")) } " · "
+                a href=(link(&view.zoom_out())) { "− " (ctx.t("report.zoom_out")) } " · "
+                a href=(link(&view.pan(Direction::North, MAP_W, MAP_H))) { "↑ " (ctx.t("report.north")) } " · "
+                a href=(link(&view.pan(Direction::South, MAP_W, MAP_H))) { "↓ " (ctx.t("report.south")) } " · "
+                a href=(link(&view.pan(Direction::West, MAP_W, MAP_H))) { "← " (ctx.t("report.west")) } " · "
+                a href=(link(&view.pan(Direction::East, MAP_W, MAP_H))) { "→ " (ctx.t("report.east")) } " · "
+                a href={ (base) "/map" } { (ctx.t("report.whole_map")) }
+            }
+            figure.map { (maud::PreEscaped(svg)) }
+            p {
+                (ctx.tf("report.map_counts", &[("n", &d.shown.to_string()), ("cells", &d.clusters.len().to_string())]))
+                @if d.hidden > 0 { " " (ctx.tf("report.map_hidden", &[("n", &d.hidden.to_string()), ("k", &d.k.to_string())])) }
+                @if d.unplaced > 0 { " " (ctx.tf("report.map_unplaced", &[("n", &d.unplaced.to_string())])) }
+            }
+            @if !d.moderator { p.muted { small { (ctx.tf("report.map_public", &[("k", &d.k.to_string())])) } } }
+            p { a href={ (base) ".geojson?zoom=" (view.zoom) "&bbox=" (format!("{:.5},{:.5},{:.5},{:.5}", bb.west, bb.south, bb.east, bb.north)) } { "GeoJSON" } }
+        },
+    );
+    Ok(respond(ctx, &page, || markup))
+}
