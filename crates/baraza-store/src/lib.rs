@@ -285,15 +285,17 @@ impl Store {
                 // sqlx takes no lock on SQLite. When two processes (a server and `baraza admin`,
                 // say) migrate a new file at once, the loser's migration fails because the
                 // winner's, serialised by SQLite's write lock, already ran. Running again then
-                // finds it applied; a migration that is really broken fails every time.
+                // finds it applied; a migration that is really broken fails every time. Each
+                // race loses at most one migration, so the attempts grow with their number.
+                let attempts = SQLITE_MIGRATIONS.iter().count() as u64;
                 let mut attempt = 0;
                 loop {
                     match SQLITE_MIGRATIONS.run(writer).await {
                         Ok(()) => break,
-                        Err(e) if attempt < 3 => {
+                        Err(e) if attempt < attempts => {
                             tracing::debug!(error = %e, "migration raced with another process; retrying");
                             attempt += 1;
-                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                            tokio::time::sleep(Duration::from_millis(20 * attempt.min(10))).await;
                         }
                         Err(e) => return Err(e.into()),
                     }
