@@ -257,6 +257,8 @@ pub struct ReportFilter {
     /// Days, `YYYY-MM-DD`, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The first characters of a sender's pseudonym, as moderators see it (moderators only).
+    pub sender: Option<String>,
     pub page: i64,
 }
 
@@ -332,6 +334,17 @@ pub struct MapFilter {
     pub to: Option<i64>,
 }
 
+/// A message read as a report, before it is stored.
+struct Parsed {
+    category: String,
+    body: String,
+    form_id: Option<String>,
+    answers: String,
+}
+
+/// A channel with its secret and reply settings opened.
+type OpenChannel = (ChannelRow, String, HashMap<String, String>);
+
 fn invalid(field: &'static str, reason: &'static str) -> CoreError {
     CoreError::Invalid { field, reason }
 }
@@ -379,13 +392,6 @@ fn parse_settings(row: Option<ReportSettingsRow>) -> ReportSettings {
         alert_threshold: r.alert_threshold,
         alert_window_hours: r.alert_window_hours,
         alert_phones: r.alert_phones.is_some() && r.alert_key_version.is_some(),
-    }
-}
-
-fn lang_code(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "en",
-        Lang::Fr => "fr",
     }
 }
 
@@ -1236,7 +1242,7 @@ impl Core {
         let sealed_from = seal(&key, project, &format!("sender:{sender}"), &msg.from);
         let mut reply: Option<String> = None;
         let mut free_place: Option<Lookup> = None;
-        let mut report: Option<(String, String, Option<String>, String, Option<String>)> = None;
+        let mut report: Option<Parsed> = None;
         let free_categories: Vec<Category> = settings
             .categories
             .iter()
@@ -1273,31 +1279,29 @@ impl Core {
                         .collect();
                     let body = msg.text.trim().to_owned();
                     let category = def.map(|d| d.category.clone()).unwrap_or_default();
-                    report = Some((
+                    report = Some(Parsed {
                         category,
                         body,
-                        Some(form.form_id.clone()),
-                        serde_json::Value::Object(map).to_string(),
-                        Some(lang_code(answers.lang).into()),
-                    ));
+                        form_id: Some(form.form_id.clone()),
+                        answers: serde_json::Value::Object(map).to_string(),
+                    });
                 }
                 Err(e) => reply = Some(e.reply()),
             }
         } else {
             let ft = gazetteer::free_text(&msg.text, &free_categories, &places.gazetteer);
             free_place = Some(ft.place);
-            report = Some((
-                ft.category.unwrap_or_default(),
-                msg.text.trim().to_owned(),
-                None,
-                "{}".into(),
-                None,
-            ));
+            report = Some(Parsed {
+                category: ft.category.unwrap_or_default(),
+                body: msg.text.trim().to_owned(),
+                form_id: None,
+                answers: "{}".into(),
+            });
         }
         let mut stored_report = None;
         let lookup = match (free_place, &report) {
             (Some(l), _) => Some(l),
-            (None, Some((_, body, _, _, _))) => places.gazetteer.find_in(body).map(|(l, _)| l),
+            (None, Some(r)) => places.gazetteer.find_in(&r.body).map(|(l, _)| l),
             (None, None) => None,
         };
         let (place_code, place_match) = match lookup {
@@ -1313,7 +1317,13 @@ impl Core {
             _ => (None, "none"),
         };
         let centre = place_code.as_deref().and_then(|c| places.centre(c));
-        if let Some((category, body, form_id, answers, _)) = &report {
+        if let Some(Parsed {
+            category,
+            body,
+            form_id,
+            answers,
+        }) = &report
+        {
             if reply.is_none() {
                 // A free-text report's language is not known: a short reply in both.
                 reply = Some(
@@ -1471,11 +1481,10 @@ impl Core {
             return Ok(0);
         }
         let fetcher = Fetcher::new(self.settings.harvest_allow_private_addresses)?;
-        let mut channels: HashMap<i64, Option<(ChannelRow, String, HashMap<String, String>)>> =
-            HashMap::new();
+        let mut channels: HashMap<i64, Option<OpenChannel>> = HashMap::new();
         let mut sent = 0;
         for o in due {
-            if !channels.contains_key(&o.channel_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = channels.entry(o.channel_id) {
                 let c = match self.store.channel(o.channel_id).await? {
                     Some(c) => {
                         let (s, out) = self.channel_secrets(&c).await?;
@@ -1483,7 +1492,7 @@ impl Core {
                     }
                     None => None,
                 };
-                channels.insert(o.channel_id, c);
+                slot.insert(c);
             }
             let Some(Some((c, secret, out))) = channels.get_mut(&o.channel_id) else {
                 continue;
@@ -1866,7 +1875,13 @@ impl Core {
                 .unwrap_or_default(),
             from,
             to,
-            sender: None,
+            sender: if moderator {
+                f.sender
+                    .clone()
+                    .filter(|s| s.len() >= 6 && s.chars().all(|c| c.is_ascii_hexdigit()))
+            } else {
+                None
+            },
             limit: PAGE_SIZE,
             offset: (page - 1) * PAGE_SIZE,
         };
@@ -2305,5 +2320,152 @@ async fn send(fetcher: &Fetcher, url: &str, req: &gateway::HttpRequest) -> Resul
             "the gateway answered HTTP {}",
             res.status().as_u16()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_are_read_line_by_line_and_checked() {
+        let c = parse_categories("eau | Water | Eau | EAU water maya\n\nsante\n").unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].code, "eau");
+        assert_eq!(c[0].keywords, ["EAU", "WATER", "MAYA"]);
+        assert_eq!(c[1].label_fr, "sante");
+        assert_eq!(c[1].keywords, ["SANTE"]);
+        assert!(matches!(
+            parse_categories("eau\nEAU | x"),
+            Err(CoreError::Invalid {
+                reason: "report.category_twice",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_categories("l'eau | x"),
+            Err(CoreError::Invalid {
+                reason: "report.category_code",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn sms_form_lines_give_keywords_languages_and_delimiters() {
+        let f = parse_sms_forms("pompes | EAU | WATER:en MAYA:fr | , | eau").unwrap();
+        assert_eq!(f[0].form_id, "pompes");
+        assert_eq!(f[0].prefix, "EAU");
+        assert_eq!(
+            f[0].keywords,
+            [("WATER".into(), "en".into()), ("MAYA".into(), "fr".into())]
+        );
+        assert_eq!(f[0].delimiter, Some(','));
+        assert_eq!(f[0].category, "eau");
+        assert!(parse_sms_forms("pompes | EAU | WATER:de").is_err());
+        assert!(parse_sms_forms("pompes | EAU | | ab").is_err());
+        assert!(parse_sms_forms("pompes | EAU | | x").is_err());
+    }
+
+    #[test]
+    fn a_place_is_put_at_the_centroid_of_its_largest_ring() {
+        // A 2 × 2 square around (1, 1) and a tiny square far away.
+        let g =
+            "[[[[0,0],[2,0],[2,2],[0,2],[0,0]]],[[[10,10],[10.1,10],[10.1,10.1],[10,10],[10,10]]]]";
+        let c = centre_of(g).unwrap();
+        assert!(
+            (c.lat - 1.0).abs() < 1e-9 && (c.lon - 1.0).abs() < 1e-9,
+            "{c:?}"
+        );
+        assert!(centre_of("not json").is_none());
+        assert!(centre_of("[[[[0,0],[0,0],[0,0]]]]").is_none());
+    }
+
+    #[test]
+    fn api_base_replaces_scheme_and_host_only() {
+        assert_eq!(
+            rebase(
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?x=1",
+                "http://127.0.0.1:9000/"
+            ),
+            "http://127.0.0.1:9000/2010-04-01/Accounts/AC1/Messages.json?x=1"
+        );
+        assert_eq!(
+            rebase("https://a.example/x", "not a url"),
+            "https://a.example/x"
+        );
+    }
+
+    fn places() -> Places {
+        let points = vec![PlacePoint {
+            code: "TD-ND".into(),
+            name: "N'Djamena".into(),
+            parent: None,
+            centre: Some(Point {
+                lat: 12.1,
+                lon: 15.0,
+            }),
+        }];
+        Places {
+            gazetteer: Gazetteer::new(Vec::new()),
+            by_code: [("TD-ND".to_owned(), 0)].into_iter().collect(),
+            points,
+            read_at: 0,
+        }
+    }
+
+    fn point(id: i64, state: &str, lat: Option<f64>) -> baraza_store::ReportPoint {
+        baraza_store::ReportPoint {
+            id,
+            category: "eau".into(),
+            state: state.into(),
+            place_code: Some("TD-ND".into()),
+            lat,
+            lon: lat.map(|_| 15.3),
+            reported_at: 100,
+        }
+    }
+
+    #[test]
+    fn the_index_updates_reports_in_place_and_fuzzes_for_the_public() {
+        let p = places();
+        let mut idx = ReportIndex::default();
+        idx.apply(
+            vec![
+                point(1, "in_review", Some(12.4)),
+                point(2, "published", None),
+            ],
+            &p,
+        );
+        assert_eq!(idx.len(), 2);
+        // Report 2 has no position of its own: it is at its area's centre.
+        assert!((idx.items[1].lat - 12.1).abs() < 1e-4);
+        // A moderation moves report 1: the same slot, not a second row.
+        idx.apply(vec![point(1, "published", Some(12.4))], &p);
+        assert_eq!(idx.len(), 2);
+        assert_eq!(idx.items[0].state, state_index("published"));
+        // Area fuzzing: the public sees both at the area's centre.
+        idx.refuzz(Fuzz::Area, 10.0, &p);
+        assert!((idx.items[0].plat - 12.1).abs() < 1e-4 && (idx.items[0].plon - 15.0).abs() < 1e-4);
+        // Grid fuzzing snaps to a 10 km cell, not the exact point.
+        idx.refuzz(Fuzz::Grid, 10.0, &p);
+        let snapped = cluster::snap_km(
+            Point {
+                lat: 12.4,
+                lon: 15.3,
+            },
+            10.0,
+        );
+        assert!((f64::from(idx.items[0].plat) - snapped.lat).abs() < 1e-4);
+        assert!(
+            (f64::from(idx.items[0].plat) - 12.4).abs() > 1e-6
+                || (f64::from(idx.items[0].plon) - 15.3).abs() > 1e-6
+        );
+    }
+
+    #[test]
+    fn days_are_read_as_utc_midnights() {
+        assert_eq!(parse_day("2026-11-30"), Some(1_795_996_800));
+        assert_eq!(parse_day("30/11/2026"), None);
     }
 }

@@ -147,6 +147,7 @@ pub struct ReportQuery {
     pub places: Vec<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// The beginning of a sender's pseudonym (hex).
     pub sender: Option<String>,
     pub limit: i64,
     pub offset: i64,
@@ -695,8 +696,9 @@ impl Store {
             sql.push_str(&format!(" AND r.reported_at < {p}"));
         }
         if let Some(s) = &f.sender {
-            let p = param(&mut args, s.clone().into());
-            sql.push_str(&format!(" AND r.sender = {p}"));
+            let prefix: String = s.chars().filter(char::is_ascii_hexdigit).collect();
+            let p = param(&mut args, format!("{prefix}%").into());
+            sql.push_str(&format!(" AND r.sender LIKE {p}"));
         }
         let mut count = q_built(format!("SELECT COUNT(*) AS n FROM reports r{sql}"));
         for a in &args {

@@ -165,6 +165,7 @@ fn filter_of(q: &[(String, String)]) -> ReportFilter {
         place: opt("place"),
         from: opt("from"),
         to: opt("to"),
+        sender: opt("sender"),
         page: first(q, "page").parse().unwrap_or(1),
     }
 }
@@ -594,7 +595,7 @@ fn page_html(
                 @if let Some(a) = &r.author { dt { (ctx.t("report.f.author")) } dd { (a) } }
                 @if moderator {
                     dt { (ctx.t("report.f.source")) } dd { (r.source) @if !r.channel.is_empty() { " · " (r.channel) } }
-                    @if let Some(s) = &r.sender { dt { (ctx.t("report.f.sender")) } dd { code { (s) } " " a href={ (base) "?sender=" (s) } {} } }
+                    @if let Some(s) = &r.sender { dt { (ctx.t("report.f.sender")) } dd { code { (s) } " · " a href={ (base) "?sender=" (s) } { (ctx.t("report.same_sender")) } } }
                     @if let Some(contact) = &d.sender_contact { dt { (ctx.t("report.f.contact")) } dd { (contact) } }
                     @if let Some(f) = &r.form_id { dt { (ctx.t("report.f.form")) } dd { code { (f) } } }
                 }
