@@ -517,7 +517,13 @@ pub struct ReportIndex {
     categories: Vec<String>,
     places: Vec<String>,
     fuzz: Option<(Fuzz, u64)>,
+    /// The last maps computed, with what they were computed from (the index's version is part
+    /// of the key, so a write makes them stale): a shared public view is clustered once.
+    recent: Vec<(String, MapData)>,
 }
+
+/// How many computed maps each project keeps.
+const RECENT_MAPS: usize = 16;
 
 impl ReportIndex {
     fn intern(list: &mut Vec<String>, s: &str) -> usize {
@@ -2176,6 +2182,21 @@ impl Core {
         if !moderator {
             idx.refuzz(settings.fuzz, settings.fuzz_km, &places);
         }
+        let key = format!(
+            "{}|{moderator}|{zoom}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            idx.version,
+            (bbox.south, bbox.west, bbox.north, bbox.east),
+            idx.fuzz,
+            settings.k_threshold,
+            f.category,
+            f.states,
+            f.place,
+            f.from,
+            f.to
+        );
+        if let Some((_, hit)) = idx.recent.iter().find(|(k, _)| *k == key) {
+            return Ok(hit.clone());
+        }
         let category = match &f.category {
             Some(c) => match idx.categories.iter().position(|x| x == c) {
                 Some(i) => Some(i as u16),
@@ -2232,7 +2253,6 @@ impl Core {
                 pts.push(p);
             }
         }
-        drop(idx);
         let clusters = cluster::cluster(pts.iter().copied(), zoom);
         let shown = pts.len() as u64;
         let k = settings.k_threshold.max(1);
@@ -2268,7 +2288,7 @@ impl Core {
                 public.hidden,
             )
         };
-        Ok(MapData {
+        let data = MapData {
             zoom,
             clusters: cells,
             shown: shown - hidden,
@@ -2276,7 +2296,12 @@ impl Core {
             unplaced,
             moderator,
             k,
-        })
+        };
+        if idx.recent.len() >= RECENT_MAPS {
+            idx.recent.remove(0);
+        }
+        idx.recent.push((key, data.clone()));
+        Ok(data)
     }
 
     /// The places that reports can name (for forms and filters).
