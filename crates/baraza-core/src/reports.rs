@@ -783,6 +783,40 @@ fn rebase(url: &str, base: &str) -> String {
     }
 }
 
+/// A place's name without the kind of area that boundary datasets add to it (`N'Djamena
+/// Region`, `Région du Lac` stay `N'Djamena`, `Lac`): nobody writes it in an SMS.
+fn short_name(name: &str) -> Option<String> {
+    const KINDS: [&str; 10] = [
+        "region",
+        "région",
+        "province",
+        "prefecture",
+        "préfecture",
+        "department",
+        "département",
+        "district",
+        "state",
+        "county",
+    ];
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.len() < 2 {
+        return None;
+    }
+    let is_kind = |w: &str| KINDS.contains(&w.to_lowercase().as_str());
+    let rest: Vec<&str> = if is_kind(words[words.len() - 1]) {
+        words[..words.len() - 1].to_vec()
+    } else if is_kind(words[0]) {
+        let mut r = words[1..].to_vec();
+        if r.len() > 1 && matches!(r[0].to_lowercase().as_str(), "du" | "de" | "des" | "of") {
+            r.remove(0);
+        }
+        r
+    } else {
+        return None;
+    };
+    (!rest.is_empty()).then(|| rest.join(" "))
+}
+
 fn day_of(t: i64) -> i64 {
     t - t.rem_euclid(86_400)
 }
@@ -816,7 +850,7 @@ impl Core {
                 .map(|r| Place {
                     id: r.code.clone(),
                     name: r.name.clone(),
-                    alt_names: Vec::new(),
+                    alt_names: short_name(&r.name).into_iter().collect(),
                     admin_code: r.code.clone(),
                 })
                 .collect(),
@@ -2492,5 +2526,19 @@ mod tests {
     fn days_are_read_as_utc_midnights() {
         assert_eq!(parse_day("2026-11-30"), Some(1_795_996_800));
         assert_eq!(parse_day("30/11/2026"), None);
+    }
+
+    #[test]
+    fn places_answer_to_their_name_without_the_kind_of_area() {
+        for (name, short) in [
+            ("N'Djamena Region", Some("N'Djamena")),
+            ("Région du Lac", Some("Lac")),
+            ("Province Ouaddaï", Some("Ouaddaï")),
+            ("Logone Occidental", None),
+            ("Region", None),
+            ("Lac", None),
+        ] {
+            assert_eq!(short_name(name).as_deref(), short, "{name}");
+        }
     }
 }

@@ -112,6 +112,8 @@ fn pick_lang(req: &Request, default: Lang) -> Lang {
 fn wants_json(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
         || req.uri().path().starts_with("/v1/")
+        // SMS gateways' webhooks: machines, which log what they are answered.
+        || req.uri().path().starts_with("/hooks/")
         || req
             .headers()
             .get(header::ACCEPT)

@@ -14,8 +14,9 @@ use crate::ctx::{
 use crate::error::{WebError, WebResult};
 use crate::handlers::views::ProjectView;
 use crate::pages::{csrf_field, layout, when, Chrome};
+use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use baraza_core::reports::{
@@ -78,16 +79,29 @@ pub(crate) fn state_label(ctx: &Ctx, state: &str) -> String {
 // Webhooks
 
 /// The URL the gateway called, as it signed it: the public URL when configured.
-fn called_url(ctx: &Ctx, headers: &HeaderMap, uri: &Uri) -> String {
-    let base = super::ckan::base_url(ctx, headers);
+fn called_url(state: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
+    let base = match state.settings.public_url.as_deref() {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => format!(
+            "http://{}",
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+        ),
+    };
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     format!("{base}{pq}")
 }
 
 /// `GET|POST /hooks/reports/{token}`: a gateway's webhook. An SMSSync phone's poll
 /// (`task=send`) and its report of what it sent (`task=sent`) come here too.
+///
+/// No person signs in here: the gateway's `Authorization` header (httpSMS's JWT, RapidPro's
+/// token, Africa's Talking's Basic credentials) is the gateway's to check, not a session's, so
+/// the handler takes the state rather than a [`Ctx`], which would read it as a Baraza token.
 pub async fn webhook(
-    ctx: Ctx,
+    State(state): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -98,7 +112,7 @@ pub async fn webhook(
         return Err(WebError::code(baraza_types::ErrorCode::PayloadTooLarge));
     }
     let query = pairs(uri.query());
-    let core: &Core = &ctx.state.core;
+    let core: &Core = &state.core;
     match first(&query, "task") {
         "send" => {
             let v = core
@@ -134,7 +148,7 @@ pub async fn webhook(
                 .map(|v| (k.as_str().to_owned(), v.to_owned()))
         })
         .collect();
-    let url = called_url(&ctx, &headers, &uri);
+    let url = called_url(&state, &headers, &uri);
     let body: &[u8] = if method == Method::GET { &[] } else { &body };
     let out = core
         .receive_report_webhook(

@@ -30,6 +30,7 @@ mod processes;
 mod records;
 mod registers;
 mod releases;
+mod reports;
 mod retention;
 mod reuses;
 mod scopes;

@@ -21,6 +21,20 @@ async fn every_page_has_a_json_twin() {
             .as_str()
             .unwrap()
             .to_string();
+        // A citizen report, for the report's page (the web form, which its moderators may
+        // always use).
+        let reports = format!("{}/reports", private_project());
+        let res = post_form(
+            &app,
+            &c,
+            &format!("{reports}/new"),
+            &reports,
+            &[("body", "Forage en panne"), ("place", "TD-ND")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let report: serde_json::Value = res.json().await.unwrap();
+        let report = report["id"].as_i64().unwrap().to_string();
         let mut n = 0;
         for route in baraza_web::routes() {
             if route.method != Method::GET
@@ -52,11 +66,14 @@ async fn every_page_has_a_json_twin() {
                 || route.path.ends_with(".xml")
                 // A harvest source needs one made first: tests/it/harvest.rs checks its page.
                 || route.path.contains("{source}")
+                // The reports' GeoJSON, not a page (tests/it/reports.rs checks it).
+                || route.path.ends_with(".geojson")
             {
                 continue;
             }
             let path = route
                 .path
+                .replace("/reports/{id}", &format!("/reports/{report}"))
                 .replace("{org}", "eau-tchad")
                 .replace("{project}", baraza::demo::PRIVATE_PROJECT)
                 .replace("{form}", "points_eau")
