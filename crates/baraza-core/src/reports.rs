@@ -771,6 +771,25 @@ fn rebase(url: &str, base: &str) -> String {
     }
 }
 
+/// A boundary's name without the kind of area some datasets append to it (geoBoundaries'
+/// `N'Djamena Region`): the name people write in an SMS.
+fn short_name(name: &str) -> Option<String> {
+    const KINDS: [&str; 6] = [
+        " region",
+        " province",
+        " prefecture",
+        " district",
+        " governorate",
+        " state",
+    ];
+    KINDS.iter().find_map(|k| {
+        let cut = name.len().checked_sub(k.len())?;
+        let (head, tail) = (name.get(..cut)?, name.get(cut..)?);
+        let head = head.trim_end();
+        (tail.eq_ignore_ascii_case(k) && !head.is_empty()).then(|| head.to_owned())
+    })
+}
+
 fn day_of(t: i64) -> i64 {
     t - t.rem_euclid(86_400)
 }
@@ -804,7 +823,7 @@ impl Core {
                 .map(|r| Place {
                     id: r.code.clone(),
                     name: r.name.clone(),
-                    alt_names: Vec::new(),
+                    alt_names: short_name(&r.name).into_iter().collect(),
                     admin_code: r.code.clone(),
                 })
                 .collect(),
@@ -1223,12 +1242,14 @@ impl Core {
         ];
         let settings = parse_settings(self.store.report_settings(project).await?);
         let places = self.places_index().await?;
-        let access = self.channel_access(project).await?;
         // An SMS form's keyword first, then a category keyword and a place.
         let mut forms = Vec::new();
-        for def in &settings.sms_forms {
-            if let Ok(f) = self.sms_form(&access, def).await {
-                forms.push((def, f));
+        if !settings.sms_forms.is_empty() {
+            let access = self.channel_access(project).await?;
+            for def in &settings.sms_forms {
+                if let Ok(f) = self.sms_form(&access, def).await {
+                    forms.push((def, f));
+                }
             }
         }
         let sms_forms: Vec<SmsForm> = forms.iter().map(|(_, f)| f.clone()).collect();
@@ -2305,5 +2326,22 @@ async fn send(fetcher: &Fetcher, url: &str, req: &gateway::HttpRequest) -> Resul
             "the gateway answered HTTP {}",
             res.status().as_u16()
         ))
+    }
+}
+
+#[cfg(test)]
+mod short_name_tests {
+    use super::short_name;
+
+    #[test]
+    fn drops_the_kind_of_area_only() {
+        assert_eq!(short_name("N'Djamena Region").as_deref(), Some("N'Djamena"));
+        assert_eq!(short_name("Kigali PROVINCE").as_deref(), Some("Kigali"));
+        assert_eq!(short_name("Ouaddaï"), None);
+        assert_eq!(short_name("Region"), None);
+        assert_eq!(short_name(" region"), None);
+        // A multi-byte tail is not cut in the middle of a character.
+        assert_eq!(short_name("é region"), Some("é".into()));
+        assert_eq!(short_name("xé"), None);
     }
 }
