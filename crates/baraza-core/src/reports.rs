@@ -786,7 +786,7 @@ fn rebase(url: &str, base: &str) -> String {
 /// A place's name without the kind of area that boundary datasets add to it (`N'Djamena
 /// Region`, `Région du Lac` stay `N'Djamena`, `Lac`): nobody writes it in an SMS.
 fn short_name(name: &str) -> Option<String> {
-    const KINDS: [&str; 10] = [
+    const KINDS: [&str; 11] = [
         "region",
         "région",
         "province",
@@ -797,6 +797,7 @@ fn short_name(name: &str) -> Option<String> {
         "district",
         "state",
         "county",
+        "governorate",
     ];
     let words: Vec<&str> = name.split_whitespace().collect();
     if words.len() < 2 {
@@ -1269,12 +1270,14 @@ impl Core {
         ];
         let settings = parse_settings(self.store.report_settings(project).await?);
         let places = self.places_index().await?;
-        let access = self.channel_access(project).await?;
         // An SMS form's keyword first, then a category keyword and a place.
         let mut forms = Vec::new();
-        for def in &settings.sms_forms {
-            if let Ok(f) = self.sms_form(&access, def).await {
-                forms.push((def, f));
+        if !settings.sms_forms.is_empty() {
+            let access = self.channel_access(project).await?;
+            for def in &settings.sms_forms {
+                if let Ok(f) = self.sms_form(&access, def).await {
+                    forms.push((def, f));
+                }
             }
         }
         let sms_forms: Vec<SmsForm> = forms.iter().map(|(_, f)| f.clone()).collect();
@@ -2540,5 +2543,17 @@ mod tests {
         ] {
             assert_eq!(short_name(name).as_deref(), short, "{name}");
         }
+    }
+
+    #[test]
+    fn short_names_drop_the_kind_of_area_only() {
+        assert_eq!(short_name("N'Djamena Region").as_deref(), Some("N'Djamena"));
+        assert_eq!(short_name("Kigali PROVINCE").as_deref(), Some("Kigali"));
+        assert_eq!(short_name("Ouaddaï"), None);
+        assert_eq!(short_name("Region"), None);
+        assert_eq!(short_name(" region"), None);
+        // A multi-byte tail is not cut in the middle of a character.
+        assert_eq!(short_name("é region"), Some("é".into()));
+        assert_eq!(short_name("xé"), None);
     }
 }

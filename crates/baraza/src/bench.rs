@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 pub struct BenchOptions {
     /// Which parts to run: `all`, `server`, `xlsform`, `submissions`, `export`, `audit`,
-    /// `encryption`, `sdc`, `indicators`, `catalogue` or `table`.
+    /// `encryption`, `sdc`, `indicators`, `catalogue`, `table` or `reports`.
     pub only: String,
     /// The database for the submissions benchmark (SQLite in a temporary directory by default).
     pub database_url: Option<String>,
@@ -52,6 +52,8 @@ pub struct BenchOptions {
     pub table_rows: usize,
     /// The `datasette` executable to compare with (`--only table`; else looked for on PATH).
     pub datasette: Option<PathBuf>,
+    /// Reports behind the measured maps (`--only reports`).
+    pub reports_count: usize,
 }
 
 struct Stats {
@@ -340,6 +342,10 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
     if opts.only == "table" {
         crate::bench_table::run(opts, &mut report).await?;
     }
+    // Not part of `all` either: it builds its own million reports.
+    if opts.only == "reports" {
+        crate::bench_reports::run(opts, &mut report).await?;
+    }
     if [
         "xlsform",
         "submissions",
@@ -350,6 +356,7 @@ pub async fn run(opts: &BenchOptions) -> Result<String> {
         "indicators",
         "catalogue",
         "table",
+        "reports",
     ]
     .contains(&opts.only.as_str())
     {

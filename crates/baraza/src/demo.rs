@@ -12,6 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 
+mod reports;
+pub use reports::{REPORTS_PROJECT, REPORT_SMS, REPORT_SMS_SAMPLE};
+
 /// A demo account, printed for the newcomer.
 pub struct DemoAccount {
     pub email: &'static str,
@@ -97,13 +100,19 @@ pub const CONSENT_SUBMISSIONS: usize = 30;
 pub const CONSENT_REFUSED: [usize; 2] = [7, 19];
 
 /// Creates the demo organisation, projects, people, survey and submissions if they are not there
-/// yet. `data_dir` keeps the demo app user's Collect address (its token is shown only once).
+/// yet, with a sample of [`REPORT_SMS_SAMPLE`] citizen reports (what the tests start from).
 pub async fn seed(core: &Core) -> Result<()> {
-    seed_in(core, None).await
+    seed_sized(core, None, REPORT_SMS_SAMPLE).await
 }
 
-/// [`seed`], remembering the demo app user's Collect address in `data_dir`.
+/// The whole demo, as `baraza demo` makes it ([`REPORT_SMS`] citizen reports), remembering the
+/// demo app user's Collect address in `data_dir` (its token is shown only once).
 pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
+    seed_sized(core, data_dir, REPORT_SMS).await
+}
+
+/// [`seed_in`] with `report_sms` SMS delivered to the citizen reports project.
+pub async fn seed_sized(core: &Core, data_dir: Option<&Path>, report_sms: usize) -> Result<()> {
     let admin = ensure_user(core, &ACCOUNTS[0], true).await?;
     let mut people = Vec::new();
     for a in &ACCOUNTS[1..] {
@@ -262,6 +271,16 @@ pub async fn seed_in(core: &Core, data_dir: Option<&Path>) -> Result<()> {
     iati(core, &amina_p, &claire).await?;
     // Data activists audit Chad's open data; Amina's organisation reviews their entries.
     census(core, &amina_p, &people).await?;
+    // Citizens report by SMS and on the web across Chad; Claire moderates, the map is public.
+    let started = std::time::Instant::now();
+    reports::seed(core, &amina_p, &people, ORG_SLUG, report_sms)
+        .await
+        .context("demo citizen reports")?;
+    tracing::info!(
+        sms = report_sms,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo citizen reports seeded"
+    );
     // The administrator verified the whole audit log once everything above was recorded.
     let verified = core
         .verify_audit(1000, None, None)

@@ -8,6 +8,7 @@ mod bench_audit;
 mod bench_catalogue;
 mod bench_export;
 mod bench_indicators;
+mod bench_reports;
 mod bench_sdc;
 mod bench_subjects;
 mod bench_table;

@@ -163,9 +163,9 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
         /// Run only part: all, server, xlsform, submissions, export, audit, encryption, sdc,
-        /// indicators, catalogue or table (`all` runs every part but `table`, which starts
-        /// Datasette beside Baraza).
-        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators", "catalogue", "table"])]
+        /// indicators, catalogue, table or reports (`all` runs every part but `table`, which
+        /// starts Datasette beside Baraza, and `reports`, which stores its own million reports).
+        #[arg(long, default_value = "all", value_parser = ["all", "server", "xlsform", "submissions", "export", "audit", "encryption", "sdc", "indicators", "catalogue", "table", "reports"])]
         only: String,
         /// Submissions of the demo form to export (`--only export`; 1000000 for the recorded
         /// figures). The form is filled up to this number.
@@ -206,6 +206,10 @@ enum Command {
         /// by default the first `datasette` on PATH, and Baraza alone when there is none.
         #[arg(long)]
         datasette: Option<std::path::PathBuf>,
+        /// Citizen reports behind the measured maps (`--only reports`; 1000000 for the recorded
+        /// figures); `--requests` SMS are then posted to the webhook.
+        #[arg(long, default_value_t = 1_000_000)]
+        reports_count: usize,
     },
 }
 
@@ -1200,6 +1204,7 @@ async fn main() -> Result<()> {
             csv_rows,
             table_rows,
             datasette,
+            reports_count,
         } => {
             let report = bench::run(&bench::BenchOptions {
                 only: only.clone(),
@@ -1217,6 +1222,7 @@ async fn main() -> Result<()> {
                 csv_rows: *csv_rows,
                 table_rows: *table_rows,
                 datasette: datasette.clone(),
+                reports_count: *reports_count,
             })
             .await?;
             println!("{report}");

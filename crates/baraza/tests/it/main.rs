@@ -13,6 +13,7 @@ mod collect;
 mod common;
 mod consent;
 mod conversation;
+mod demo_reports;
 mod digest;
 mod encryption;
 mod exports;
