@@ -1543,6 +1543,18 @@ impl Core {
             let Some(g) = Gateway::from_code(&c.gateway) else {
                 continue;
             };
+            let Some(ob) = outbound_of(g, secret, out) else {
+                // Without reply settings nothing can ever leave: given up at once, not retried.
+                tracing::debug!(
+                    outbox = o.id,
+                    channel = c.id,
+                    "reply dropped: the channel has no reply settings"
+                );
+                self.store
+                    .outgoing_failed(o.id, "the channel has no reply settings", None)
+                    .await?;
+                continue;
+            };
             let policy = Outbox::for_gateway(g);
             let bucket = match (c.bucket_milli, c.bucket_at_ms) {
                 (Some(m), Some(at)) => gateway::Bucket {
@@ -1566,18 +1578,15 @@ impl Core {
                 &format!("sender:{}", o.recipient),
                 &o.recipient_sealed,
             )?;
-            let result = match outbound_of(g, secret, out) {
-                None => Err("the channel has no outbound settings".to_owned()),
-                Some(ob) => match gateway::build_reply(&ob, &to, &o.body, &o.uuid) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(req) => {
-                        let url = match out.get("api_base") {
-                            Some(b) => rebase(&req.url, b),
-                            None => req.url.clone(),
-                        };
-                        send(&fetcher, &url, &req).await
-                    }
-                },
+            let result = match gateway::build_reply(&ob, &to, &o.body, &o.uuid) {
+                Err(e) => Err(e.to_string()),
+                Ok(req) => {
+                    let url = match out.get("api_base") {
+                        Some(b) => rebase(&req.url, b),
+                        None => req.url.clone(),
+                    };
+                    send(&fetcher, &url, &req).await
+                }
             };
             match result {
                 Ok(()) => {
@@ -1734,7 +1743,14 @@ impl Core {
         let place = input.place.trim();
         let (place_code, place_match) = if place.is_empty() {
             match places.gazetteer.find_in(body).map(|(l, _)| l) {
-                Some(Lookup::Found(m)) => (Some(places.gazetteer.place(&m).id.clone()), "typo"),
+                Some(Lookup::Found(m)) => (
+                    Some(places.gazetteer.place(&m).id.clone()),
+                    match m.kind {
+                        MatchKind::Exact => "exact",
+                        MatchKind::Variant => "variant",
+                        MatchKind::Fuzzy => "typo",
+                    },
+                ),
                 Some(Lookup::Ambiguous(_)) => (None, "ambiguous"),
                 _ => (None, "none"),
             }

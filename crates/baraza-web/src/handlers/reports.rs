@@ -748,7 +748,10 @@ struct GatewayInfo {
 }
 
 /// `GET …/reports/settings`: the project's report settings and gateway channels (owners).
-pub async fn settings_page(g: ProjectGuard<ManageProject>) -> WebResult<Response> {
+pub async fn settings_page(
+    g: ProjectGuard<ManageProject>,
+    headers: HeaderMap,
+) -> WebResult<Response> {
     let ctx = &g.ctx;
     let data = SettingsData {
         settings: ctx.state.core.report_settings(&g.access).await?,
@@ -762,7 +765,7 @@ pub async fn settings_page(g: ProjectGuard<ManageProject>) -> WebResult<Response
             .collect(),
     };
     let pv = ProjectView::from_access(&g.access);
-    let public = super::ckan::base_url(ctx, &HeaderMap::new());
+    let public = super::ckan::base_url(ctx, &headers);
     Ok(respond(ctx, &data, || {
         settings_html(ctx, &pv, &data, &public)
     }))
