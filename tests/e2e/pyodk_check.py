@@ -83,7 +83,8 @@ def pyodk_checks(base, work):
 
     with Client() as client:
         listed = client.projects.list()
-        check(len(listed) == 2 and any(p.id == pid for p in listed), f"projects.list: {[p.name for p in listed]}")
+        # The survey's project, the barometer and the citizen reports.
+        check(len(listed) == 3 and any(p.id == pid for p in listed), f"projects.list: {[p.name for p in listed]}")
         forms = client.forms.list()
         form = next((f for f in forms if f.xmlFormId == FORM), None)
         check(form is not None and form.state == "open" and len(form.hash) == 32, f"forms.list: {[(f.xmlFormId, f.state) for f in forms]}")

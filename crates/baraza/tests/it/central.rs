@@ -129,7 +129,8 @@ async fn pyodk_reads_projects_forms_and_the_feed() {
             .iter()
             .map(|p| p["id"].as_i64().unwrap())
             .collect();
-        assert_eq!(ids.len(), 2, "{projects}");
+        // The survey's project, and the demo's citizen reports.
+        assert_eq!(ids.len(), 3, "{projects}");
         assert!(ids.contains(&pid));
         let outsider = api_session(&app, OUTSIDER).await;
         let (_, none) = get_json(&c, &v1("/projects"), &outsider).await;

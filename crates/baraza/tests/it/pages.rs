@@ -369,13 +369,18 @@ async fn anonymous_visitors_see_only_what_is_public() {
             .json()
             .await
             .unwrap();
-        let public: Vec<_> = home["public_projects"]
+        let mut public: Vec<_> = home["public_projects"]
             .as_array()
             .unwrap()
             .iter()
             .map(|p| p["slug"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(public, vec![baraza::demo::PUBLIC_PROJECT]);
+        public.sort();
+        // The water barometer and the citizen reports.
+        assert_eq!(
+            public,
+            vec![baraza::demo::PUBLIC_PROJECT, baraza::demo::REPORTS_PROJECT]
+        );
         assert_eq!(
             c.get(app.url(&public_project()))
                 .send()
@@ -399,7 +404,7 @@ async fn anonymous_visitors_see_only_what_is_public() {
             .json()
             .await
             .unwrap();
-        assert_eq!(org["projects"].as_array().unwrap().len(), 1);
+        assert_eq!(org["projects"].as_array().unwrap().len(), 2);
         app.stop().await;
     }
 }
