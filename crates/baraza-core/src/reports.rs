@@ -936,7 +936,7 @@ impl Core {
         }
         let sms_forms = parse_sms_forms(&input.sms_forms)?;
         for f in &sms_forms {
-            self.sms_form(access, f).await?;
+            self.sms_form(access.project.id, f).await?;
             if !f.category.is_empty() && !categories.iter().any(|c| c.code == f.category) {
                 return Err(invalid("sms_forms", "report.sms_form_category"));
             }
@@ -1015,12 +1015,12 @@ impl Core {
     /// The SMS form of an XLSForm of the project.
     async fn sms_form(
         &self,
-        access: &ProjectAccess,
+        project: baraza_types::ProjectId,
         def: &SmsFormDef,
     ) -> Result<SmsForm, CoreError> {
         let form = self
             .store
-            .form_by_xml_id(access.project.id, &def.form_id)
+            .form_by_xml_id(project, &def.form_id)
             .await?
             .ok_or(invalid("sms_forms", "report.sms_form_unknown"))?;
         let version = form
@@ -1272,12 +1272,9 @@ impl Core {
         let places = self.places_index().await?;
         // An SMS form's keyword first, then a category keyword and a place.
         let mut forms = Vec::new();
-        if !settings.sms_forms.is_empty() {
-            let access = self.channel_access(project).await?;
-            for def in &settings.sms_forms {
-                if let Ok(f) = self.sms_form(&access, def).await {
-                    forms.push((def, f));
-                }
+        for def in &settings.sms_forms {
+            if let Ok(f) = self.sms_form(baraza_types::ProjectId(project), def).await {
+                forms.push((def, f));
             }
         }
         let sms_forms: Vec<SmsForm> = forms.iter().map(|(_, f)| f.clone()).collect();
@@ -1449,23 +1446,6 @@ impl Core {
                 })
             }
         }
-    }
-
-    /// A reader's standing that only a channel's own project gives (building SMS forms).
-    async fn channel_access(&self, project: i64) -> Result<ProjectAccess, CoreError> {
-        let p = self
-            .store
-            .project_by_id(baraza_types::ProjectId(project))
-            .await?
-            .ok_or(CoreError::NotFound { what: "project" })?;
-        let org = self
-            .store
-            .org_by_id(p.org_id)
-            .await?
-            .ok_or(CoreError::NotFound {
-                what: "organisation",
-            })?;
-        Ok(ProjectAccess::reader(org, p))
     }
 
     /// An SMSSync phone's poll (`GET ?task=send&secret=…`): the replies waiting for it. Its
