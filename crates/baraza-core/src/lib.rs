@@ -168,6 +168,7 @@ pub struct Core {
     pub(crate) report_indexes: Arc<reports::ReportIndexes>,
     /// The gazetteer reports are placed with, read again after a minute.
     pub(crate) reports_places: Arc<reports::PlacesCache>,
+    pub(crate) reports_cache: Arc<reports::ReportCache>,
 }
 
 impl Core {
@@ -201,6 +202,7 @@ impl Core {
             tables,
             report_indexes: Arc::default(),
             reports_places: Arc::default(),
+            reports_cache: Arc::default(),
         }
     }
 

@@ -39,7 +39,7 @@ use baraza_types::Permission;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// The longest report text taken from the web form, in characters (an SMS is at most 1,600
@@ -55,6 +55,10 @@ pub const DEDUP_WINDOW_SECS: i64 = 600;
 pub const PAGE_SIZE: i64 = 50;
 /// How long the gazetteer is kept before it is read again.
 const GAZETTEER_TTL_SECS: i64 = 60;
+/// How long a channel, a project's report settings and its pseudonym key are kept before they
+/// are read again. A change made on this server is seen at once; one made on another server
+/// sharing the database, within this many seconds.
+const CACHE_TTL_SECS: i64 = 5;
 
 /// How public positions are blurred.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -627,6 +631,60 @@ pub struct PlacesCache {
     places: Mutex<Option<Arc<Places>>>,
 }
 
+/// A project's report settings as stored and as read.
+pub(crate) struct CachedSettings {
+    row: Option<ReportSettingsRow>,
+    parsed: ReportSettings,
+}
+
+/// What every webhook call would otherwise read again (see [`CACHE_TTL_SECS`]), and the alerts
+/// this server has already raised, so that a spike's later reports do not try again.
+#[derive(Default)]
+pub struct ReportCache {
+    /// By token: when read, and the channel with its secret opened.
+    channels: Mutex<HashMap<String, (i64, Arc<OpenChannel>)>>,
+    /// By project: when read, and its settings.
+    settings: Mutex<HashMap<i64, (i64, Arc<CachedSettings>)>>,
+    /// By project: when read, and the version of its pseudonym key.
+    pseudonym_keys: Mutex<HashMap<i64, (i64, i64)>>,
+    /// Project, category, place and window start of the alerts raised.
+    raised: Mutex<HashSet<(i64, String, String, i64)>>,
+}
+
+fn cache_poisoned<T>(_: T) -> CoreError {
+    CoreError::Internal("report cache poisoned".into())
+}
+
+impl ReportCache {
+    fn fresh<K: std::hash::Hash + Eq, V: Clone>(
+        map: &Mutex<HashMap<K, (i64, V)>>,
+        key: &K,
+        now: i64,
+    ) -> Result<Option<V>, CoreError> {
+        Ok(map
+            .lock()
+            .map_err(cache_poisoned)?
+            .get(key)
+            .filter(|(at, _)| (0..CACHE_TTL_SECS).contains(&(now - at)))
+            .map(|(_, v)| v.clone()))
+    }
+
+    fn keep<K: std::hash::Hash + Eq, V>(
+        map: &Mutex<HashMap<K, (i64, V)>>,
+        key: K,
+        now: i64,
+        value: V,
+    ) -> Result<(), CoreError> {
+        let mut m = map.lock().map_err(cache_poisoned)?;
+        // Stale entries go when the map grows: one per token or project ever seen, at most.
+        if m.len() > 1024 {
+            m.retain(|_, (at, _)| now - *at < CACHE_TTL_SECS);
+        }
+        m.insert(key, (now, value));
+        Ok(())
+    }
+}
+
 /// Parses settings input lines; each error names its line.
 fn parse_categories(text: &str) -> Result<Vec<CategoryDef>, CoreError> {
     let mut out: Vec<CategoryDef> = Vec::new();
@@ -875,14 +933,64 @@ impl Core {
         Ok(p)
     }
 
+    /// A project's report settings, read again after [`CACHE_TTL_SECS`].
+    pub(crate) async fn settings_of(&self, project: i64) -> Result<Arc<CachedSettings>, CoreError> {
+        let now = self.now();
+        let cache = &self.reports_cache.settings;
+        if let Some(s) = ReportCache::fresh(cache, &project, now)? {
+            return Ok(s);
+        }
+        let row = self.store.report_settings(project).await?;
+        let s = Arc::new(CachedSettings {
+            parsed: parse_settings(row.clone()),
+            row,
+        });
+        ReportCache::keep(cache, project, now, s.clone())?;
+        Ok(s)
+    }
+
+    /// The channel of a webhook's token with its secret opened, read again after
+    /// [`CACHE_TTL_SECS`].
+    async fn channel_of_token(&self, token: &str) -> Result<Arc<OpenChannel>, CoreError> {
+        let now = self.now();
+        let cache = &self.reports_cache.channels;
+        if let Some(c) = ReportCache::fresh(cache, &token.to_owned(), now)? {
+            return Ok(c);
+        }
+        let c = self
+            .store
+            .channel_by_token(token)
+            .await?
+            .ok_or(CoreError::NotFound { what: "channel" })?;
+        let (secret, outbound) = self.channel_secrets(&c).await?;
+        let open = Arc::new((c, secret, outbound));
+        ReportCache::keep(cache, token.to_owned(), now, open.clone())?;
+        Ok(open)
+    }
+
     /// The pseudonym of a number in a project: its blind index under the project's first data
     /// key, so that it stays the same when keys rotate.
     async fn pseudonym(&self, project: i64, e164: &str) -> Result<String, CoreError> {
-        let keys = self.data_keys(project).await?;
-        let key = match keys.keys().min() {
-            Some(v) => keys[v].clone(),
-            None => self.sealing_key(project).await?.1,
+        let now = self.now();
+        let cache = &self.reports_cache.pseudonym_keys;
+        let version = match ReportCache::fresh(cache, &project, now)? {
+            Some(v) => v,
+            None => {
+                let oldest = self
+                    .store
+                    .project_keys(project)
+                    .await?
+                    .first()
+                    .map(|k| k.version);
+                let v = match oldest {
+                    Some(v) => v,
+                    None => self.sealing_key(project).await?.0,
+                };
+                ReportCache::keep(cache, project, now, v)?;
+                v
+            }
         };
+        let key = self.data_key(project, version).await?;
         let index = key.blind_index_key();
         let phone = BlindKind::Phone {
             default_calling_code: self.settings.default_calling_code,
@@ -988,6 +1096,11 @@ impl Core {
             modified_at: self.now(),
         };
         self.store.put_report_settings(&row).await?;
+        self.reports_cache
+            .settings
+            .lock()
+            .map_err(cache_poisoned)?
+            .remove(&project);
         let settings = parse_settings(Some(row));
         self.audit(
             Actor::of(principal),
@@ -1174,6 +1287,11 @@ impl Core {
         self.store
             .set_channel_enabled(c.id, enabled, self.now())
             .await?;
+        self.reports_cache
+            .channels
+            .lock()
+            .map_err(cache_poisoned)?
+            .remove(&c.token);
         self.audit(
             Actor::of(principal),
             if enabled {
@@ -1217,11 +1335,8 @@ impl Core {
         token: &str,
         req: &WebhookRequest<'_>,
     ) -> Result<WebhookOutcome, CoreError> {
-        let c = self
-            .store
-            .channel_by_token(token)
-            .await?
-            .ok_or(CoreError::NotFound { what: "channel" })?;
+        let open = self.channel_of_token(token).await?;
+        let (c, secret) = (&open.0, open.1.clone());
         let g = Gateway::from_code(&c.gateway).ok_or_else(|| {
             CoreError::Internal(format!("channel {}: gateway {}", c.id, c.gateway))
         })?;
@@ -1230,7 +1345,6 @@ impl Core {
                 reason: "this channel is turned off".into(),
             });
         }
-        let (secret, _) = self.channel_secrets(&c).await?;
         let config = InboundConfig {
             gateway: g,
             secret,
@@ -1264,11 +1378,12 @@ impl Core {
         let received = msg.received_at.unix_timestamp();
         let window = dedup::window_of(self.now(), DEDUP_WINDOW_SECS);
         let content_key = dedup::content_key(&msg.text, &sender, window);
-        let repeat_keys = vec![
+        let repeat_keys = [
             content_key.clone(),
             dedup::content_key(&msg.text, &sender, window - 1),
         ];
-        let settings = parse_settings(self.store.report_settings(project).await?);
+        let cached = self.settings_of(project).await?;
+        let settings = &cached.parsed;
         let places = self.places_index().await?;
         // An SMS form's keyword first, then a category keyword and a place.
         let mut forms = Vec::new();
@@ -1373,59 +1488,60 @@ impl Core {
             }
             stored_report = Some(NewReport {
                 project_id: project,
-                source: "sms",
+                source: "sms".into(),
                 channel_id: Some(c.id),
-                form_id: form_id.as_deref(),
-                answers,
-                category,
-                body,
-                place_code: place_code.as_deref(),
-                place_match,
+                form_id: form_id.clone(),
+                answers: answers.clone(),
+                category: category.clone(),
+                body: body.clone(),
+                place_code: place_code.clone(),
+                place_match: place_match.into(),
                 lat: centre.map(|p| p.lat),
                 lon: centre.map(|p| p.lon),
-                sender: Some(&sender),
-                sender_sealed: Some(&sealed_from),
+                sender: Some(sender.clone()),
+                sender_sealed: Some(sealed_from.clone()),
                 key_version: Some(v),
                 author_id: None,
                 reported_at: received,
                 created_at: self.now(),
             });
         }
-        let uuid = hex::encode(random::<12>());
         let replies: Vec<NewOutgoing> = reply
-            .as_deref()
             .map(|body| NewOutgoing {
                 channel_id: c.id,
-                kind: "reply",
-                recipient: &sender,
-                recipient_sealed: &sealed_from,
+                kind: "reply".into(),
+                recipient: sender.clone(),
+                recipient_sealed: sealed_from.clone(),
                 key_version: v,
                 body,
-                uuid: &uuid,
+                uuid: hex::encode(random::<12>()),
                 next_at_ms: self.now() * 1000,
                 created_at: self.now(),
             })
             .into_iter()
             .collect();
+        // For the alert check once stored.
+        let alert_on = stored_report
+            .as_ref()
+            .and_then(|r| Some((r.category.clone(), r.place_code.clone()?)));
         let outcome = self
             .store
-            .ingest_message(
-                &NewMessage {
-                    channel_id: c.id,
-                    provider_id: msg.provider_message_id.as_deref(),
-                    content_key: &content_key,
-                    repeat_keys: &repeat_keys,
-                    sender: &sender,
-                    received_at: received,
-                    outcome: if stored_report.is_some() {
-                        "report"
-                    } else {
-                        "form_error"
-                    },
-                },
-                stored_report.as_ref(),
-                &replies,
-            )
+            .ingest_message(NewMessage {
+                channel_id: c.id,
+                provider_id: msg.provider_message_id.clone(),
+                outcome: if stored_report.is_some() {
+                    "report"
+                } else {
+                    "form_error"
+                }
+                .into(),
+                content_key,
+                repeat_keys,
+                sender,
+                received_at: received,
+                report: stored_report,
+                replies,
+            })
             .await?;
         match outcome {
             MessageOutcome::Repeat => Ok(WebhookOutcome {
@@ -1434,10 +1550,8 @@ impl Core {
                 repeat: true,
             }),
             MessageOutcome::Stored { report_id } => {
-                if let (Some(_), Some(r)) = (report_id, &stored_report) {
-                    if let Some(place) = r.place_code {
-                        self.check_alert(project, r.category, place).await?;
-                    }
+                if let (Some(_), Some((category, place))) = (report_id, &alert_on) {
+                    self.check_alert(project, category, place).await?;
                 }
                 Ok(WebhookOutcome {
                     ack,
@@ -1595,7 +1709,8 @@ impl Core {
         category: &str,
         place: &str,
     ) -> Result<(), CoreError> {
-        let Some(s) = self.store.report_settings(project).await? else {
+        let cached = self.settings_of(project).await?;
+        let Some(s) = &cached.row else {
             return Ok(());
         };
         if s.alert_threshold <= 0 || category.is_empty() {
@@ -1604,6 +1719,18 @@ impl Core {
         let now = self.now();
         let window = s.alert_window_hours.max(1) * 3600;
         let start = now - now.rem_euclid(window);
+        // Once a spike has its alert, its later reports need no count: this server remembers
+        // the alerts it raised (another server's are found by the insert below).
+        let raised = (project, category.to_owned(), place.to_owned(), start);
+        if self
+            .reports_cache
+            .raised
+            .lock()
+            .map_err(cache_poisoned)?
+            .contains(&raised)
+        {
+            return Ok(());
+        }
         let n = self
             .store
             .count_reports_in(project, category, place, now - window)
@@ -1611,11 +1738,17 @@ impl Core {
         if n < s.alert_threshold {
             return Ok(());
         }
-        let Some(alert) = self
+        let inserted = self
             .store
             .insert_alert(project, category, place, start, n, now)
-            .await?
-        else {
+            .await?;
+        {
+            let mut set = self.reports_cache.raised.lock().map_err(cache_poisoned)?;
+            // Windows that are over are forgotten.
+            set.retain(|(_, _, _, at)| *at >= now - 2 * window);
+            set.insert(raised);
+        }
+        let Some(alert) = inserted else {
             return Ok(());
         };
         let places = self.places_index().await?;
@@ -1649,12 +1782,12 @@ impl Core {
                     self.store
                         .queue_outgoing(&NewOutgoing {
                             channel_id: c.id,
-                            kind: "alert",
-                            recipient: &pseudo,
-                            recipient_sealed: &sealed,
+                            kind: "alert".into(),
+                            recipient: pseudo,
+                            recipient_sealed: sealed,
                             key_version: sv,
-                            body: &body,
-                            uuid: &uuid,
+                            body: body.clone(),
+                            uuid,
                             next_at_ms: now * 1000,
                             created_at: now,
                         })
@@ -1780,18 +1913,18 @@ impl Core {
             .store
             .insert_report(&NewReport {
                 project_id: project,
-                source: "web",
+                source: "web".into(),
                 channel_id: None,
                 form_id: None,
-                answers: "{}",
-                category: &category,
-                body,
-                place_code: place_code.as_deref(),
-                place_match,
+                answers: "{}".into(),
+                category: category.clone(),
+                body: body.to_owned(),
+                place_code: place_code.clone(),
+                place_match: place_match.into(),
                 lat,
                 lon,
-                sender: sender.as_deref(),
-                sender_sealed: sealed.as_deref(),
+                sender,
+                sender_sealed: sealed,
                 key_version: v,
                 author_id: principal.user().map(|u| u.id.0),
                 reported_at: now,
@@ -2203,7 +2336,8 @@ impl Core {
         access.require(Permission::ViewProject)?;
         let moderator = access.can(Permission::ModerateReports);
         let project = access.project.id.0;
-        let settings = parse_settings(self.store.report_settings(project).await?);
+        let cached = self.settings_of(project).await?;
+        let settings = &cached.parsed;
         let places = self.places_index().await?;
         let idx = self.report_index(project).await?;
         let mut idx = idx.lock().await;

@@ -18,6 +18,11 @@
 //! few, which keeps several transactions in flight, since PostgreSQL already shares the WAL
 //! flushes of concurrent commits.
 //!
+//! Citizen reports that come by SMS take the same road ([`Store::ingest_message`]): a gateway's
+//! message, the report it makes and its reply are one unit of work, in the same batches as
+//! submissions, answered once their commit has returned. A gateway sends many small messages
+//! at once, which is where sharing the flush matters most.
+//!
 //! # What stays true
 //!
 //! * **An answer means durable.** Callers get their outcome only after `COMMIT` returned (and
@@ -29,6 +34,9 @@
 //!   bytes). Across processes sharing a PostgreSQL database the unique key decides:
 //!   `INSERT … ON CONFLICT DO NOTHING` waits for the other transaction, and the row it finds is
 //!   then read back and compared.
+//! * **One message, one report.** A message whose provider id or content key is already in the
+//!   ledger, or earlier in the same batch, stores nothing and is answered as a repeat; across
+//!   processes the ledger's unique indexes decide.
 //! * **One bad submission cannot sink the others.** If a batch fails for any reason, it is
 //!   rolled back whole and each of its submissions is then stored in a transaction of its own,
 //!   so only the one that fails again gets an error.
@@ -38,6 +46,7 @@
 
 use crate::blobs::BlobRef;
 use crate::db::{q, Conn, Pools};
+use crate::reports::{MessageOutcome, NewMessage};
 use crate::StoreError;
 use baraza_types::UserId;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -140,6 +149,8 @@ pub struct IngestStats {
     pub batches: u64,
     /// Submissions handed to the writers.
     pub submissions: u64,
+    /// Gateway messages (citizen reports by SMS) handed to the writers.
+    pub messages: u64,
     /// Batches that failed and were stored one submission at a time.
     pub split_batches: u64,
 }
@@ -148,12 +159,25 @@ pub struct IngestStats {
 struct Counters {
     batches: AtomicU64,
     submissions: AtomicU64,
+    messages: AtomicU64,
     split_batches: AtomicU64,
 }
 
+/// What a writer stores: a submission, or a gateway's message with its report and replies.
+/// Both kinds share the batches (and so the flushes) of one writer.
+enum Work {
+    Submission(NewSubmission),
+    Message(NewMessage),
+}
+
+enum Done {
+    Submission(IngestOutcome),
+    Message(MessageOutcome),
+}
+
 struct Job {
-    sub: NewSubmission,
-    reply: oneshot::Sender<Result<IngestOutcome, StoreError>>,
+    work: Work,
+    reply: oneshot::Sender<Result<Done, StoreError>>,
 }
 
 /// The writer tasks and the queue that feeds them. Writers are started on first use, in the
@@ -180,6 +204,7 @@ impl Committer {
         IngestStats {
             batches: c.batches.load(Ordering::Relaxed),
             submissions: c.submissions.load(Ordering::Relaxed),
+            messages: c.messages.load(Ordering::Relaxed),
             split_batches: c.split_batches.load(Ordering::Relaxed),
         }
     }
@@ -204,14 +229,32 @@ impl Committer {
         tx
     }
 
-    pub(crate) async fn submit(&self, sub: NewSubmission) -> Result<IngestOutcome, StoreError> {
+    async fn run(&self, work: Work) -> Result<Done, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the submission writer stopped".into());
         self.sender()
-            .send(Job { sub, reply })
+            .send(Job { work, reply })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    pub(crate) async fn submit(&self, sub: NewSubmission) -> Result<IngestOutcome, StoreError> {
+        match self.run(Work::Submission(sub)).await? {
+            Done::Submission(o) => Ok(o),
+            Done::Message(_) => Err(StoreError::Corrupt(
+                "a message's outcome for a submission".into(),
+            )),
+        }
+    }
+
+    pub(crate) async fn message(&self, m: NewMessage) -> Result<MessageOutcome, StoreError> {
+        match self.run(Work::Message(m)).await? {
+            Done::Message(o) => Ok(o),
+            Done::Submission(_) => Err(StoreError::Corrupt(
+                "a submission's outcome for a message".into(),
+            )),
+        }
     }
 
     /// Lets the writers finish what is queued and stop.
@@ -233,7 +276,16 @@ async fn writer(
             return;
         }
         counters.batches.fetch_add(1, Ordering::Relaxed);
-        counters.submissions.fetch_add(n as u64, Ordering::Relaxed);
+        let messages = jobs
+            .iter()
+            .filter(|j| matches!(j.work, Work::Message(_)))
+            .count();
+        counters
+            .submissions
+            .fetch_add((n - messages) as u64, Ordering::Relaxed);
+        counters
+            .messages
+            .fetch_add(messages as u64, Ordering::Relaxed);
         commit(&pools, std::mem::take(&mut jobs), &counters).await;
     }
 }
@@ -241,7 +293,7 @@ async fn writer(
 /// Stores a batch in one transaction and answers each caller after the commit; if the batch
 /// fails, stores each submission alone.
 async fn commit(pools: &Pools, jobs: Vec<Job>, counters: &Counters) {
-    match store_batch(pools, jobs.iter().map(|j| &j.sub)).await {
+    match store_batch(pools, jobs.iter().map(|j| &j.work)).await {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = job.reply.send(Ok(outcome));
@@ -256,7 +308,7 @@ async fn commit(pools: &Pools, jobs: Vec<Job>, counters: &Counters) {
             counters.split_batches.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %e, batch = jobs.len(), "a batch of submissions failed; storing them one by one");
             for job in jobs {
-                let one = store_batch(pools, std::iter::once(&job.sub))
+                let one = store_batch(pools, std::iter::once(&job.work))
                     .await
                     .and_then(|v| {
                         v.into_iter()
@@ -271,12 +323,17 @@ async fn commit(pools: &Pools, jobs: Vec<Job>, counters: &Counters) {
 
 async fn store_batch<'a>(
     pools: &Pools,
-    subs: impl Iterator<Item = &'a NewSubmission>,
-) -> Result<Vec<IngestOutcome>, StoreError> {
+    works: impl Iterator<Item = &'a Work>,
+) -> Result<Vec<Done>, StoreError> {
     let mut tx = pools.begin().await?;
     let mut out = Vec::new();
-    for s in subs {
-        out.push(store_one(&mut tx.conn(), s).await?);
+    for w in works {
+        out.push(match w {
+            Work::Submission(s) => Done::Submission(store_one(&mut tx.conn(), s).await?),
+            Work::Message(m) => {
+                Done::Message(crate::reports::store_message(&mut tx.conn(), m).await?)
+            }
+        });
     }
     tx.commit().await?;
     Ok(out)

@@ -49,37 +49,40 @@ pub struct ChannelRow {
     pub created_at: i64,
 }
 
-/// A message taken from a gateway, for the ledger.
+/// A message taken from a gateway, for the ledger, with the report it makes and the replies it
+/// needs: stored together by the writers that group commits (see `ingest.rs`).
 #[derive(Debug, Clone)]
-pub struct NewMessage<'a> {
+pub struct NewMessage {
     pub channel_id: i64,
-    pub provider_id: Option<&'a str>,
+    pub provider_id: Option<String>,
     /// The key of its window.
-    pub content_key: &'a str,
+    pub content_key: String,
     /// The keys a repeat would have (its window's and the one before).
-    pub repeat_keys: &'a [String],
-    pub sender: &'a str,
+    pub repeat_keys: [String; 2],
+    pub sender: String,
     pub received_at: i64,
     /// `report`, `form_error`, `unknown`.
-    pub outcome: &'a str,
+    pub outcome: String,
+    pub report: Option<NewReport>,
+    pub replies: Vec<NewOutgoing>,
 }
 
 /// A report to store.
 #[derive(Debug, Clone)]
-pub struct NewReport<'a> {
+pub struct NewReport {
     pub project_id: i64,
-    pub source: &'a str,
+    pub source: String,
     pub channel_id: Option<i64>,
-    pub form_id: Option<&'a str>,
-    pub answers: &'a str,
-    pub category: &'a str,
-    pub body: &'a str,
-    pub place_code: Option<&'a str>,
-    pub place_match: &'a str,
+    pub form_id: Option<String>,
+    pub answers: String,
+    pub category: String,
+    pub body: String,
+    pub place_code: Option<String>,
+    pub place_match: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    pub sender: Option<&'a str>,
-    pub sender_sealed: Option<&'a str>,
+    pub sender: Option<String>,
+    pub sender_sealed: Option<String>,
     pub key_version: Option<i64>,
     pub author_id: Option<i64>,
     pub reported_at: i64,
@@ -88,14 +91,14 @@ pub struct NewReport<'a> {
 
 /// A reply or alert to queue.
 #[derive(Debug, Clone)]
-pub struct NewOutgoing<'a> {
+pub struct NewOutgoing {
     pub channel_id: i64,
-    pub kind: &'a str,
-    pub recipient: &'a str,
-    pub recipient_sealed: &'a str,
+    pub kind: String,
+    pub recipient: String,
+    pub recipient_sealed: String,
     pub key_version: i64,
-    pub body: &'a str,
-    pub uuid: &'a str,
+    pub body: String,
+    pub uuid: String,
     pub next_at_ms: i64,
     pub created_at: i64,
 }
@@ -321,17 +324,13 @@ async fn next_seq(c: &mut Conn<'_>, project: i64) -> Result<i64, StoreError> {
     .get("version")
 }
 
-async fn insert_report_in(
-    c: &mut Conn<'_>,
-    r: &NewReport<'_>,
-    seq: i64,
-) -> Result<i64, StoreError> {
+async fn insert_report_in(c: &mut Conn<'_>, r: &NewReport, seq: i64) -> Result<i64, StoreError> {
     insert_report_as(c, r, seq, "in_review").await
 }
 
 async fn insert_report_as(
     c: &mut Conn<'_>,
-    r: &NewReport<'_>,
+    r: &NewReport,
     seq: i64,
     state: &str,
 ) -> Result<i64, StoreError> {
@@ -345,18 +344,18 @@ async fn insert_report_as(
              RETURNING id",
         )
         .bind(r.project_id)
-        .bind(r.source)
+        .bind(r.source.as_str())
         .bind(r.channel_id)
-        .bind(r.form_id)
-        .bind(r.answers)
-        .bind(r.category)
-        .bind(r.body)
-        .bind(r.place_code)
-        .bind(r.place_match)
+        .bind(r.form_id.as_deref())
+        .bind(r.answers.as_str())
+        .bind(r.category.as_str())
+        .bind(r.body.as_str())
+        .bind(r.place_code.as_deref())
+        .bind(r.place_match.as_str())
         .bind(r.lat)
         .bind(r.lon)
-        .bind(r.sender)
-        .bind(r.sender_sealed)
+        .bind(r.sender.as_deref())
+        .bind(r.sender_sealed.as_deref())
         .bind(r.key_version)
         .bind(r.author_id)
         .bind(r.reported_at)
@@ -370,7 +369,7 @@ async fn insert_report_as(
 
 async fn insert_outgoing_in(
     c: &mut Conn<'_>,
-    o: &NewOutgoing<'_>,
+    o: &NewOutgoing,
     report: Option<i64>,
 ) -> Result<(), StoreError> {
     c.execute(
@@ -380,18 +379,79 @@ async fn insert_outgoing_in(
              VALUES ($1, $10, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(o.channel_id)
-        .bind(o.kind)
-        .bind(o.recipient)
-        .bind(o.recipient_sealed)
+        .bind(o.kind.as_str())
+        .bind(o.recipient.as_str())
+        .bind(o.recipient_sealed.as_str())
         .bind(o.key_version)
-        .bind(o.body)
-        .bind(o.uuid)
+        .bind(o.body.as_str())
+        .bind(o.uuid.as_str())
         .bind(o.next_at_ms)
         .bind(o.created_at)
         .bind(report),
     )
     .await?;
     Ok(())
+}
+
+/// Stores one message inside a writer's transaction (see `ingest.rs`): nothing when it is a
+/// repeat of a stored message, or of one earlier in the same batch.
+pub(crate) async fn store_message(
+    c: &mut Conn<'_>,
+    m: &NewMessage,
+) -> Result<MessageOutcome, StoreError> {
+    // One look for the provider's id and both windows' content keys (each term has its index).
+    let [this_window, last_window] = &m.repeat_keys;
+    if c.fetch_optional(
+        q("SELECT 1 AS x FROM report_messages
+           WHERE (channel_id = $1 AND provider_id = $2) OR content_key = $3 OR content_key = $4
+           LIMIT 1")
+        .bind(m.channel_id)
+        .bind(m.provider_id.as_deref())
+        .bind(this_window.as_str())
+        .bind(last_window.as_str()),
+    )
+    .await?
+    .is_some()
+    {
+        return Ok(MessageOutcome::Repeat);
+    }
+    // A repeat racing this one in another process loses on the unique indexes.
+    let Some(row) = c
+        .fetch_optional(
+            q(
+                "INSERT INTO report_messages (channel_id, provider_id, content_key, sender,
+                   received_at, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(m.channel_id)
+            .bind(m.provider_id.as_deref())
+            .bind(m.content_key.as_str())
+            .bind(m.sender.as_str())
+            .bind(m.received_at)
+            .bind(m.outcome.as_str()),
+        )
+        .await?
+    else {
+        return Ok(MessageOutcome::Repeat);
+    };
+    let message_id: i64 = row.get("id")?;
+    let mut report_id = None;
+    if let Some(r) = &m.report {
+        let seq = next_seq(c, r.project_id).await?;
+        let id = insert_report_in(c, r, seq).await?;
+        c.execute(
+            q("UPDATE report_messages SET report_id = $2 WHERE id = $1")
+                .bind(message_id)
+                .bind(id),
+        )
+        .await?;
+        report_id = Some(id);
+    }
+    for o in &m.replies {
+        insert_outgoing_in(c, o, report_id).await?;
+    }
+    Ok(MessageOutcome::Stored { report_id })
 }
 
 impl Store {
@@ -557,79 +617,14 @@ impl Store {
     }
 
     /// Records a message from a gateway with the report it makes and the replies it needs, in
-    /// one transaction, unless it is a repeat.
-    pub async fn ingest_message(
-        &self,
-        m: &NewMessage<'_>,
-        report: Option<&NewReport<'_>>,
-        replies: &[NewOutgoing<'_>],
-    ) -> Result<MessageOutcome, StoreError> {
-        let mut tx = self.pools.begin().await?;
-        let mut c = tx.conn();
-        if let Some(pid) = m.provider_id {
-            if c.fetch_optional(
-                q("SELECT 1 AS x FROM report_messages WHERE channel_id = $1 AND provider_id = $2")
-                    .bind(m.channel_id)
-                    .bind(pid),
-            )
-            .await?
-            .is_some()
-            {
-                return Ok(MessageOutcome::Repeat);
-            }
-        }
-        for key in m.repeat_keys {
-            if c.fetch_optional(
-                q("SELECT 1 AS x FROM report_messages WHERE content_key = $1").bind(key.as_str()),
-            )
-            .await?
-            .is_some()
-            {
-                return Ok(MessageOutcome::Repeat);
-            }
-        }
-        // A repeat racing this one on another connection loses on the unique indexes.
-        let Some(row) = c
-            .fetch_optional(
-                q(
-                    "INSERT INTO report_messages (channel_id, provider_id, content_key, sender,
-                       received_at, outcome)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT DO NOTHING RETURNING id",
-                )
-                .bind(m.channel_id)
-                .bind(m.provider_id)
-                .bind(m.content_key)
-                .bind(m.sender)
-                .bind(m.received_at)
-                .bind(m.outcome),
-            )
-            .await?
-        else {
-            return Ok(MessageOutcome::Repeat);
-        };
-        let message_id: i64 = row.get("id")?;
-        let mut report_id = None;
-        if let Some(r) = report {
-            let seq = next_seq(&mut c, r.project_id).await?;
-            let id = insert_report_in(&mut c, r, seq).await?;
-            c.execute(
-                q("UPDATE report_messages SET report_id = $2 WHERE id = $1")
-                    .bind(message_id)
-                    .bind(id),
-            )
-            .await?;
-            report_id = Some(id);
-        }
-        for o in replies {
-            insert_outgoing_in(&mut c, o, report_id).await?;
-        }
-        tx.commit().await?;
-        Ok(MessageOutcome::Stored { report_id })
+    /// one transaction, unless it is a repeat. It is stored by the writers that group commits,
+    /// beside submissions and other messages: the answer comes once that commit has returned.
+    pub async fn ingest_message(&self, m: NewMessage) -> Result<MessageOutcome, StoreError> {
+        self.committer.message(m).await
     }
 
     /// Stores a report from the web form; returns its id.
-    pub async fn insert_report(&self, r: &NewReport<'_>) -> Result<i64, StoreError> {
+    pub async fn insert_report(&self, r: &NewReport) -> Result<i64, StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
         let seq = next_seq(&mut c, r.project_id).await?;
@@ -639,7 +634,7 @@ impl Store {
     }
 
     /// Stores many reports at once (the demo and the benchmark); returns how many.
-    pub async fn insert_reports(&self, reports: &[NewReport<'_>]) -> Result<usize, StoreError> {
+    pub async fn insert_reports(&self, reports: &[NewReport]) -> Result<usize, StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
         for r in reports {
@@ -654,7 +649,7 @@ impl Store {
     /// million reports, which no one moderates one by one); returns how many.
     pub async fn insert_reports_in_state(
         &self,
-        reports: &[(NewReport<'_>, &str)],
+        reports: &[(NewReport, &str)],
     ) -> Result<usize, StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
@@ -938,7 +933,7 @@ impl Store {
     }
 
     /// Queues a message (an alert) outside an ingestion.
-    pub async fn queue_outgoing(&self, o: &NewOutgoing<'_>) -> Result<(), StoreError> {
+    pub async fn queue_outgoing(&self, o: &NewOutgoing) -> Result<(), StoreError> {
         let mut tx = self.pools.begin().await?;
         let mut c = tx.conn();
         insert_outgoing_in(&mut c, o, None).await?;
