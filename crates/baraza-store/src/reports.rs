@@ -1019,6 +1019,25 @@ impl Store {
             > 0)
     }
 
+    /// Marks pending messages sent, in one transaction (the demo's replies to past messages).
+    pub async fn outgoing_all_sent(&self, ids: &[i64], at: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pools.begin().await?;
+        let mut c = tx.conn();
+        let mut n = 0;
+        for &id in ids {
+            n += c
+                .execute(
+                    q("UPDATE report_outbox SET state = 'sent', sent_at = $2,
+                           attempts = attempts + 1 WHERE id = $1 AND state = 'pending'")
+                    .bind(id)
+                    .bind(at),
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Marks SMSSync's messages taken by its phone, by uuid.
     pub async fn outgoing_sent_by_uuid(
         &self,

@@ -14,6 +14,7 @@ use baraza_core::reports::{SettingsInput, WebReportInput};
 use baraza_core::{Core, Principal, ProjectAccess};
 use baraza_reports::gateway::{self, WebhookRequest};
 use baraza_types::{Role, Visibility};
+use futures::{StreamExt, TryStreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
@@ -439,8 +440,8 @@ pub(super) async fn seed(
     let now = core.now();
     let date_fmt =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let mut reports: Vec<(usize, i64, bool)> = Vec::with_capacity(sms);
     let mut rng = StdRng::seed_from_u64(10);
+    let mut calls = Vec::with_capacity(sms);
     for (i, m) in messages(sms).iter().enumerate() {
         let (token_path, url, headers, body) = if m.twilio {
             let url = format!("{PUBLIC_BASE}{}", twilio.webhook_path);
@@ -494,23 +495,33 @@ pub(super) async fn seed(
                 ]),
             )
         };
-        let token = token_path.trim_start_matches("/hooks/reports/");
-        let out = core
-            .receive_report_webhook(
-                token,
-                &WebhookRequest {
-                    url: &url,
-                    headers: &headers,
-                    body: body.as_bytes(),
-                },
-            )
-            .await
-            .map_err(|e| anyhow!("demo SMS {i}: {e}"))?;
-        let id = out
-            .report_id
-            .ok_or_else(|| anyhow!("demo SMS {i} made no report (repeat: {})", out.repeat))?;
-        reports.push((m.province, id, m.age < 2 * 86_400));
+        let token = token_path.trim_start_matches("/hooks/reports/").to_owned();
+        calls.push((token, url, headers, body, m.province, m.age < 2 * 86_400));
     }
+    // Sixteen at a time, as gateways post them: the messages that arrive together share a
+    // commit (see `baraza_store::ingest`).
+    let reports: Vec<(usize, i64, bool)> = futures::stream::iter(calls.iter().enumerate().map(
+        |(i, (token, url, headers, body, province, recent))| async move {
+            let out = core
+                .receive_report_webhook(
+                    token,
+                    &WebhookRequest {
+                        url,
+                        headers,
+                        body: body.as_bytes(),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow!("demo SMS {i}: {e}"))?;
+            let id = out
+                .report_id
+                .ok_or_else(|| anyhow!("demo SMS {i} made no report (repeat: {})", out.repeat))?;
+            Ok::<_, anyhow::Error>((*province, id, *recent))
+        },
+    ))
+    .buffered(16)
+    .try_collect()
+    .await?;
     // The demo cannot reach the gateways: the replies to these past messages count as sent
     // (every one queued so far, whatever the clock said when it was).
     let sent_at = core.now();
@@ -519,9 +530,8 @@ pub(super) async fn seed(
         if due.is_empty() {
             break;
         }
-        for o in due {
-            core.store().outgoing_sent(o.id, sent_at).await?;
-        }
+        let ids: Vec<i64> = due.iter().map(|o| o.id).collect();
+        core.store().outgoing_all_sent(&ids, sent_at).await?;
     }
 
     // Two reports from the web form: Moussa, signed in, and someone passing by.
