@@ -656,11 +656,16 @@ fn cache_poisoned<T>(_: T) -> CoreError {
 }
 
 impl ReportCache {
-    fn fresh<K: std::hash::Hash + Eq, V: Clone>(
+    fn fresh<K, Q, V>(
         map: &Mutex<HashMap<K, (i64, V)>>,
-        key: &K,
+        key: &Q,
         now: i64,
-    ) -> Result<Option<V>, CoreError> {
+    ) -> Result<Option<V>, CoreError>
+    where
+        K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+        V: Clone,
+    {
         Ok(map
             .lock()
             .map_err(cache_poisoned)?
@@ -954,7 +959,7 @@ impl Core {
     async fn channel_of_token(&self, token: &str) -> Result<Arc<OpenChannel>, CoreError> {
         let now = self.now();
         let cache = &self.reports_cache.channels;
-        if let Some(c) = ReportCache::fresh(cache, &token.to_owned(), now)? {
+        if let Some(c) = ReportCache::fresh(cache, token, now)? {
             return Ok(c);
         }
         let c = self
@@ -1477,7 +1482,7 @@ impl Core {
             body,
             form_id,
             answers,
-        }) = &report
+        }) = report
         {
             if reply.is_none() {
                 // A free-text report's language is not known: a short reply in both.
@@ -1490,10 +1495,10 @@ impl Core {
                 project_id: project,
                 source: "sms".into(),
                 channel_id: Some(c.id),
-                form_id: form_id.clone(),
-                answers: answers.clone(),
-                category: category.clone(),
-                body: body.clone(),
+                form_id,
+                answers,
+                category,
+                body,
                 place_code: place_code.clone(),
                 place_match: place_match.into(),
                 lat: centre.map(|p| p.lat),

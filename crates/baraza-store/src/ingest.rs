@@ -291,7 +291,7 @@ async fn writer(
 }
 
 /// Stores a batch in one transaction and answers each caller after the commit; if the batch
-/// fails, stores each submission alone.
+/// fails, stores each submission or message alone.
 async fn commit(pools: &Pools, jobs: Vec<Job>, counters: &Counters) {
     match store_batch(pools, jobs.iter().map(|j| &j.work)).await {
         Ok(outcomes) => {
@@ -306,7 +306,7 @@ async fn commit(pools: &Pools, jobs: Vec<Job>, counters: &Counters) {
         }
         Err(e) => {
             counters.split_batches.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(error = %e, batch = jobs.len(), "a batch of submissions failed; storing them one by one");
+            tracing::warn!(error = %e, batch = jobs.len(), "a batch of submissions and messages failed; storing them one by one");
             for job in jobs {
                 let one = store_batch(pools, std::iter::once(&job.work))
                     .await

@@ -220,6 +220,10 @@ const REPORT_SELECT: &str = "SELECT r.id, r.project_id, r.source, r.channel_id,
      FROM reports r LEFT JOIN report_channels c ON c.id = r.channel_id
      LEFT JOIN places p ON p.code = r.place_code LEFT JOIN users u ON u.id = r.author_id";
 
+/// Marks a pending message (`$1`) sent at `$2`.
+const MARK_SENT: &str = "UPDATE report_outbox SET state = 'sent', sent_at = $2,
+       attempts = attempts + 1 WHERE id = $1 AND state = 'pending'";
+
 const OUTGOING_SELECT: &str = "SELECT id, channel_id, report_id, kind, recipient,
        recipient_sealed, key_version, body, uuid, state, attempts, next_at_ms, last_error,
        created_at, sent_at FROM report_outbox";
@@ -1010,18 +1014,7 @@ impl Store {
 
     /// Marks a message sent; `false` if it was not pending any more.
     pub async fn outgoing_sent(&self, id: i64, at: i64) -> Result<bool, StoreError> {
-        Ok(self
-            .pools
-            .execute(
-                q(
-                    "UPDATE report_outbox SET state = 'sent', sent_at = $2, attempts = attempts + 1
-                   WHERE id = $1 AND state = 'pending'",
-                )
-                .bind(id)
-                .bind(at),
-            )
-            .await?
-            > 0)
+        Ok(self.pools.execute(q(MARK_SENT).bind(id).bind(at)).await? > 0)
     }
 
     /// Marks pending messages sent, in one transaction (the demo's replies to past messages).
@@ -1030,14 +1023,7 @@ impl Store {
         let mut c = tx.conn();
         let mut n = 0;
         for &id in ids {
-            n += c
-                .execute(
-                    q("UPDATE report_outbox SET state = 'sent', sent_at = $2,
-                           attempts = attempts + 1 WHERE id = $1 AND state = 'pending'")
-                    .bind(id)
-                    .bind(at),
-                )
-                .await?;
+            n += c.execute(q(MARK_SENT).bind(id).bind(at)).await?;
         }
         tx.commit().await?;
         Ok(n)
